@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+)
+
+// check validates the references between the parts of a parsed definition:
+// states, actions, SLAs and input fields named anywhere must exist, every state must
+// be reachable, and every non-final state must have a way out. It tolerates the gaps
+// that parse problems leave, so one call reports everything.
+func (p *parser) check(def *Definition) {
+	if def.Calendar != Calendar24x7 {
+		p.errorf(p.at("calendar"), "calendar", "calendar %q is not defined (defined: %s)", def.Calendar, Calendar24x7)
+	}
+	stateNames := make([]string, 0, len(def.States))
+	for _, s := range def.States {
+		stateNames = append(stateNames, s.Name)
+	}
+	knownState := func(name, path string) {
+		if name != "" && def.State(name) == nil {
+			p.errorf(p.at(path), path, "%s", unknown("state", name, stateNames))
+		}
+	}
+	if def.Initial != "" {
+		knownState(def.Initial, "initial")
+	}
+	hasFinal := false
+	for _, s := range def.States {
+		path := join("states", s.Name)
+		hasFinal = hasFinal || s.Final
+		if s.Final && (len(s.Actions) > 0 || len(s.Timers) > 0) {
+			p.errorf(p.at(path), path, "final state %q cannot have actions or timers", s.Name)
+		}
+		if !s.Final && len(s.Actions) == 0 {
+			p.errorf(p.at(path), path, "state %q is not final and has no actions: a process there could never move on", s.Name)
+		}
+		for _, a := range s.Actions {
+			knownState(a.To, join(path, "actions."+a.Name+".to"))
+		}
+		for i, t := range s.Timers {
+			tpath := fmt.Sprintf("%s.timers[%d]", path, i)
+			if t.Action == "" {
+				continue
+			}
+			a := s.Action(t.Action)
+			if a == nil {
+				p.errorf(p.at(tpath+".action"), tpath+".action", "%s", unknown("action of state "+s.Name, t.Action, s.ActionNames()))
+				continue
+			}
+			for _, f := range a.Input {
+				if f.Required && f.Default == nil {
+					p.errorf(p.at(tpath+".action"), tpath+".action", "timer action %q has required input %q without a default: the system cannot supply it", a.Name, f.Name)
+				}
+			}
+		}
+	}
+	if len(def.States) > 0 && !hasFinal {
+		p.errorf(p.at("states"), "states", "no state is final: a process could never end")
+	}
+	if def.State(def.Initial) != nil {
+		reached := reachable(def)
+		for _, s := range def.States {
+			if s.Name != "" && !reached[s.Name] {
+				path := join("states", s.Name)
+				p.errorf(p.at(path), path, "state %q cannot be reached from the initial state %q", s.Name, def.Initial)
+			}
+		}
+	}
+	slaNames := make([]string, 0, len(def.SLAs))
+	for _, s := range def.SLAs {
+		slaNames = append(slaNames, s.Name)
+		path := join("slas", s.Name)
+		for _, key := range []struct {
+			name  string
+			state []string
+		}{{"stop_on_leave", s.StopOnLeave}, {"stop_on_enter", s.StopOnEnter}, {"pause_in", s.PauseIn}} {
+			for i, st := range key.state {
+				knownState(st, fmt.Sprintf("%s.%s[%d]", path, key.name, i))
+			}
+		}
+		if s.By != "" {
+			p.checkTargets(def, s, path)
+		}
+	}
+	for i, e := range def.Escalations {
+		path := fmt.Sprintf("escalations[%d].on.sla", i)
+		if e.SLA != "" && !contains(slaNames, e.SLA) {
+			p.errorf(p.at(path), path, "%s", unknown("SLA", e.SLA, slaNames))
+		}
+	}
+}
+
+// checkTargets requires that an SLA chosen by an enum field has one target for each
+// of its values, so no instance can start without a deadline.
+func (p *parser) checkTargets(def *Definition, s SLA, path string) {
+	var by *Field
+	names := make([]string, 0, len(def.Input))
+	for i := range def.Input {
+		names = append(names, def.Input[i].Name)
+		if def.Input[i].Name == s.By {
+			by = &def.Input[i]
+		}
+	}
+	if by == nil {
+		p.errorf(p.at(path+".by"), path+".by", "%s", unknown("input field", s.By, names))
+		return
+	}
+	if by.Type != TypeEnum {
+		p.errorf(p.at(path+".by"), path+".by", "by names input field %q of type %s; it must be an enum", s.By, by.Type)
+		return
+	}
+	if !by.Required && by.Default == nil {
+		p.errorf(p.at(path+".by"), path+".by", "input field %q chooses the target, so it must be required or have a default", s.By)
+	}
+	var missing []string
+	for _, v := range by.Values {
+		if s.target(v) == 0 {
+			missing = append(missing, v)
+		}
+	}
+	if len(missing) > 0 {
+		p.errorf(p.at(path+".targets"), path+".targets", "no target for %s %s", s.By, strings.Join(missing, ", "))
+	}
+	for _, t := range s.Targets {
+		if !contains(by.Values, t.Key) {
+			tp := path + ".targets." + t.Key
+			p.errorf(p.at(tp), tp, "%q is not a value of %s (values: %s)", t.Key, s.By, strings.Join(by.Values, ", "))
+		}
+	}
+}
+
+func reachable(def *Definition) map[string]bool {
+	seen := map[string]bool{def.Initial: true}
+	queue := []string{def.Initial}
+	for len(queue) > 0 {
+		st := def.State(queue[0])
+		queue = queue[1:]
+		if st == nil {
+			continue
+		}
+		for _, a := range st.Actions {
+			if !seen[a.To] {
+				seen[a.To] = true
+				queue = append(queue, a.To)
+			}
+		}
+	}
+	return seen
+}
+
+func unknown(what, name string, known []string) string {
+	msg := fmt.Sprintf("unknown %s %q", what, name)
+	if s := suggest(name, known); s != "" {
+		return msg + fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	if len(known) > 0 {
+		return msg + fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
+	}
+	return msg
+}

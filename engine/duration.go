@@ -1,0 +1,105 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Duration is a span of (business) time written the way process owners write it:
+// "90s", "15m", "4h", "3d", "1w", or combinations such as "1h30m". A day is 24 hours
+// of calendar time; business calendars decide which of those hours count.
+type Duration time.Duration
+
+var durationUnits = map[byte]time.Duration{
+	's': time.Second,
+	'm': time.Minute,
+	'h': time.Hour,
+	'd': 24 * time.Hour,
+	'w': 7 * 24 * time.Hour,
+}
+
+// ParseDuration parses a duration such as "90s", "4h", "3d" or "1h30m". It accepts
+// only whole numbers and the units s, m, h, d and w, and rejects zero and negative
+// durations: a deadline of zero would fire before anyone could act.
+func ParseDuration(s string) (Duration, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty duration")
+	}
+	var total time.Duration
+	rest := s
+	for rest != "" {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(rest) {
+			return 0, fmt.Errorf("invalid duration %q: want a whole number followed by a unit s, m, h, d or w, as in 90s, 15m, 4h, 3d", s)
+		}
+		unit, ok := durationUnits[rest[i]]
+		if !ok {
+			return 0, fmt.Errorf("invalid duration %q: unknown unit %q (use s, m, h, d or w)", s, rest[i:i+1])
+		}
+		n, err := strconv.ParseInt(rest[:i], 10, 64)
+		if err != nil || n > int64(1<<62)/int64(unit) {
+			return 0, fmt.Errorf("invalid duration %q: number too large", s)
+		}
+		total += time.Duration(n) * unit
+		rest = rest[i+1:]
+	}
+	if total <= 0 {
+		return 0, fmt.Errorf("invalid duration %q: must be greater than zero", s)
+	}
+	return Duration(total), nil
+}
+
+// String formats d in the units process owners use, largest first ("1d4h").
+func (d Duration) String() string {
+	if d <= 0 {
+		return time.Duration(d).String()
+	}
+	var b strings.Builder
+	rest := time.Duration(d)
+	for _, u := range []struct {
+		sym  string
+		size time.Duration
+	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
+		if n := rest / u.size; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.sym)
+			rest -= n * u.size
+		}
+	}
+	if rest > 0 {
+		b.WriteString(rest.String())
+	}
+	return b.String()
+}
+
+// MarshalJSON writes the readable form, so snapshots in workflow histories and API
+// responses say "4h" rather than 14400000000000.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads the readable form, and a bare number of nanoseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err2 := json.Unmarshal(b, &n); err2 != nil {
+			return err
+		}
+		*d = Duration(n)
+		return nil
+	}
+	td, err := time.ParseDuration(s)
+	if err != nil {
+		p, perr := ParseDuration(s)
+		if perr != nil {
+			return perr
+		}
+		td = time.Duration(p)
+	}
+	*d = Duration(td)
+	return nil
+}

@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"unicode/utf8"
+)
+
+var fieldTypes = []string{TypeString, TypeText, TypeEnum, TypeInt, TypeNumber, TypeBool}
+
+// ValidateInput checks values against the fields of a process or action and returns
+// them with defaults applied. Unknown fields are refused, so a misspelt field name
+// fails loudly instead of being dropped. The error is an *Error of code EINVALID
+// with one Detail per bad field, its path prefixed by prefix (e.g. "input").
+func ValidateInput(fields []Field, values map[string]any, prefix string) (map[string]any, error) {
+	out := make(map[string]any, len(fields))
+	var details []Detail
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	known := make([]string, len(fields))
+	for i, f := range fields {
+		known[i] = f.Name
+	}
+	for _, name := range names {
+		if !fieldKnown(fields, name) {
+			details = append(details, Detail{Field: join(prefix, name), Message: unknown("field", name, known)})
+		}
+	}
+	for _, f := range fields {
+		path := join(prefix, f.Name)
+		v, ok := values[f.Name]
+		if !ok || v == nil {
+			switch {
+			case f.Default != nil:
+				out[f.Name] = f.Default
+			case f.Required:
+				details = append(details, Detail{Field: path, Message: "is required"})
+			}
+			continue
+		}
+		cv, d := f.check(path, v)
+		if d != nil {
+			details = append(details, *d)
+			continue
+		}
+		out[f.Name] = cv
+	}
+	if len(details) > 0 {
+		return nil, &Error{Code: EINVALID, Op: "engine.ValidateInput", Message: "input is not valid", Details: details}
+	}
+	return out, nil
+}
+
+func fieldKnown(fields []Field, name string) bool {
+	for _, f := range fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// check validates one value and returns it in canonical form (JSON numbers arrive
+// as float64; whole numbers of an int field stay float64 so the value survives a
+// JSON round trip unchanged).
+func (f Field) check(path string, v any) (any, *Detail) {
+	bad := func(format string, args ...any) (any, *Detail) {
+		return nil, &Detail{Field: path, Message: fmt.Sprintf(format, args...)}
+	}
+	switch f.Type {
+	case TypeString, TypeText, TypeEnum:
+		s, ok := v.(string)
+		if !ok {
+			return bad("must be a string, got %s", jsonKind(v))
+		}
+		if f.Type == TypeEnum && !contains(f.Values, s) {
+			return bad("%q is not one of %v", s, f.Values)
+		}
+		if f.MaxLength > 0 && utf8.RuneCountInString(s) > f.MaxLength {
+			return bad("is %d characters long; at most %d allowed", utf8.RuneCountInString(s), f.MaxLength)
+		}
+		if f.Required && s == "" {
+			return bad("is required and must not be empty")
+		}
+		return s, nil
+	case TypeInt, TypeNumber:
+		n, ok := toFloat(v)
+		if !ok {
+			return bad("must be a number, got %s", jsonKind(v))
+		}
+		if f.Type == TypeInt && n != math.Trunc(n) {
+			return bad("must be a whole number, got %v", n)
+		}
+		return n, nil
+	case TypeBool:
+		b, ok := v.(bool)
+		if !ok {
+			return bad("must be true or false, got %s", jsonKind(v))
+		}
+		return b, nil
+	}
+	return bad("has unknown type %q", f.Type)
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case float64, int, int64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}

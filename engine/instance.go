@@ -1,0 +1,360 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Actor is who acts: a user with roles, or the system (timers, escalations).
+type Actor struct {
+	ID    string   `json:"id"`
+	Roles []string `json:"roles,omitempty"`
+}
+
+// System is the actor of everything the process does by itself.
+var System = Actor{ID: "system"}
+
+// Event types. Every change of an instance is one of these, in order.
+const (
+	EventStarted      = "process_started"
+	EventAction       = "action"
+	EventTimerFired   = "timer_fired"
+	EventSLAStarted   = "sla_started"
+	EventSLAPaused    = "sla_paused"
+	EventSLAResumed   = "sla_resumed"
+	EventSLAStopped   = "sla_stopped"
+	EventSLABreached  = "sla_breached"
+	EventEscalation   = "escalation"
+	EventNotification = "notification"
+	EventVariableSet  = "variable_set"
+	EventEnded        = "process_ended"
+)
+
+// Event is one entry of an instance's event list. Seq numbers the events of an
+// instance from 1 without gaps, so projections can be applied idempotently.
+type Event struct {
+	Seq     int64          `json:"seq"`
+	At      time.Time      `json:"at"`
+	Type    string         `json:"type"`
+	Actor   string         `json:"actor"`
+	Action  string         `json:"action,omitempty"`
+	From    string         `json:"from,omitempty"`
+	To      string         `json:"to,omitempty"`
+	SLA     string         `json:"sla,omitempty"`
+	Comment string         `json:"comment,omitempty"`
+	Data    map[string]any `json:"data,omitempty"`
+}
+
+// Instance is the state of one running process. It is changed only by Start, Apply
+// and Advance, each of which takes the current time as an argument.
+type Instance struct {
+	ID          string         `json:"id"`
+	Definition  string         `json:"definition"`
+	Version     int            `json:"version"`
+	State       string         `json:"state"`
+	EnteredAt   time.Time      `json:"entered_at"`
+	StartedAt   time.Time      `json:"started_at"`
+	StartedBy   string         `json:"started_by"`
+	EndedAt     *time.Time     `json:"ended_at,omitempty"`
+	Input       map[string]any `json:"input"`
+	Vars        map[string]any `json:"vars,omitempty"`
+	Clocks      []Clock        `json:"clocks,omitempty"`
+	TimersFired []int          `json:"timers_fired,omitempty"`
+	Seq         int64          `json:"seq"`
+	// Pending holds the events not yet handed to the projection; the workflow
+	// clears it once they are stored.
+	Pending []Event `json:"pending,omitempty"`
+}
+
+// ActionRequest asks for an action on behalf of Actor.
+type ActionRequest struct {
+	Action  string         `json:"action"`
+	Actor   Actor          `json:"actor"`
+	Input   map[string]any `json:"input,omitempty"`
+	Comment string         `json:"comment,omitempty"`
+}
+
+// Start creates an instance of def at now, validating input and starting its SLAs.
+func Start(def *Definition, id string, version int, input map[string]any, actor Actor, now time.Time) (*Instance, error) {
+	vals, err := ValidateInput(def.Input, input, "input")
+	if err != nil {
+		return nil, err
+	}
+	in := &Instance{
+		ID: id, Definition: def.Name, Version: version,
+		State: def.Initial, EnteredAt: now, StartedAt: now, StartedBy: actor.ID,
+		Input: vals, Vars: map[string]any{},
+	}
+	in.emit(Event{At: now, Type: EventStarted, Actor: actor.ID, To: def.Initial})
+	for _, s := range def.SLAs {
+		c := Clock{Name: s.Name, Target: s.targetFor(vals), Status: ClockRunning, Since: now, StartedAt: now}
+		in.Clocks = append(in.Clocks, c)
+		in.emit(Event{At: now, Type: EventSLAStarted, Actor: System.ID, SLA: s.Name, Data: map[string]any{"target": c.Target.String()}})
+	}
+	in.clocksOnEnter(def, "", def.Initial, now)
+	return in, nil
+}
+
+// Ended reports whether the instance has reached a final state.
+func (in *Instance) Ended() bool { return in.EndedAt != nil }
+
+// Priority returns the instance's priority input, or "".
+func (in *Instance) Priority() string {
+	p, _ := in.Input["priority"].(string)
+	return p
+}
+
+// Check decides whether req may be applied now without changing anything, and
+// returns the action's input with defaults applied. Its errors are *Error with code
+// ENOTFOUND or ECONFLICT (with the allowed actions), EFORBIDDEN or EINVALID.
+func (in *Instance) Check(def *Definition, req ActionRequest) (map[string]any, error) {
+	const op = "engine.Check"
+	st := def.State(in.State)
+	if st == nil || st.Final {
+		return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("process %s has ended in state %q; no action is possible", in.ID, in.State)}
+	}
+	a := st.Action(req.Action)
+	if a == nil {
+		allowed := def.AllowedActions(in.State, req.Actor.Roles)
+		code, msg := ENOTFOUND, fmt.Sprintf("process %s has no action %q", def.Name, req.Action)
+		if def.hasAction(req.Action) {
+			code, msg = ECONFLICT, fmt.Sprintf("action %q is not allowed in state %q", req.Action, in.State)
+		}
+		return nil, &Error{Code: code, Op: op, Message: msg, Allowed: allowed}
+	}
+	if req.Actor.ID != System.ID && !hasAnyRole(req.Actor.Roles, a.Roles) {
+		return nil, &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("action %q needs one of the roles %s; %s has %s",
+			a.Name, strings.Join(a.Roles, ", "), req.Actor.ID, rolesText(req.Actor.Roles))}
+	}
+	return ValidateInput(a.Input, req.Input, "input")
+}
+
+func rolesText(roles []string) string {
+	if len(roles) == 0 {
+		return "none"
+	}
+	return strings.Join(roles, ", ")
+}
+
+func (d *Definition) hasAction(name string) bool {
+	for _, s := range d.States {
+		if s.Action(name) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply checks req and, when allowed, takes the action at now.
+func (in *Instance) Apply(def *Definition, req ActionRequest, now time.Time) error {
+	vals, err := in.Check(def, req)
+	if err != nil {
+		return err
+	}
+	a := def.State(in.State).Action(req.Action)
+	ev := Event{At: now, Type: EventAction, Actor: req.Actor.ID, Action: a.Name, From: in.State, To: a.To, Comment: req.Comment}
+	if len(vals) > 0 {
+		ev.Data = map[string]any{"input": vals}
+	}
+	in.emit(ev)
+	for _, k := range sortedKeys(vals) {
+		in.Vars[k] = vals[k]
+	}
+	in.enter(def, a.To, now)
+	return nil
+}
+
+func (in *Instance) enter(def *Definition, to string, now time.Time) {
+	from := in.State
+	if from != to {
+		in.TimersFired = nil
+		in.EnteredAt = now
+	}
+	in.State = to
+	in.clocksOnEnter(def, from, to, now)
+	if st := def.State(to); st != nil && st.Final {
+		for i := range in.Clocks {
+			if in.Clocks[i].Status != ClockStopped {
+				in.stopClock(def, i, now, "process ended")
+			}
+		}
+		in.EndedAt = &now
+		in.emit(Event{At: now, Type: EventEnded, Actor: System.ID, To: to})
+	}
+}
+
+// clocksOnEnter applies the SLA conditions to a move from one state to another
+// (from is "" at the start).
+func (in *Instance) clocksOnEnter(def *Definition, from, to string, now time.Time) {
+	for i, s := range def.SLAs {
+		c := &in.Clocks[i]
+		switch {
+		case c.Status == ClockStopped:
+		case (from != to && contains(s.StopOnLeave, from)) || contains(s.StopOnEnter, to):
+			reason := "entered " + to
+			if from != to && contains(s.StopOnLeave, from) {
+				reason = "left " + from
+			}
+			in.stopClock(def, i, now, reason)
+		case contains(s.PauseIn, to) && c.Status == ClockRunning:
+			c.Elapsed = Duration(c.used(calendarOf(def), now))
+			c.Status = ClockPaused
+			in.emit(Event{At: now, Type: EventSLAPaused, Actor: System.ID, SLA: c.Name, Data: map[string]any{"state": to, "elapsed": c.Elapsed.String()}})
+		case !contains(s.PauseIn, to) && c.Status == ClockPaused:
+			c.Status, c.Since = ClockRunning, now
+			in.emit(Event{At: now, Type: EventSLAResumed, Actor: System.ID, SLA: c.Name, Data: map[string]any{"state": to, "elapsed": c.Elapsed.String()}})
+		}
+	}
+}
+
+func (in *Instance) stopClock(def *Definition, i int, now time.Time, reason string) {
+	c := &in.Clocks[i]
+	c.Elapsed = Duration(c.used(calendarOf(def), now))
+	c.Status = ClockStopped
+	c.StoppedAt = &now
+	in.emit(Event{At: now, Type: EventSLAStopped, Actor: System.ID, SLA: c.Name,
+		Data: map[string]any{"met": !c.Breached, "elapsed": c.Elapsed.String(), "reason": reason}})
+}
+
+// wake is one thing due at a time: an SLA mark (breach or escalation) or a timer.
+type wake struct {
+	at         time.Time
+	clock      int // index into Clocks, or -1 for a state timer
+	escalation int // index into Definition.Escalations, or -1 for the breach
+	timer      int // index into the state's timers
+}
+
+func (w wake) describe(def *Definition, in *Instance) string {
+	switch {
+	case w.clock < 0:
+		t := def.State(in.State).Timers[w.timer]
+		return fmt.Sprintf("timer %s: after %s in %s, %s", in.ID, t.After, in.State, t.Action)
+	case w.escalation < 0:
+		return fmt.Sprintf("SLA %s breach", in.Clocks[w.clock].Name)
+	default:
+		return fmt.Sprintf("SLA %s at %d%%: escalation", in.Clocks[w.clock].Name, def.Escalations[w.escalation].At)
+	}
+}
+
+// next returns the earliest thing due, if any. Ties go to SLA marks in definition
+// order (breach before escalations at the same mark), then to state timers.
+func (in *Instance) next(def *Definition) (wake, bool) {
+	cal := calendarOf(def)
+	best, found := wake{}, false
+	consider := func(w wake) {
+		if !found || w.at.Before(best.at) {
+			best, found = w, true
+		}
+	}
+	for i := range in.Clocks {
+		c := &in.Clocks[i]
+		if c.Status != ClockRunning || c.Target <= 0 {
+			continue
+		}
+		if !c.Breached {
+			consider(wake{at: c.at(cal, time.Duration(c.Target)), clock: i, escalation: -1})
+		}
+		for j, e := range def.Escalations {
+			if e.SLA == c.Name && !c.fired(j) {
+				consider(wake{at: c.at(cal, time.Duration(c.Target)*time.Duration(e.At)/100), clock: i, escalation: j})
+			}
+		}
+	}
+	if st := def.State(in.State); st != nil {
+		for i, t := range st.Timers {
+			if !containsInt(in.TimersFired, i) {
+				consider(wake{at: cal.Add(in.EnteredAt, time.Duration(t.After)), clock: -1, timer: i})
+			}
+		}
+	}
+	return best, found
+}
+
+// NextWake returns when the instance next needs Advance, with a description for the
+// timer, and false when nothing is pending (ended, or every clock paused).
+func (in *Instance) NextWake(def *Definition) (time.Time, string, bool) {
+	if in.Ended() {
+		return time.Time{}, "", false
+	}
+	w, ok := in.next(def)
+	if !ok {
+		return time.Time{}, "", false
+	}
+	return w.at, w.describe(def, in), true
+}
+
+// Advance does, in time order, everything that has fallen due by now: breaches,
+// escalations and state timers. Each is recorded at the instant it fell due, so a
+// worker that was down records the true breach time when it catches up.
+func (in *Instance) Advance(def *Definition, now time.Time) {
+	for !in.Ended() {
+		w, ok := in.next(def)
+		if !ok || w.at.After(now) {
+			return
+		}
+		in.fire(def, w)
+	}
+}
+
+func (in *Instance) fire(def *Definition, w wake) {
+	switch {
+	case w.clock < 0:
+		in.TimersFired = append(in.TimersFired, w.timer)
+		t := def.State(in.State).Timers[w.timer]
+		in.emit(Event{At: w.at, Type: EventTimerFired, Actor: System.ID, Action: t.Action,
+			Data: map[string]any{"after": t.After.String(), "state": in.State}})
+		// Check cannot fail here: Parse guarantees the action exists in this state
+		// and needs no input the system cannot supply.
+		if err := in.Apply(def, ActionRequest{Action: t.Action, Actor: System}, w.at); err != nil {
+			in.emit(Event{At: w.at, Type: EventTimerFired, Actor: System.ID, Action: t.Action, Data: map[string]any{"error": err.Error()}})
+		}
+	case w.escalation < 0:
+		c := &in.Clocks[w.clock]
+		c.Breached = true
+		c.BreachAt = &w.at
+		in.emit(Event{At: w.at, Type: EventSLABreached, Actor: System.ID, SLA: c.Name, Data: map[string]any{"target": c.Target.String()}})
+	default:
+		c := &in.Clocks[w.clock]
+		c.Fired = append(c.Fired, w.escalation)
+		e := def.Escalations[w.escalation]
+		in.emit(Event{At: w.at, Type: EventEscalation, Actor: System.ID, SLA: c.Name, Data: map[string]any{"at": fmt.Sprintf("%d%%", e.At)}})
+		for _, step := range e.Do {
+			in.doStep(def, step, c, e, w.at)
+		}
+	}
+}
+
+func (in *Instance) doStep(def *Definition, step Step, c *Clock, e Escalation, at time.Time) {
+	switch {
+	case step.Notify != nil:
+		msg := fmt.Sprintf("%s %s: SLA %s has used %d%% of its %s target (state %s)", def.Title, in.ID, c.Name, e.At, c.Target, in.State)
+		data := map[string]any{"message": msg}
+		if step.Notify.Role != "" {
+			data["role"] = step.Notify.Role
+		} else {
+			data["user"] = step.Notify.User
+		}
+		in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, SLA: c.Name, Data: data})
+	default:
+		for _, a := range step.Set {
+			in.Vars[a.Name] = a.Value
+			in.emit(Event{At: at, Type: EventVariableSet, Actor: System.ID, SLA: c.Name, Data: map[string]any{"name": a.Name, "value": a.Value}})
+		}
+	}
+}
+
+func (in *Instance) emit(e Event) {
+	in.Seq++
+	e.Seq = in.Seq
+	in.Pending = append(in.Pending, e)
+}
+
+func containsInt(list []int, n int) bool {
+	for _, x := range list {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}

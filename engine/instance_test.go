@@ -1,0 +1,264 @@
+package engine_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+var (
+	desk      = engine.Actor{ID: "sam", Roles: []string{"service-desk"}}
+	requester = engine.Actor{ID: "rita", Roles: []string{"requester"}}
+)
+
+func designExample(t *testing.T) *engine.Definition {
+	t.Helper()
+	src, err := os.ReadFile("testdata/design-example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mustParse(t, string(src))
+}
+
+func start(t *testing.T, def *engine.Definition, input map[string]any) *engine.Instance {
+	t.Helper()
+	in, err := engine.Start(def, "incident-000001", 1, input, requester, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func act(t *testing.T, def *engine.Definition, in *engine.Instance, action string, actor engine.Actor, input map[string]any, at time.Time) {
+	t.Helper()
+	in.Advance(def, at)
+	if err := in.Apply(def, engine.ActionRequest{Action: action, Actor: actor, Input: input}, at); err != nil {
+		t.Fatalf("%s: %v", action, err)
+	}
+}
+
+func clock(in *engine.Instance, name string) engine.Clock {
+	for _, c := range in.Clocks {
+		if c.Name == name {
+			return c
+		}
+	}
+	return engine.Clock{}
+}
+
+func eventTypes(in *engine.Instance) map[string]int {
+	n := map[string]int{}
+	for _, e := range in.Pending {
+		n[e.Type]++
+	}
+	return n
+}
+
+func TestStartAppliesDefaultsAndStartsClocks(t *testing.T) {
+	def := designExample(t)
+	in := start(t, def, map[string]any{"title": "printer on fire"})
+	if in.Input["priority"] != "P3" || in.State != "new" {
+		t.Fatalf("input %v state %s", in.Input, in.State)
+	}
+	due, ok := clock(in, "response").Due(def)
+	if !ok || !due.Equal(t0.Add(4*time.Hour)) {
+		t.Fatalf("response due %v %v, want 4h after start", due, ok)
+	}
+	if w, _, _ := in.NextWake(def); !w.Equal(t0.Add(4 * time.Hour)) {
+		t.Fatalf("next wake %v", w)
+	}
+}
+
+func TestStartRefusesBadInput(t *testing.T) {
+	def := designExample(t)
+	for name, input := range map[string]map[string]any{
+		"MissingTitle":   {"priority": "P1"},
+		"UnknownField":   {"title": "x", "titel": "y"},
+		"BadEnum":        {"title": "x", "priority": "P9"},
+		"TooLong":        {"title": string(make([]byte, 201))},
+		"WrongType":      {"title": 42.0},
+		"EmptyRequired":  {"title": ""},
+		"NotAStringEnum": {"title": "x", "priority": 1.0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := engine.Start(def, "x", 1, input, requester, t0)
+			if engine.ErrorCode(err) != engine.EINVALID {
+				t.Fatalf("got %v, want EINVALID", err)
+			}
+			if e := err.(*engine.Error); len(e.Details) == 0 || e.Details[0].Field == "" {
+				t.Fatalf("no field named: %v", err)
+			}
+		})
+	}
+}
+
+func TestResponseBreachEscalatesOnce(t *testing.T) {
+	def := designExample(t)
+	in := start(t, def, map[string]any{"title": "down", "priority": "P1"})
+	in.Advance(def, t0.Add(14*time.Minute))
+	if clock(in, "response").Breached {
+		t.Fatal("breached early")
+	}
+	in.Advance(def, t0.Add(20*time.Minute))
+	c := clock(in, "response")
+	if !c.Breached || !c.BreachAt.Equal(t0.Add(15*time.Minute)) {
+		t.Fatalf("breach %v at %v, want at 15m", c.Breached, c.BreachAt)
+	}
+	if in.Vars["tier"] != 2 {
+		t.Fatalf("tier = %v", in.Vars["tier"])
+	}
+	n := eventTypes(in)
+	if n[engine.EventSLABreached] != 1 || n[engine.EventEscalation] != 1 || n[engine.EventNotification] != 1 {
+		t.Fatalf("events %v", n)
+	}
+	in.Advance(def, t0.Add(time.Hour))
+	if n2 := eventTypes(in); n2[engine.EventEscalation] != 1 || n2[engine.EventSLABreached] != 1 {
+		t.Fatalf("escalated twice: %v", n2)
+	}
+}
+
+func TestResponseStopsWhenLeavingNew(t *testing.T) {
+	def := designExample(t)
+	in := start(t, def, map[string]any{"title": "down", "priority": "P1"})
+	act(t, def, in, "acknowledge", engine.Actor{ID: "tom", Roles: []string{"tier1"}}, nil, t0.Add(10*time.Minute))
+	c := clock(in, "response")
+	if c.Status != engine.ClockStopped || c.Breached || time.Duration(c.Elapsed) != 10*time.Minute {
+		t.Fatalf("response clock %+v", c)
+	}
+	in.Advance(def, t0.Add(3*time.Hour))
+	if clock(in, "response").Breached {
+		t.Fatal("a stopped clock breached")
+	}
+}
+
+func TestResolutionPausesWhileWaitingForCustomer(t *testing.T) {
+	def := designExample(t)
+	in := start(t, def, map[string]any{"title": "slow", "priority": "P1"}) // resolution 4h
+	tier1 := engine.Actor{ID: "tom", Roles: []string{"tier1"}}
+	act(t, def, in, "acknowledge", tier1, nil, t0.Add(5*time.Minute))
+	act(t, def, in, "wait_for_customer", tier1, nil, t0.Add(1*time.Hour))
+	if c := clock(in, "resolution"); c.Status != engine.ClockPaused {
+		t.Fatalf("not paused: %+v", c)
+	}
+	if _, ok := clock(in, "resolution").Due(def); ok {
+		t.Fatal("a paused clock has a due time")
+	}
+	// Waiting 10h for the customer must not breach the 4h target.
+	act(t, def, in, "customer_replied", tier1, nil, t0.Add(11*time.Hour))
+	c := clock(in, "resolution")
+	if c.Breached || time.Duration(c.Elapsed) != time.Hour {
+		t.Fatalf("after resume %+v", c)
+	}
+	due, _ := c.Due(def)
+	if want := t0.Add(14 * time.Hour); !due.Equal(want) {
+		t.Fatalf("due %v, want %v (3h left after resuming at 11h)", due, want)
+	}
+	in.Advance(def, t0.Add(14*time.Hour))
+	if c := clock(in, "resolution"); !c.Breached || !c.BreachAt.Equal(t0.Add(14*time.Hour)) {
+		t.Fatalf("breach %+v", c)
+	}
+}
+
+func TestObservationPeriodClosesAutomatically(t *testing.T) {
+	def := designExample(t)
+	in, _ := engine.Start(def, "incident-000002", 1, map[string]any{"title": "x"}, requester, t0)
+	tier1 := engine.Actor{ID: "tom", Roles: []string{"tier1"}}
+	act(t, def, in, "acknowledge", tier1, nil, t0.Add(time.Minute))
+	act(t, def, in, "resolve", tier1, map[string]any{"resolution": "rebooted"}, t0.Add(time.Hour))
+	if w, _, _ := in.NextWake(def); !w.Equal(t0.Add(time.Hour + 7*24*time.Hour)) {
+		t.Fatalf("next wake %v, want 7 days after resolution", w)
+	}
+	in.Advance(def, t0.Add(7*24*time.Hour))
+	if in.State != "resolved" {
+		t.Fatalf("closed early: %s", in.State)
+	}
+	in.Advance(def, t0.Add(8*24*time.Hour))
+	if in.State != "closed" || !in.Ended() || !in.EndedAt.Equal(t0.Add(time.Hour+7*24*time.Hour)) {
+		t.Fatalf("state %s ended %v", in.State, in.EndedAt)
+	}
+	if _, _, ok := in.NextWake(def); ok {
+		t.Fatal("an ended process still wants to wake")
+	}
+}
+
+func TestReopenRestartsObservationPeriod(t *testing.T) {
+	def := designExample(t)
+	in, _ := engine.Start(def, "incident-000003", 1, map[string]any{"title": "x"}, requester, t0)
+	tier1 := engine.Actor{ID: "tom", Roles: []string{"tier1"}}
+	act(t, def, in, "acknowledge", tier1, nil, t0)
+	act(t, def, in, "resolve", tier1, map[string]any{"resolution": "r"}, t0.Add(time.Hour))
+	act(t, def, in, "reopen", requester, nil, t0.Add(2*24*time.Hour))
+	act(t, def, in, "resolve", tier1, map[string]any{"resolution": "r2"}, t0.Add(3*24*time.Hour))
+	in.Advance(def, t0.Add(9*24*time.Hour))
+	if in.State != "resolved" {
+		t.Fatalf("observation period not restarted: %s", in.State)
+	}
+	in.Advance(def, t0.Add(10*24*time.Hour))
+	if in.State != "closed" {
+		t.Fatalf("not closed: %s", in.State)
+	}
+}
+
+func TestCheckRefusesActions(t *testing.T) {
+	def := designExample(t)
+	in, _ := engine.Start(def, "incident-000004", 1, map[string]any{"title": "x"}, requester, t0)
+	for _, tc := range []struct {
+		name string
+		req  engine.ActionRequest
+		code string
+	}{
+		{"WrongState", engine.ActionRequest{Action: "resolve", Actor: desk}, engine.ECONFLICT},
+		{"UnknownAction", engine.ActionRequest{Action: "explode", Actor: desk}, engine.ENOTFOUND},
+		{"MissingRole", engine.ActionRequest{Action: "acknowledge", Actor: requester}, engine.EFORBIDDEN},
+		{"NoRolesAtAll", engine.ActionRequest{Action: "acknowledge", Actor: engine.Actor{ID: "nobody"}}, engine.EFORBIDDEN},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seq := in.Seq
+			_, err := in.Check(def, tc.req)
+			if engine.ErrorCode(err) != tc.code {
+				t.Fatalf("got %v, want %s", err, tc.code)
+			}
+			if in.Seq != seq {
+				t.Fatal("Check changed the instance")
+			}
+		})
+	}
+	t.Run("ConflictListsAllowedActions", func(t *testing.T) {
+		_, err := in.Check(def, engine.ActionRequest{Action: "resolve", Actor: desk})
+		if e := err.(*engine.Error); len(e.Allowed) != 1 || e.Allowed[0] != "acknowledge" {
+			t.Fatalf("allowed = %v", e.Allowed)
+		}
+	})
+	t.Run("MissingActionInput", func(t *testing.T) {
+		act(t, def, in, "acknowledge", desk, nil, t0)
+		_, err := in.Check(def, engine.ActionRequest{Action: "resolve", Actor: desk})
+		if e, ok := err.(*engine.Error); !ok || e.Code != engine.EINVALID || e.Details[0].Field != "input.resolution" {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("EndedProcess", func(t *testing.T) {
+		act(t, def, in, "resolve", desk, map[string]any{"resolution": "r"}, t0)
+		act(t, def, in, "close", desk, nil, t0)
+		if _, err := in.Check(def, engine.ActionRequest{Action: "reopen", Actor: requester}); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+func TestEventsAreNumberedWithoutGaps(t *testing.T) {
+	def := designExample(t)
+	in, _ := engine.Start(def, "incident-000005", 1, map[string]any{"title": "x", "priority": "P1"}, requester, t0)
+	in.Advance(def, t0.Add(5*time.Hour))
+	for i, e := range in.Pending {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d", i, e.Seq)
+		}
+		if i > 0 && e.At.Before(in.Pending[i-1].At) {
+			t.Fatalf("event %d (%s at %v) before its predecessor (%v)", i, e.Type, e.At, in.Pending[i-1].At)
+		}
+	}
+}

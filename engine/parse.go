@@ -1,0 +1,523 @@
+package engine
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Parse reads a process definition from YAML, validates it and returns it compiled.
+// When anything is wrong it returns an *Error of code EINVALID whose Details list
+// every problem found, each with line, column and path, in document order.
+func Parse(src []byte) (*Definition, error) {
+	const op = "engine.Parse"
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is not valid YAML", Details: []Detail{yamlErrorDetail(err)}}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is empty", Details: []Detail{{Line: 1, Column: 1, Message: "expected a mapping with name, states, …"}}}
+	}
+	p := &parser{}
+	def := p.definition(doc.Content[0])
+	p.check(def)
+	if len(p.problems) > 0 {
+		sort.SliceStable(p.problems, func(i, j int) bool {
+			a, b := p.problems[i], p.problems[j]
+			if a.Line != b.Line {
+				return a.Line < b.Line
+			}
+			return a.Column < b.Column
+		})
+		return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("definition has %d problem(s)", len(p.problems)), Details: p.problems}
+	}
+	return def, nil
+}
+
+var yamlLineRe = regexp.MustCompile(`line (\d+)`)
+
+// yamlErrorDetail extracts the line yaml.v3 reports (it gives no column).
+func yamlErrorDetail(err error) Detail {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	d := Detail{Line: 1, Column: 1, Message: msg}
+	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+		d.Line, _ = strconv.Atoi(m[1])
+	}
+	return d
+}
+
+var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+
+// parser turns YAML nodes into a Definition, collecting problems instead of
+// stopping at the first, so a process owner sees everything wrong at once.
+type parser struct {
+	problems []Detail
+	// positions of named elements, for problems found after parsing
+	pos map[string]*yaml.Node
+}
+
+func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
+	p.problems = append(p.problems, Detail{Field: path, Line: n.Line, Column: n.Column, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) remember(path string, n *yaml.Node) {
+	if p.pos == nil {
+		p.pos = map[string]*yaml.Node{}
+	}
+	p.pos[path] = n
+}
+
+func (p *parser) at(path string) *yaml.Node {
+	if n, ok := p.pos[path]; ok {
+		return n
+	}
+	return &yaml.Node{Line: 1, Column: 1}
+}
+
+type entry struct {
+	key   string
+	keyN  *yaml.Node
+	value *yaml.Node
+}
+
+// mapping returns the entries of a mapping node in document order. known, when not
+// nil, lists the keys allowed; others are reported with a suggestion.
+func (p *parser) mapping(n *yaml.Node, path string, known []string) []entry {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "expected a mapping, got %s", kindName(n))
+		return nil
+	}
+	var out []entry
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		sub := join(path, key)
+		if seen[key] {
+			p.errorf(k, sub, "duplicate key %q", key)
+			continue
+		}
+		seen[key] = true
+		if known != nil && !contains(known, key) {
+			msg := fmt.Sprintf("unknown key %q", key)
+			if s := suggest(key, known); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			p.errorf(k, sub, "%s", msg)
+			continue
+		}
+		out = append(out, entry{key: key, keyN: k, value: v})
+	}
+	return out
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+func (p *parser) str(n *yaml.Node, path string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		p.errorf(n, path, "expected a string, got %s", kindName(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (p *parser) ident(n *yaml.Node, path string) string {
+	s := p.str(n, path)
+	if s != "" && !nameRe.MatchString(s) {
+		p.errorf(n, path, "%q is not a valid name: use lower-case letters, digits, '-' and '_', starting with a letter", s)
+	}
+	return s
+}
+
+func (p *parser) boolean(n *yaml.Node, path string) bool {
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
+		p.errorf(n, path, "expected true or false, got %s", kindName(n))
+	}
+	return b
+}
+
+func (p *parser) integer(n *yaml.Node, path string) int {
+	var i int
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&i) != nil {
+		p.errorf(n, path, "expected a whole number, got %s", kindName(n))
+	}
+	return i
+}
+
+func (p *parser) duration(n *yaml.Node, path string) Duration {
+	s := p.str(n, path)
+	if s == "" {
+		return 0
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		p.errorf(n, path, "%v", err)
+	}
+	return d
+}
+
+func (p *parser) strings(n *yaml.Node, path string) []string {
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, path, "expected a list, got %s", kindName(n))
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for i, c := range n.Content {
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		p.remember(sub, c)
+		out = append(out, p.str(c, sub))
+	}
+	return out
+}
+
+func (p *parser) value(n *yaml.Node, path string) any {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		p.errorf(n, path, "%v", err)
+	}
+	return v
+}
+
+func (p *parser) definition(n *yaml.Node) *Definition {
+	def := &Definition{Calendar: Calendar24x7}
+	entries := p.mapping(n, "", []string{"name", "title", "calendar", "input", "initial", "states", "slas", "escalations"})
+	seen := map[string]bool{}
+	for _, e := range entries {
+		seen[e.key] = true
+		p.remember(e.key, e.value)
+		switch e.key {
+		case "name":
+			def.Name = p.ident(e.value, e.key)
+		case "title":
+			def.Title = p.str(e.value, e.key)
+		case "calendar":
+			def.Calendar = p.str(e.value, e.key)
+		case "input":
+			def.Input = p.fields(e.value, e.key)
+		case "initial":
+			def.Initial = p.str(e.value, e.key)
+		case "states":
+			for _, s := range p.mapping(e.value, e.key, nil) {
+				def.States = append(def.States, p.state(s))
+			}
+		case "slas":
+			for _, s := range p.mapping(e.value, e.key, nil) {
+				def.SLAs = append(def.SLAs, p.sla(s))
+			}
+		case "escalations":
+			def.Escalations = p.escalations(e.value, e.key)
+		}
+	}
+	for _, required := range []string{"name", "initial", "states"} {
+		if !seen[required] && n.Kind == yaml.MappingNode {
+			p.errorf(n, required, "%s is required", required)
+		}
+	}
+	return def
+}
+
+var fieldKeys = []string{"type", "required", "default", "maxLength", "values"}
+
+func (p *parser) fields(n *yaml.Node, path string) []Field {
+	var out []Field
+	for _, e := range p.mapping(n, path, nil) {
+		out = append(out, p.field(e, join(path, e.key)))
+	}
+	return out
+}
+
+func (p *parser) field(e entry, path string) Field {
+	f := Field{Name: p.ident(e.keyN, path), Type: TypeString}
+	var defaultN *yaml.Node
+	for _, fe := range p.mapping(e.value, path, fieldKeys) {
+		sub := join(path, fe.key)
+		switch fe.key {
+		case "type":
+			f.Type = p.str(fe.value, sub)
+			if f.Type != "" && !contains(fieldTypes, f.Type) {
+				msg := fmt.Sprintf("unknown type %q (types: %s)", f.Type, strings.Join(fieldTypes, ", "))
+				if s := suggest(f.Type, fieldTypes); s != "" {
+					msg = fmt.Sprintf("unknown type %q (did you mean %q?)", f.Type, s)
+				}
+				p.errorf(fe.value, sub, "%s", msg)
+			}
+		case "required":
+			f.Required = p.boolean(fe.value, sub)
+		case "default":
+			defaultN = fe.value
+			f.Default = p.value(fe.value, sub)
+		case "maxLength":
+			f.MaxLength = p.integer(fe.value, sub)
+			if f.MaxLength <= 0 {
+				p.errorf(fe.value, sub, "maxLength must be greater than zero")
+			}
+		case "values":
+			f.Values = p.strings(fe.value, sub)
+		}
+	}
+	switch {
+	case f.Type == TypeEnum && len(f.Values) == 0:
+		p.errorf(e.keyN, path, "an enum needs values")
+	case f.Type != TypeEnum && len(f.Values) > 0:
+		p.errorf(e.keyN, join(path, "values"), "values apply only to type enum")
+	case f.MaxLength > 0 && f.Type != TypeString && f.Type != TypeText:
+		p.errorf(e.keyN, join(path, "maxLength"), "maxLength applies only to string and text")
+	}
+	if defaultN != nil && f.Default != nil {
+		if _, d := f.check(path, f.Default); d != nil {
+			p.errorf(defaultN, join(path, "default"), "default %s", d.Message)
+		}
+	}
+	return f
+}
+
+func (p *parser) state(e entry) State {
+	path := join("states", e.key)
+	st := State{Name: p.ident(e.keyN, path)}
+	p.remember(path, e.keyN)
+	for _, se := range p.mapping(e.value, path, []string{"final", "actions", "timers"}) {
+		sub := join(path, se.key)
+		switch se.key {
+		case "final":
+			st.Final = p.boolean(se.value, sub)
+		case "actions":
+			for _, ae := range p.mapping(se.value, sub, nil) {
+				st.Actions = append(st.Actions, p.action(ae, join(sub, ae.key)))
+			}
+		case "timers":
+			if se.value.Kind != yaml.SequenceNode {
+				p.errorf(se.value, sub, "expected a list of timers, got %s", kindName(se.value))
+				continue
+			}
+			for i, tn := range se.value.Content {
+				st.Timers = append(st.Timers, p.timer(tn, fmt.Sprintf("%s[%d]", sub, i)))
+			}
+		}
+	}
+	return st
+}
+
+func (p *parser) action(e entry, path string) Action {
+	a := Action{Name: p.ident(e.keyN, path)}
+	p.remember(path, e.keyN)
+	for _, ae := range p.mapping(e.value, path, []string{"to", "roles", "input"}) {
+		sub := join(path, ae.key)
+		p.remember(sub, ae.value)
+		switch ae.key {
+		case "to":
+			a.To = p.str(ae.value, sub)
+		case "roles":
+			a.Roles = p.strings(ae.value, sub)
+		case "input":
+			a.Input = p.fields(ae.value, sub)
+		}
+	}
+	if a.To == "" {
+		p.errorf(e.keyN, join(path, "to"), "an action needs a target state (to)")
+	}
+	return a
+}
+
+func (p *parser) timer(n *yaml.Node, path string) Timer {
+	var t Timer
+	p.remember(path, n)
+	entries := p.mapping(n, path, []string{"after", "action"})
+	if n.Kind == yaml.MappingNode && len(entries) < 2 {
+		p.errorf(n, path, "a timer needs after and action")
+	}
+	for _, te := range entries {
+		sub := join(path, te.key)
+		p.remember(sub, te.value)
+		switch te.key {
+		case "after":
+			t.After = p.duration(te.value, sub)
+		case "action":
+			t.Action = p.str(te.value, sub)
+		}
+	}
+	return t
+}
+
+func (p *parser) sla(e entry) SLA {
+	path := join("slas", e.key)
+	s := SLA{Name: p.ident(e.keyN, path)}
+	p.remember(path, e.keyN)
+	for _, se := range p.mapping(e.value, path, []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in"}) {
+		sub := join(path, se.key)
+		p.remember(sub, se.value)
+		switch se.key {
+		case "target":
+			s.Target = p.duration(se.value, sub)
+		case "by":
+			s.By = p.str(se.value, sub)
+		case "targets":
+			for _, te := range p.mapping(se.value, sub, nil) {
+				p.remember(join(sub, te.key), te.keyN)
+				s.Targets = append(s.Targets, Target{Key: te.key, Target: p.duration(te.value, join(sub, te.key))})
+			}
+		case "stop_on_leave":
+			s.StopOnLeave = p.strings(se.value, sub)
+		case "stop_on_enter":
+			s.StopOnEnter = p.strings(se.value, sub)
+		case "pause_in":
+			s.PauseIn = p.strings(se.value, sub)
+		}
+	}
+	switch {
+	case s.Target == 0 && s.By == "":
+		p.errorf(e.keyN, path, "an SLA needs a target, or by and targets")
+	case s.Target != 0 && s.By != "":
+		p.errorf(e.keyN, path, "an SLA has either a target or by and targets, not both")
+	case s.By != "" && len(s.Targets) == 0:
+		p.errorf(e.keyN, join(path, "targets"), "by %q needs targets for its values", s.By)
+	}
+	return s
+}
+
+func (p *parser) escalations(n *yaml.Node, path string) []Escalation {
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, path, "expected a list of escalations, got %s", kindName(n))
+		return nil
+	}
+	var out []Escalation
+	for i, en := range n.Content {
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		p.remember(sub, en)
+		var esc Escalation
+		for _, ee := range p.mapping(en, sub, []string{"on", "do"}) {
+			switch ee.key {
+			case "on":
+				for _, oe := range p.mapping(ee.value, join(sub, "on"), []string{"sla", "at"}) {
+					osub := join(sub, "on."+oe.key)
+					p.remember(osub, oe.value)
+					switch oe.key {
+					case "sla":
+						esc.SLA = p.str(oe.value, osub)
+					case "at":
+						esc.At = p.percent(oe.value, osub)
+					}
+				}
+			case "do":
+				esc.Do = p.steps(ee.value, join(sub, "do"))
+			}
+		}
+		if en.Kind == yaml.MappingNode && (esc.SLA == "" || esc.At == 0 || len(esc.Do) == 0) {
+			p.errorf(en, sub, "an escalation needs on.sla, on.at and do")
+		}
+		out = append(out, esc)
+	}
+	return out
+}
+
+func (p *parser) percent(n *yaml.Node, path string) int {
+	s := strings.TrimSuffix(strings.TrimSpace(n.Value), "%")
+	v, err := strconv.Atoi(s)
+	if n.Kind != yaml.ScalarNode || err != nil || v <= 0 || v > 1000 {
+		p.errorf(n, path, "expected a percentage of the SLA target from 1%% to 1000%%, such as 75%% or 100%%, got %s", kindName(n))
+		return 0
+	}
+	return v
+}
+
+func (p *parser) steps(n *yaml.Node, path string) []Step {
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, path, "expected a list of steps, got %s", kindName(n))
+		return nil
+	}
+	var out []Step
+	for i, sn := range n.Content {
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		entries := p.mapping(sn, sub, []string{"notify", "set"})
+		if len(entries) != 1 {
+			if sn.Kind == yaml.MappingNode {
+				p.errorf(sn, sub, "a step has exactly one of notify or set")
+			}
+			continue
+		}
+		e := entries[0]
+		var st Step
+		switch e.key {
+		case "notify":
+			st.Notify = &Notify{}
+			for _, ne := range p.mapping(e.value, join(sub, "notify"), []string{"role", "user"}) {
+				switch ne.key {
+				case "role":
+					st.Notify.Role = p.str(ne.value, join(sub, "notify.role"))
+				case "user":
+					st.Notify.User = p.str(ne.value, join(sub, "notify.user"))
+				}
+			}
+			if (st.Notify.Role == "") == (st.Notify.User == "") {
+				p.errorf(e.value, join(sub, "notify"), "notify needs exactly one of role or user")
+			}
+		case "set":
+			for _, ae := range p.mapping(e.value, join(sub, "set"), nil) {
+				st.Set = append(st.Set, Assignment{Name: p.ident(ae.keyN, join(sub, "set."+ae.key)), Value: p.value(ae.value, join(sub, "set."+ae.key))})
+			}
+			if len(st.Set) == 0 {
+				p.errorf(e.value, join(sub, "set"), "set needs at least one variable")
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// suggest returns the candidate closest to s when it is close enough to be a typo.
+func suggest(s string, candidates []string) string {
+	best, bestD := "", len(s)/2+2
+	for _, c := range candidates {
+		if d := levenshtein(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

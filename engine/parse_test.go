@@ -1,0 +1,168 @@
+package engine_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+func mustParse(t *testing.T, src string) *engine.Definition {
+	t.Helper()
+	def, err := engine.Parse([]byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return def
+}
+
+func TestParseDesignExample(t *testing.T) {
+	src, err := os.ReadFile("testdata/design-example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := mustParse(t, string(src))
+	if def.Name != "incident" || def.Initial != "new" || len(def.States) != 5 {
+		t.Fatalf("unexpected definition: %+v", def)
+	}
+	if got := def.State("resolved").Timers[0]; got.Action != "close" || got.After.String() != "1w" {
+		t.Fatalf("resolved timer = %+v", got)
+	}
+	if def.SLAs[0].Name != "response" || def.SLAs[1].PauseIn[0] != "pending_customer" {
+		t.Fatalf("slas = %+v", def.SLAs)
+	}
+	if e := def.Escalations[0]; e.At != 100 || e.Do[0].Notify.Role != "incident-manager" || e.Do[1].Set[0].Name != "tier" {
+		t.Fatalf("escalation = %+v", e)
+	}
+}
+
+func TestParseShippedDefinitions(t *testing.T) {
+	files, _ := os.ReadDir("../definitions")
+	n := 0
+	for _, f := range files {
+		name := f.Name()
+		if !strings.HasSuffix(name, ".yaml") || name == "dev-users.yaml" {
+			continue
+		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile("../definitions/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustParse(t, string(src))
+		})
+	}
+	if n == 0 {
+		t.Fatal("no shipped definitions found")
+	}
+}
+
+func TestParseReportsEveryProblemWithPosition(t *testing.T) {
+	src := `name: Bad Name
+titel: x
+calendar: 5x8
+input:
+  priority: {type: enum, values: [P1, P2]}
+  title: {type: strng, maxLength: 0}
+initial: new
+states:
+  new:
+    actions:
+      go: {to: nowhere, roles: [a]}
+      stay: {to: new}
+    timers:
+      - after: 3x
+        action: missing
+  orphan:
+    actions:
+      back: {to: new}
+  done: {final: true}
+slas:
+  response:
+    by: priority
+    targets: {P1: 15m, P3: 1h}
+    stop_on_leave: [neww]
+escalations:
+  - on: {sla: reponse, at: 150}
+    do: [{notify: {role: x, user: y}}]
+`
+	_, err := engine.Parse([]byte(src))
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Code != engine.EINVALID {
+		t.Fatalf("want EINVALID, got %v", err)
+	}
+	want := []string{
+		`1:7: name: "Bad Name" is not a valid name`,
+		`2:1: titel: unknown key "titel" (did you mean "title"?)`,
+		`3:11: calendar: calendar "5x8" is not defined (defined: 24x7)`,
+		`6:17: input.title.type: unknown type "strng" (did you mean "string"?)`,
+		`6:35: input.title.maxLength: maxLength must be greater than zero`,
+		`11:16: states.new.actions.go.to: unknown state "nowhere" (known: new, orphan, done)`,
+		`14:16: states.new.timers[0].after: invalid duration "3x": unknown unit "x"`,
+		`15:17: states.new.timers[0].action: unknown action of state new "missing" (known: go, stay)`,
+		`16:3: states.orphan: state "orphan" cannot be reached from the initial state "new"`,
+		`19:3: states.done: state "done" cannot be reached from the initial state "new"`,
+		`22:9: slas.response.by: input field "priority" chooses the target, so it must be required or have a default`,
+		`23:14: slas.response.targets: no target for priority P2`,
+		`23:24: slas.response.targets.P3: "P3" is not a value of priority (values: P1, P2)`,
+		`24:21: slas.response.stop_on_leave[0]: unknown state "neww" (did you mean "new"?)`,
+		`26:15: escalations[0].on.sla: unknown SLA "reponse" (did you mean "response"?)`,
+		`27:19: escalations[0].do[0].notify: notify needs exactly one of role or user`,
+	}
+	var got []string
+	for _, d := range e.Details {
+		got = append(got, d.String())
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			if strings.HasPrefix(g, w) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("missing problem %q", w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+}
+
+func TestParseUnknownInitial(t *testing.T) {
+	_, err := engine.Parse([]byte("name: x\ninitial: start\nstates:\n  done: {final: true}\n"))
+	if err == nil || !strings.Contains(err.Error(), `2:10: initial: unknown state "start"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestParseInvalidYAMLHasLine(t *testing.T) {
+	_, err := engine.Parse([]byte("name: x\nstates:\n  a: [\n"))
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Code != engine.EINVALID || len(e.Details) != 1 || e.Details[0].Line < 3 {
+		t.Fatalf("want EINVALID with a line, got %#v", err)
+	}
+}
+
+func TestParseRejectsEmptyAndNonMapping(t *testing.T) {
+	for _, src := range []string{"", "just a string", "- a\n- b\n"} {
+		if _, err := engine.Parse([]byte(src)); engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("Parse(%q) = %v, want EINVALID", src, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	src, _ := os.ReadFile("testdata/design-example.yaml")
+	f.Add(string(src))
+	f.Add("name: x\ninitial: a\nstates: {a: {final: true}}\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		def, err := engine.Parse([]byte(s))
+		if err == nil && def == nil {
+			t.Fatal("nil definition without error")
+		}
+	})
+}
