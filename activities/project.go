@@ -1,0 +1,31 @@
+package activities
+
+import (
+	"context"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+// ProjectInput is one projection of an instance: its view after event View.Seq and
+// the events not yet stored.
+type ProjectInput struct {
+	View   engine.View    `json:"view"`
+	Events []engine.Event `json:"events"`
+}
+
+// Projector stores projections. The store package implements it.
+type Projector interface {
+	// Project stores the view and appends the events. It must be idempotent: a view
+	// older than the stored one is ignored, and events already stored are skipped.
+	Project(ctx context.Context, view engine.View, events []engine.Event) error
+}
+
+// Activities are registered on the worker with their dependencies.
+type Activities struct {
+	Projector Projector
+}
+
+// Project writes a projection.
+func (a *Activities) Project(ctx context.Context, in ProjectInput) error {
+	return a.Projector.Project(ctx, in.View, in.Events)
+}

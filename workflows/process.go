@@ -1,0 +1,231 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/itilflow/itilflow/activities"
+	"github.com/itilflow/itilflow/engine"
+)
+
+// Input starts a process: the compiled definition travels with it, so the instance
+// never changes definition underneath it and replay needs nothing but the history.
+type Input struct {
+	ID         string            `json:"id"`
+	Definition engine.Definition `json:"definition"`
+	Version    int               `json:"version"`
+	Input      map[string]any    `json:"input"`
+	Actor      engine.Actor      `json:"actor"`
+}
+
+// Result is what an action or a sync returns to the caller.
+type Result struct {
+	View engine.View `json:"view"`
+	// Projected is false when PostgreSQL had not caught up within syncWait: the
+	// change is durable in the history, but list reads may lag behind it.
+	Projected bool `json:"projected"`
+}
+
+// syncWait bounds how long an update waits for its projection before returning.
+const syncWait = 10 * time.Second
+
+var projectOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	// Retry until the database is back: the projection must never be lost.
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+	},
+}
+
+// Process runs one instance of a definition until it reaches a final state.
+func Process(ctx workflow.Context, in Input) (engine.View, error) {
+	def := &in.Definition
+	inst, err := engine.Start(def, in.ID, in.Version, in.Input, in.Actor, workflow.Now(ctx))
+	if err != nil {
+		return engine.View{}, toApplicationError(err)
+	}
+	r := &runner{def: def, inst: inst, changed: workflow.NewBufferedChannel(ctx, 1)}
+	if err := r.register(ctx); err != nil {
+		return engine.View{}, err
+	}
+	if err := r.run(ctx); err != nil {
+		return engine.View{}, err
+	}
+	return inst.View(def, workflow.Now(ctx)), nil
+}
+
+// runner is the state of one workflow run. All fields are touched only from
+// workflow coroutines, which never run at the same time.
+type runner struct {
+	def          *engine.Definition
+	inst         *engine.Instance
+	changed      workflow.Channel // poked by update handlers
+	projectedSeq int64
+	state        string // state last written to the search attributes
+}
+
+func (r *runner) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryView, func() (engine.View, error) {
+		return r.inst.View(r.def, workflow.Now(ctx)), nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAction, r.action, workflow.UpdateHandlerOptions{
+		Validator: func(ctx workflow.Context, req engine.ActionRequest) error {
+			_, err := r.inst.Check(r.def, req)
+			return toApplicationError(err)
+		},
+	}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandler(ctx, UpdateSync, r.sync)
+}
+
+// action applies an action that the validator accepted.
+func (r *runner) action(ctx workflow.Context, req engine.ActionRequest) (Result, error) {
+	now := workflow.Now(ctx)
+	// Whatever fell due before now happened before this action: a late
+	// acknowledgement still records the breach first.
+	r.inst.Advance(r.def, now)
+	if err := r.inst.Apply(r.def, req, now); err != nil {
+		r.poke()
+		return Result{}, toApplicationError(err)
+	}
+	r.poke()
+	return r.sync(ctx)
+}
+
+// sync waits until the projection holds everything that has happened so far, so a
+// caller that reads PostgreSQL next sees its own change.
+func (r *runner) sync(ctx workflow.Context) (Result, error) {
+	seq := r.inst.Seq
+	ok, err := workflow.AwaitWithTimeout(ctx, syncWait, func() bool { return r.projectedSeq >= seq })
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{View: r.inst.View(r.def, workflow.Now(ctx)), Projected: ok}, nil
+}
+
+func (r *runner) poke() { r.changed.SendAsync(true) }
+
+// run is the state-machine loop: it keeps one timer armed for the next wake-up and
+// one projection in flight, and ends once the instance has ended, everything is
+// projected and no update handler is still running.
+func (r *runner) run(ctx workflow.Context) error {
+	var (
+		timer       workflow.Future
+		timerAt     time.Time
+		cancelTimer workflow.CancelFunc
+		projection  workflow.Future
+	)
+	logger := workflow.GetLogger(ctx)
+	for {
+		now := workflow.Now(ctx)
+		r.inst.Advance(r.def, now)
+		if err := r.upsertSearchAttributes(ctx); err != nil {
+			return err
+		}
+		if projection == nil && len(r.inst.Pending) > 0 {
+			projection = r.project(ctx)
+		}
+		if r.inst.Ended() && projection == nil && len(r.inst.Pending) == 0 && workflow.AllHandlersFinished(ctx) {
+			if cancelTimer != nil {
+				cancelTimer()
+			}
+			return nil
+		}
+
+		wakeAt, what, wake := r.inst.NextWake(r.def)
+		if !wake || !wakeAt.Equal(timerAt) {
+			if cancelTimer != nil {
+				cancelTimer()
+			}
+			timer, cancelTimer, timerAt = nil, nil, time.Time{}
+			if wake {
+				// Advance has run, so wakeAt is after now and the timer is real.
+				tctx, cancel := workflow.WithCancel(ctx)
+				timer = workflow.NewTimerWithOptions(tctx, wakeAt.Sub(now), workflow.TimerOptions{Summary: what})
+				cancelTimer, timerAt = cancel, wakeAt
+			}
+		}
+
+		sel := workflow.NewSelector(ctx)
+		if timer != nil {
+			sel.AddFuture(timer, func(workflow.Future) { timer, cancelTimer, timerAt = nil, nil, time.Time{} })
+		}
+		if projection != nil {
+			sel.AddFuture(projection, func(f workflow.Future) {
+				projection = nil
+				if err := f.Get(ctx, nil); err != nil {
+					// Only a non-retryable failure gets here; the events stay pending
+					// and go out again with the next change.
+					logger.Error("projection failed", "error", err)
+				}
+			})
+		}
+		sel.AddReceive(r.changed, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		// Once ended, the loop only waits for handlers and projections to finish.
+		if r.inst.Ended() && projection == nil && len(r.inst.Pending) == 0 {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			continue
+		}
+		sel.Select(ctx)
+	}
+}
+
+// project hands the pending events and the current view to the projection
+// activity, and forgets the events once it has stored them.
+func (r *runner) project(ctx workflow.Context) workflow.Future {
+	events := append([]engine.Event(nil), r.inst.Pending...)
+	view := r.inst.View(r.def, workflow.Now(ctx))
+	actx := workflow.WithActivityOptions(ctx, projectOptions)
+	var acts *activities.Activities
+	f := workflow.ExecuteActivity(actx, acts.Project, activities.ProjectInput{View: view, Events: events})
+	settled, settle := workflow.NewFuture(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		err := f.Get(ctx, nil)
+		if err == nil {
+			last := events[len(events)-1].Seq
+			r.projectedSeq = last
+			keep := r.inst.Pending[:0]
+			for _, e := range r.inst.Pending {
+				if e.Seq > last {
+					keep = append(keep, e)
+				}
+			}
+			r.inst.Pending = keep
+		}
+		settle.Set(nil, err)
+	})
+	return settled
+}
+
+func (r *runner) upsertSearchAttributes(ctx workflow.Context) error {
+	if r.state == r.inst.State {
+		return nil
+	}
+	r.state = r.inst.State
+	return workflow.UpsertTypedSearchAttributes(ctx,
+		AttrDefinition.ValueSet(r.def.Name),
+		AttrState.ValueSet(r.inst.State),
+		AttrPriority.ValueSet(r.inst.Priority()),
+	)
+}
+
+// toApplicationError carries an engine error across the Temporal boundary: the
+// client receives an ApplicationError whose type is the error code and whose
+// details hold the *engine.Error, so the API can answer with the right status.
+func toApplicationError(err error) error {
+	var e *engine.Error
+	if err == nil || !errors.As(err, &e) {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(e.Message, e.Code, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{e}})
+}
