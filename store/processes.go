@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+// NextProcessID returns a new readable process id such as incident-000123.
+func (s *Store) NextProcessID(ctx context.Context, definition string) (string, error) {
+	var n int64
+	if err := s.db.GetContext(ctx, &n, `SELECT nextval('process_number')`); err != nil {
+		return "", fail("store.NextProcessID", err)
+	}
+	return fmt.Sprintf("%s-%06d", definition, n), nil
+}
+
+// Project stores a process view and appends its new events, in one transaction.
+// It is idempotent and order-tolerant: a view older than the stored one changes
+// nothing, and events already stored are skipped, so Temporal may retry it freely.
+func (s *Store) Project(ctx context.Context, v engine.View, events []engine.Event) error {
+	const op = "store.Project"
+	view, err := json.Marshal(v)
+	if err != nil {
+		return fail(op, err)
+	}
+	breached := false
+	for _, c := range v.SLAs {
+		breached = breached || c.Breached
+	}
+	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO processes
+			(id, definition, version, state, priority, breached, started_at, started_by, ended_at, next_wake, seq, view, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+			ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, priority = EXCLUDED.priority,
+				breached = EXCLUDED.breached, ended_at = EXCLUDED.ended_at, next_wake = EXCLUDED.next_wake,
+				seq = EXCLUDED.seq, view = EXCLUDED.view, updated_at = now()
+			WHERE processes.seq < EXCLUDED.seq`,
+			v.ID, v.Definition, v.Version, v.State, v.Priority, breached, v.StartedAt, v.StartedBy, v.EndedAt, v.NextWake, v.Seq, view)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			if err := upsertSLAs(ctx, tx, v); err != nil {
+				return err
+			}
+		}
+		for _, e := range events {
+			if err := insertEvent(ctx, tx, v.ID, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func upsertSLAs(ctx context.Context, tx *sqlx.Tx, v engine.View) error {
+	for _, c := range v.SLAs {
+		_, err := tx.ExecContext(ctx, `INSERT INTO process_slas
+			(process_id, name, status, target_s, elapsed_s, due, breached, breached_at, started_at, stopped_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (process_id, name) DO UPDATE SET status = EXCLUDED.status, target_s = EXCLUDED.target_s,
+				elapsed_s = EXCLUDED.elapsed_s, due = EXCLUDED.due, breached = EXCLUDED.breached,
+				breached_at = EXCLUDED.breached_at, stopped_at = EXCLUDED.stopped_at`,
+			v.ID, c.Name, c.Status, int64(time.Duration(c.Target)/time.Second), int64(time.Duration(c.Elapsed)/time.Second),
+			c.Due, c.Breached, c.BreachAt, c.StartedAt, c.StoppedAt)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertEvent(ctx context.Context, tx *sqlx.Tx, id string, e engine.Event) error {
+	var data []byte
+	if len(e.Data) > 0 {
+		var err error
+		if data, err = json.Marshal(e.Data); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (process_id, seq, at, type, actor, action, from_state, to_state, sla, comment, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (process_id, seq) DO NOTHING`,
+		id, e.Seq, e.At, e.Type, e.Actor, e.Action, e.From, e.To, e.SLA, e.Comment, data); err != nil {
+		return err
+	}
+	if e.Type != engine.EventNotification {
+		return nil
+	}
+	role, _ := e.Data["role"].(string)
+	user, _ := e.Data["user"].(string)
+	msg, _ := e.Data["message"].(string)
+	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (process_id, seq, role, user_id, message, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (process_id, seq) DO NOTHING`, id, e.Seq, role, user, msg, e.At)
+	return err
+}
+
+// Process returns the stored view of a process.
+func (s *Store) Process(ctx context.Context, id string) (engine.View, error) {
+	var raw []byte
+	var v engine.View
+	if err := s.db.GetContext(ctx, &raw, `SELECT view FROM processes WHERE id = $1`, id); err != nil {
+		if e := fail("store.Process", err).(*engine.Error); e.Code == engine.ENOTFOUND {
+			return v, engine.Errorf(engine.ENOTFOUND, "no process %q", id)
+		}
+		return v, fail("store.Process", err)
+	}
+	return v, fail("store.Process", json.Unmarshal(raw, &v))
+}
+
+// Events returns the events of a process in order.
+func (s *Store) Events(ctx context.Context, id string) ([]engine.Event, error) {
+	rows, err := s.db.QueryxContext(ctx, `SELECT seq, at, type, actor, action, from_state, to_state, sla, comment, data
+		FROM events WHERE process_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fail("store.Events", err)
+	}
+	defer rows.Close()
+	out := []engine.Event{}
+	for rows.Next() {
+		var e engine.Event
+		var data []byte
+		if err := rows.Scan(&e.Seq, &e.At, &e.Type, &e.Actor, &e.Action, &e.From, &e.To, &e.SLA, &e.Comment, &data); err != nil {
+			return nil, fail("store.Events", err)
+		}
+		if data != nil {
+			if err := json.Unmarshal(data, &e.Data); err != nil {
+				return nil, fail("store.Events", err)
+			}
+		}
+		e.At = e.At.UTC()
+		out = append(out, e)
+	}
+	return out, fail("store.Events", rows.Err())
+}
+
+// ProcessFilter selects processes; empty fields match everything.
+type ProcessFilter struct {
+	Definition string
+	State      string
+	Breached   *bool
+	Limit      int
+	Offset     int
+}
+
+// Processes returns the processes matching f, newest first, and how many match.
+func (s *Store) Processes(ctx context.Context, f ProcessFilter) ([]engine.View, int, error) {
+	const op = "store.Processes"
+	where := `($1 = '' OR definition = $1) AND ($2 = '' OR state = $2) AND ($3::boolean IS NULL OR breached = $3)`
+	var total int
+	if err := s.db.GetContext(ctx, &total, `SELECT count(*) FROM processes WHERE `+where, f.Definition, f.State, f.Breached); err != nil {
+		return nil, 0, fail(op, err)
+	}
+	var raws [][]byte
+	if err := s.db.SelectContext(ctx, &raws, `SELECT view FROM processes WHERE `+where+`
+		ORDER BY started_at DESC, id DESC LIMIT $4 OFFSET $5`, f.Definition, f.State, f.Breached, f.Limit, f.Offset); err != nil {
+		return nil, 0, fail(op, err)
+	}
+	out := make([]engine.View, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal(raw, &out[i]); err != nil {
+			return nil, 0, fail(op, err)
+		}
+	}
+	return out, total, nil
+}
+
+// Notification is a message raised by an escalation.
+type Notification struct {
+	ID        int64     `json:"id" db:"id"`
+	ProcessID string    `json:"process_id" db:"process_id"`
+	Seq       int64     `json:"seq" db:"seq"`
+	Role      string    `json:"role,omitempty" db:"role"`
+	User      string    `json:"user,omitempty" db:"user_id"`
+	Message   string    `json:"message" db:"message"`
+	CreatedAt time.Time `json:"created_at" db:"created_at"`
+}
+
+// Notifications returns the notifications addressed to a user or one of roles,
+// newest first.
+func (s *Store) Notifications(ctx context.Context, user string, roles []string, limit int) ([]Notification, error) {
+	out := []Notification{}
+	err := s.db.SelectContext(ctx, &out, `SELECT id, process_id, seq, role, user_id, message, created_at FROM notifications
+		WHERE user_id = $1 OR role = ANY($2) ORDER BY created_at DESC, id DESC LIMIT $3`, user, pqArray(roles), limit)
+	return out, fail("store.Notifications", err)
+}

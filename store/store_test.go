@@ -1,0 +1,129 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/pgcluster/pgtest"
+	"github.com/itilflow/itilflow/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func open(t *testing.T) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	return s
+}
+
+func TestPublishDefinitionVersions(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	src := []byte("name: tiny\ninitial: a\nstates:\n  a: {actions: {go: {to: b}}}\n  b: {final: true}\n")
+	def, err := engine.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, created, err := s.PublishDefinition(ctx, def, src, "pat")
+	if err != nil || !created || v1.Version != 1 {
+		t.Fatalf("first publish: %+v %v %v", v1, created, err)
+	}
+	again, created, err := s.PublishDefinition(ctx, def, src, "pat")
+	if err != nil || created || again.Version != 1 {
+		t.Fatalf("identical publish made a new version: %+v %v %v", again, created, err)
+	}
+	src2 := append(src, []byte("# changed\n")...)
+	v2, created, err := s.PublishDefinition(ctx, def, src2, "pat")
+	if err != nil || !created || v2.Version != 2 {
+		t.Fatalf("changed publish: %+v %v %v", v2, created, err)
+	}
+	got, err := s.Definition(ctx, "tiny", 1)
+	if err != nil || got.Hash != v1.Hash || got.Compiled.Initial != "a" {
+		t.Fatalf("version 1: %+v %v", got, err)
+	}
+	if _, err := s.Definition(ctx, "tiny", 3); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Fatalf("missing version: %v", err)
+	}
+	if _, err := s.Definition(ctx, "nope", 0); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Fatalf("missing definition: %v", err)
+	}
+}
+
+func TestProjectIsIdempotentAndIgnoresStaleViews(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	view := func(seq int64, state string) engine.View {
+		return engine.View{ID: "x-000001", Definition: "x", Version: 1, State: state, Input: map[string]any{},
+			StartedAt: t0, StartedBy: "rita", Seq: seq,
+			SLAs: []engine.SLAView{{Name: "response", Status: engine.ClockRunning, Target: engine.Duration(time.Hour), StartedAt: t0}}}
+	}
+	ev := func(seq int64, typ string, data map[string]any) engine.Event {
+		return engine.Event{Seq: seq, At: t0.Add(time.Duration(seq) * time.Minute), Type: typ, Actor: "system", Data: data}
+	}
+	e1, e2 := ev(1, engine.EventStarted, nil), ev(2, engine.EventNotification, map[string]any{"role": "incident-manager", "message": "late"})
+	if err := s.Project(ctx, view(2, "in_progress"), []engine.Event{e1, e2}); err != nil {
+		t.Fatal(err)
+	}
+	// A retry of the same projection, then a stale one, change nothing.
+	if err := s.Project(ctx, view(2, "in_progress"), []engine.Event{e1, e2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Project(ctx, view(1, "new"), []engine.Event{e1}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Process(ctx, "x-000001")
+	if err != nil || got.State != "in_progress" || got.Seq != 2 {
+		t.Fatalf("process %+v %v", got, err)
+	}
+	events, err := s.Events(ctx, "x-000001")
+	if err != nil || len(events) != 2 || events[1].Data["role"] != "incident-manager" {
+		t.Fatalf("events %+v %v", events, err)
+	}
+	notes, err := s.Notifications(ctx, "ivy", []string{"incident-manager"}, 10)
+	if err != nil || len(notes) != 1 || notes[0].Message != "late" {
+		t.Fatalf("notifications %+v %v", notes, err)
+	}
+	list, total, err := s.Processes(ctx, store.ProcessFilter{Definition: "x", State: "in_progress", Limit: 10})
+	if err != nil || total != 1 || len(list) != 1 {
+		t.Fatalf("list %v %d %v", list, total, err)
+	}
+}
+
+func TestUnavailableDatabaseIsReportedAsSuch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := store.Open(ctx, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	if engine.ErrorCode(err) != engine.EUNAVAILABLE {
+		t.Fatalf("got %v, want %s", err, engine.EUNAVAILABLE)
+	}
+}
+
+func TestTokensAreCheckedByDigest(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	if err := s.UpsertUser(ctx, store.User{ID: "sam", Name: "Sam", Roles: []string{"service-desk"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddToken(ctx, "sam", "s3cret", "test"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.UserByToken(ctx, "s3cret")
+	if err != nil || u.ID != "sam" || u.Roles[0] != "service-desk" {
+		t.Fatalf("user %+v %v", u, err)
+	}
+	if _, err := s.UserByToken(ctx, "wrong"); engine.ErrorCode(err) != engine.EUNAUTHORIZED {
+		t.Fatalf("wrong token: %v", err)
+	}
+}
