@@ -1,0 +1,86 @@
+// Package api is itilflow's HTTP API (Echo): definitions, processes and actions
+// under /api/v1, and /healthz. It authenticates callers by bearer token, reads from
+// the PostgreSQL projection, and changes processes only through Temporal (workflow
+// updates), so every change is decided by the workflow and recorded in its history.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.temporal.io/sdk/client"
+
+	"github.com/itilflow/itilflow/store"
+)
+
+// Server holds the API's dependencies.
+type Server struct {
+	store    *store.Store
+	temporal client.Client
+	log      *slog.Logger
+	echo     *echo.Echo
+}
+
+// New returns the API with its routes.
+func New(st *store.Store, tc client.Client, log *slog.Logger) *Server {
+	s := &Server{store: st, temporal: tc, log: log, echo: echo.New()}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestID())
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(s.logRequests)
+
+	e.GET("/healthz", s.health)
+	v1 := e.Group("/api/v1", s.authenticate)
+	v1.GET("/me", s.me)
+	v1.GET("/notifications", s.notifications)
+	v1.GET("/definitions", s.listDefinitions)
+	v1.POST("/definitions/validate", s.validateDefinition)
+	v1.GET("/definitions/:name", s.getDefinition)
+	v1.PUT("/definitions/:name", s.putDefinition)
+	v1.GET("/processes", s.listProcesses)
+	v1.POST("/processes/:definition", s.startProcess)
+	v1.GET("/processes/:id", s.getProcess)
+	v1.POST("/processes/:id/actions/:action", s.takeAction)
+	return s
+}
+
+// ServeHTTP makes the API an http.Handler (tests use httptest with it).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Serve answers on ln until ctx ends, then shuts down gracefully, letting
+// requests in flight finish for up to 10 seconds.
+func (s *Server) Serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	srv.Handler = s.echo
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req := c.Request()
+		s.log.Debug("request", "method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
+			"duration", time.Since(start), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return nil
+	}
+}

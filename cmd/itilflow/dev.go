@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"gopkg.in/yaml.v3"
+
+	"github.com/itilflow/itilflow/pgcluster"
+	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/temporalserver"
+	"github.com/itilflow/itilflow/workflows"
+)
+
+// runDev runs the whole product on this machine: an embedded Temporal server on a
+// SQLite file and a private PostgreSQL cluster, both under the data directory so
+// that everything survives a restart, plus the worker, the API and the demo users.
+func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("dev", getenv, stderr)
+	dataDir := f.string("data-dir", ".itilflow", "directory for Temporal's and PostgreSQL's data")
+	httpAddr := f.string("http-addr", "127.0.0.1:8080", "address of the HTTP API")
+	temporalPort := f.int("temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
+	uiPort := f.int("ui-port", 8233, "port of the Temporal UI; 0 disables it")
+	defsDir := f.string("definitions", "definitions", "directory of process definitions to publish at start")
+	logLevel := f.string("log-level", "info", "debug, info, warn or error")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return err
+	}
+	// 0755: PostgreSQL runs as its own user when we are root and must reach pg/.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+
+	dbURL := getenv("DATABASE_URL")
+	if dbURL == "" {
+		pg, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "pg"), Logf: func(format string, args ...any) {
+			log.Info(fmt.Sprintf(format, args...), "component", "postgres")
+		}})
+		if err != nil {
+			return err
+		}
+		defer pg.Stop()
+		dbURL = pg.URL()
+	}
+
+	ts, err := temporalserver.Start(ctx, temporalserver.Options{
+		DBFile:           filepath.Join(dir, "temporal.db"),
+		Port:             *temporalPort,
+		Namespace:        "default",
+		SearchAttributes: workflows.SearchAttributes(),
+	})
+	if err != nil {
+		return fmt.Errorf("embedded Temporal: %w", err)
+	}
+	defer ts.Stop()
+	tc, err := ts.NewClient(client.Options{Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	users, err := seedDevUsers(ctx, st, filepath.Join(*defsDir, "dev-users.yaml"))
+	if err != nil {
+		return err
+	}
+	uiURL := ""
+	if *uiPort != 0 {
+		ui, err := startUI(ctx, ts.HostPort(), *uiPort)
+		if err != nil {
+			log.Warn("Temporal UI not started", "error", err)
+		} else {
+			uiURL = ui
+		}
+	}
+
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *httpAddr, definitions: *defsDir}
+	return s.run(ctx, func(addr string) {
+		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, users)
+	})
+}
+
+type devUser struct {
+	ID    string   `yaml:"id"`
+	Name  string   `yaml:"name"`
+	Roles []string `yaml:"roles"`
+	Token string   `yaml:"token"`
+}
+
+// seedDevUsers creates the demo users of dev-users.yaml with their tokens.
+func seedDevUsers(ctx context.Context, st *store.Store, file string) ([]devUser, error) {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("dev users: %w", err)
+	}
+	var doc struct {
+		Users []devUser `yaml:"users"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(src)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	for _, u := range doc.Users {
+		if u.ID == "" || u.Token == "" {
+			return nil, fmt.Errorf("%s: every user needs an id and a token", file)
+		}
+		if err := st.UpsertUser(ctx, store.User{ID: u.ID, Name: u.Name, Roles: u.Roles}); err != nil {
+			return nil, err
+		}
+		if err := st.AddToken(ctx, u.ID, u.Token, "dev"); err != nil {
+			return nil, err
+		}
+	}
+	return doc.Users, nil
+}
+
+func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir string, users []devUser) {
+	fmt.Fprintf(w, "\nitilflow dev is running (data in %s)\n\n", dataDir)
+	fmt.Fprintf(w, "  API          http://%s/api/v1   (health: http://%s/healthz)\n", apiAddr, apiAddr)
+	fmt.Fprintf(w, "  Temporal     %s (namespace default)\n", temporalAddr)
+	if uiURL != "" {
+		fmt.Fprintf(w, "  Temporal UI  %s\n", uiURL)
+	} else {
+		fmt.Fprintf(w, "  Temporal UI  not built in; run `temporal server start-dev`'s UI or temporalio/ui with TEMPORAL_ADDRESS=%s\n", temporalAddr)
+	}
+	fmt.Fprintf(w, "\n  Demo users (dev only; send Authorization: Bearer <token>):\n")
+	for _, u := range users {
+		fmt.Fprintf(w, "    %-24s %-22s %s\n", u.Token, u.ID, strings.Join(u.Roles, ","))
+	}
+	fmt.Fprintln(w, "\nPress Ctrl-C to stop.")
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// flags is a flag set whose flags default to environment variables: --data-dir
+// reads ITILFLOW_DATA_DIR, and so on. Flags given on the command line win.
+type flags struct {
+	*flag.FlagSet
+	getenv func(string) string
+	errs   []error
+}
+
+func newFlags(name string, getenv func(string) string, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet("itilflow "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &flags{FlagSet: fs, getenv: getenv}
+}
+
+// envName is the environment variable behind a flag.
+func envName(flagName string) string {
+	return "ITILFLOW_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *flags) string(name, def, help string) *string {
+	if v := f.getenv(envName(name)); v != "" {
+		def = v
+	}
+	return f.String(name, def, help+" (env "+envName(name)+")")
+}
+
+func (f *flags) int(name string, def int, help string) *int {
+	if v := f.getenv(envName(name)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q is not a whole number", envName(name), v))
+		}
+		def = n
+	}
+	return f.Int(name, def, help+" (env "+envName(name)+")")
+}
+
+func (f *flags) parse(args []string) error {
+	if len(f.errs) > 0 {
+		return errors.Join(f.errs...)
+	}
+	return f.Parse(args)
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

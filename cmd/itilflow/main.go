@@ -1,0 +1,58 @@
+// Command itilflow runs ITIL processes written as YAML as durable Temporal
+// workflows. `itilflow dev` is the whole product on one machine; `itilflow serve`
+// is the same API and worker against an external Temporal and PostgreSQL.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "itilflow:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `itilflow runs ITIL processes written as YAML as durable Temporal workflows.
+
+Usage:
+  itilflow dev       run everything on this machine (embedded Temporal and PostgreSQL)
+  itilflow serve     run the API and worker against TEMPORAL_ADDRESS and DATABASE_URL
+  itilflow migrate   apply the database migrations to DATABASE_URL and exit
+  itilflow validate FILE...
+                     check process definitions; print problems as file:line:col: message
+
+Run "itilflow COMMAND -h" for a command's flags.
+`
+
+// run is the whole program; main only supplies the process's environment, so tests
+// can run it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "dev":
+		return runDev(ctx, args[1:], getenv, stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
+	case "validate":
+		return runValidate(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/temporalserver"
+	"github.com/itilflow/itilflow/workflows"
+)
+
+// runServe runs the API and the worker against an external Temporal cluster and
+// PostgreSQL. It keeps no state of its own, so any number of replicas can run.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("serve", getenv, stderr)
+	httpAddr := f.string("http-addr", "127.0.0.1:8080", "address of the HTTP API")
+	defsDir := f.string("definitions", "definitions", "directory of process definitions to publish at start (skipped if missing)")
+	logLevel := f.string("log-level", "info", "debug, info, warn or error")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	dbURL := getenv("DATABASE_URL")
+	if dbURL == "" {
+		return errors.New("DATABASE_URL is not set: serve needs a PostgreSQL URL such as postgres://user:pass@host:5432/itilflow?sslmode=disable")
+	}
+	address, namespace := getenv("TEMPORAL_ADDRESS"), getenv("TEMPORAL_NAMESPACE")
+	if address == "" {
+		address = "127.0.0.1:7233"
+	}
+	if namespace == "" {
+		namespace = "default"
+	}
+
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	st, err := store.Open(dctx, dbURL)
+	if err != nil {
+		return fmt.Errorf("PostgreSQL at DATABASE_URL is unreachable: %w", err)
+	}
+	defer st.Close()
+	tc, err := client.DialContext(dctx, client.Options{HostPort: address, Namespace: namespace,
+		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))})
+	if err != nil {
+		return fmt.Errorf("Temporal at %s (TEMPORAL_ADDRESS) is unreachable: %w", address, err)
+	}
+	defer tc.Close()
+	if err := temporalserver.EnsureSearchAttributes(dctx, tc, namespace, workflows.SearchAttributes()); err != nil {
+		return fmt.Errorf("search attributes on namespace %s: %w", namespace, err)
+	}
+	defs := *defsDir
+	if _, err := os.Stat(defs); err != nil {
+		log.Info("no definitions directory; publishing none", "dir", defs)
+		defs = ""
+	}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *httpAddr, definitions: defs}
+	return s.run(ctx, func(addr string) {
+		fmt.Fprintf(stdout, "itilflow serving http://%s/api/v1 (Temporal %s, namespace %s)\n", addr, address, namespace)
+	})
+}
+
+// runMigrate applies the database migrations and exits.
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("migrate", getenv, stderr)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	dbURL := getenv("DATABASE_URL")
+	if dbURL == "" {
+		return errors.New("DATABASE_URL is not set")
+	}
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/itilflow/itilflow/activities"
+	"github.com/itilflow/itilflow/api"
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/workflows"
+)
+
+// stack is what `dev` and `serve` share: the store, the worker and the API, on a
+// Temporal client and database that the command provides.
+type stack struct {
+	log         *slog.Logger
+	store       *store.Store
+	temporal    client.Client
+	httpAddr    string
+	definitions string // directory of shipped definitions; "" publishes none
+}
+
+// run migrates the database, publishes the shipped definitions, starts the worker
+// and serves the API until ctx ends. ready is called with the API's address once
+// it listens.
+func (s *stack) run(ctx context.Context, ready func(addr string)) error {
+	if err := s.store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if s.definitions != "" {
+		if err := publishDefinitions(ctx, s.store, s.definitions, s.log); err != nil {
+			return err
+		}
+	}
+	w := worker.New(s.temporal, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.Process, workflow.RegisterOptions{Name: workflows.ProcessType})
+	w.RegisterActivity(&activities.Activities{Projector: s.store})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+
+	ln, err := net.Listen("tcp", s.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.httpAddr, err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	a := api.New(s.store, s.temporal, s.log)
+	go func() { errc <- a.Serve(ctx, srv, ln) }()
+	ready(ln.Addr().String())
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http: %w", err)
+	}
+	return nil
+}
+
+// publishDefinitions publishes every process definition in dir (publishing
+// unchanged text creates no new version). A definition with problems stops the
+// start with every problem as file:line:col.
+func publishDefinitions(ctx context.Context, st *store.Store, dir string, log *slog.Logger) error {
+	files, err := definitionFiles(dir)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		def, err := engine.Parse(src)
+		if err != nil {
+			problems = append(problems, formatProblems(file, err)...)
+			continue
+		}
+		d, created, err := st.PublishDefinition(ctx, def, src, "itilflow")
+		if err != nil {
+			return fmt.Errorf("publish %s: %w", file, err)
+		}
+		if created {
+			log.Info("published definition", "name", d.Name, "version", d.Version, "file", file)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("shipped definitions have problems:\n%s", strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+// nonProcessFiles are YAML files in the definitions directory that are not
+// process definitions.
+var nonProcessFiles = map[string]bool{"dev-users.yaml": true}
+
+func definitionFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("definitions directory: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || nonProcessFiles[name] || strings.HasSuffix(name, ".test.yaml") ||
+			!(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+			continue
+		}
+		out = append(out, filepath.Join(dir, name))
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// formatProblems renders a Parse error as compiler-style lines.
+func formatProblems(file string, err error) []string {
+	var e *engine.Error
+	if !errors.As(err, &e) || len(e.Details) == 0 {
+		return []string{fmt.Sprintf("%s: %v", file, err)}
+	}
+	out := make([]string, len(e.Details))
+	for i, d := range e.Details {
+		msg := d.Message
+		if d.Field != "" {
+			msg = d.Field + ": " + msg
+		}
+		out[i] = fmt.Sprintf("%s:%d:%d: %s", file, d.Line, d.Column, msg)
+	}
+	return out
+}
