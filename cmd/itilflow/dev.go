@@ -62,6 +62,9 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		Port:             *temporalPort,
 		Namespace:        "default",
 		SearchAttributes: workflows.SearchAttributes(),
+		// The server is chatty at warn (start-up races between its own services
+		// print stack traces); show its warnings only when debugging.
+		LogLevel: map[bool]string{true: "warn", false: "error"}[*logLevel == "debug"],
 	})
 	if err != nil {
 		return fmt.Errorf("embedded Temporal: %w", err)

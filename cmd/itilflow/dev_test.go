@@ -1,0 +1,392 @@
+package main
+
+// Integration tests: they run the real `itilflow dev` — embedded Temporal on a
+// SQLite file, a private PostgreSQL from the system's binaries, worker and API —
+// and drive it over HTTP. They are the only tests that link the Temporal server
+// besides temporalserver's own, so the server is linked into few test binaries.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/itilflow/itilflow/pgcluster"
+)
+
+// quickDefinition breaches its response SLA two seconds after start.
+const quickDefinition = `name: quick
+title: Quick check
+input:
+  title: {type: string, required: true}
+initial: new
+states:
+  new:
+    actions:
+      acknowledge: {to: done, roles: [service-desk]}
+  done: {final: true}
+slas:
+  response:
+    target: 2s
+    stop_on_leave: [new]
+escalations:
+  - on: {sla: response, at: 100%}
+    do: [{notify: {role: incident-manager}}, {set: {escalated: true}}]
+`
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// devDataDir returns a data directory that PostgreSQL's own user can reach.
+func devDataDir(t *testing.T) string {
+	t.Helper()
+	if _, err := pgcluster.FindBinaries(); err != nil {
+		t.Skipf("no PostgreSQL binaries: %v", err)
+	}
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	return filepath.Join(dir, "data")
+}
+
+type devConfig struct {
+	dataDir      string
+	httpAddr     string
+	temporalPort int
+}
+
+func newDevConfig(t *testing.T) devConfig {
+	return devConfig{dataDir: devDataDir(t), httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), temporalPort: freePort(t)}
+}
+
+func (c devConfig) args() []string {
+	return []string{"dev", "--data-dir", c.dataDir, "--http-addr", c.httpAddr,
+		"--temporal-port", fmt.Sprint(c.temporalPort), "--ui-port", "0", "--definitions", "../../definitions", "--log-level", "warn"}
+}
+
+// startInProcess runs `itilflow dev` in this process and returns a function that
+// stops it cleanly (as SIGINT would) and waits for it.
+func startInProcess(t *testing.T, cfg devConfig) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	getenv := func(k string) string {
+		if k == "DATABASE_URL" {
+			return ""
+		}
+		return os.Getenv(k)
+	}
+	go func() { done <- run(ctx, cfg.args(), getenv, io.Discard, testWriter{t}) }()
+	waitHealthy(t, cfg.httpAddr, done)
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("dev exited with %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("dev did not stop within 60s")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func waitHealthy(t *testing.T, addr string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("dev exited before it was healthy: %v", err)
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("dev not healthy within 2 minutes")
+}
+
+type apiClient struct {
+	t    *testing.T
+	base string
+}
+
+// call sends a request with the token and returns the status and decoded body.
+func (c apiClient) call(method, path, token string, body any, header ...string) (int, map[string]any) {
+	c.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		r = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, "http://"+c.base+path, r)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if len(raw) > 0 && json.Unmarshal(raw, &out) != nil {
+		c.t.Fatalf("%s %s: not JSON: %s", method, path, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func (c apiClient) must(status int, method, path, token string, body any, header ...string) map[string]any {
+	c.t.Helper()
+	got, out := c.call(method, path, token, body, header...)
+	if got != status {
+		c.t.Fatalf("%s %s: status %d, want %d: %v", method, path, got, status, out)
+	}
+	return out
+}
+
+// waitFor polls the process until cond holds.
+func (c apiClient) waitFor(id, what string, cond func(p map[string]any) bool) map[string]any {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, p := c.call("GET", "/api/v1/processes/"+id, "dev-auditor", nil)
+		if cond(p) {
+			return p
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s: not %s within 60s: %v", id, what, p)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func breached(sla string) func(map[string]any) bool {
+	return func(p map[string]any) bool {
+		slas, _ := p["slas"].([]any)
+		for _, s := range slas {
+			m := s.(map[string]any)
+			if m["name"] == sla && m["breached"] == true {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func eventCount(p map[string]any, typ string) int {
+	n := 0
+	events, _ := p["events"].([]any)
+	for _, e := range events {
+		if e.(map[string]any)["type"] == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
+	cfg := newDevConfig(t)
+	stop := startInProcess(t, cfg)
+	c := apiClient{t: t, base: cfg.httpAddr}
+
+	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", quickDefinition)
+	q := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "breach me"}})
+	inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "core switch down", "priority": "P1"}})
+	quickID, incID := q["id"].(string), inc["id"].(string)
+	if !strings.HasPrefix(incID, "incident-") || inc["state"] != "new" || len(inc["slas"].([]any)) != 2 {
+		t.Fatalf("started incident %v", inc)
+	}
+	c.must(200, "POST", "/api/v1/processes/"+incID+"/actions/acknowledge", "dev-tier1", nil)
+
+	// Restart the whole stack, worker included, before the quick SLA falls due.
+	stop()
+	startInProcess(t, cfg)
+
+	p := c.waitFor(quickID, "breached", breached("response"))
+	if eventCount(p, "escalation") != 1 || eventCount(p, "notification") != 1 {
+		t.Fatalf("breach not escalated once: %v", p["events"])
+	}
+	_, notes := c.call("GET", "/api/v1/notifications", "dev-incident-manager", nil)
+	if items, _ := notes["items"].([]any); len(items) == 0 {
+		t.Fatal("incident manager has no notification")
+	}
+
+	c.must(200, "POST", "/api/v1/processes/"+incID+"/actions/resolve", "dev-tier1",
+		map[string]any{"input": map[string]any{"resolution": "replaced line card"}, "comment": "fixed"})
+	closed := c.must(200, "POST", "/api/v1/processes/"+incID+"/actions/close", "dev-service-desk",
+		map[string]any{"input": map[string]any{"satisfaction": "5"}})
+	if closed["state"] != "closed" {
+		t.Fatalf("close returned %v", closed)
+	}
+	got := c.waitFor(incID, "closed", func(p map[string]any) bool { return p["state"] == "closed" && p["ended_at"] != nil })
+	if eventCount(got, "action") != 3 || eventCount(got, "process_ended") != 1 {
+		t.Fatalf("events %v", got["events"])
+	}
+	list := c.must(200, "GET", "/api/v1/processes?definition=incident&state=closed", "dev-auditor", nil)
+	if list["total"].(float64) != 1 {
+		t.Fatalf("list %v", list)
+	}
+	c.must(409, "POST", "/api/v1/processes/"+incID+"/actions/reopen", "dev-requester", map[string]any{"input": map[string]any{"reason": "again"}})
+}
+
+// TestDevErrorsAreNeverInternal sends every kind of bad request and requires the
+// documented 4xx, with the error shape of the API conventions.
+func TestDevErrorsAreNeverInternal(t *testing.T) {
+	cfg := newDevConfig(t)
+	startInProcess(t, cfg)
+	c := apiClient{t: t, base: cfg.httpAddr}
+	inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "printer"}})
+	id := inc["id"].(string)
+	act := "/api/v1/processes/" + id + "/actions/"
+	long := strings.Repeat("x", 201)
+	for _, tc := range []struct {
+		name, method, path, token string
+		body                      any
+		status                    int
+		mention                   string
+	}{
+		{"NoToken", "GET", "/api/v1/processes", "", nil, 401, "bearer"},
+		{"BadToken", "GET", "/api/v1/processes", "nope", nil, 401, "token"},
+		{"UnknownRoute", "GET", "/api/v1/nothing", "dev-auditor", nil, 404, ""},
+		{"UnknownDefinition", "POST", "/api/v1/processes/nosuch", "dev-requester", map[string]any{"input": map[string]any{}}, 404, "nosuch"},
+		{"MalformedJSON", "POST", "/api/v1/processes/incident", "dev-requester", `{"input": {`, 400, "malformed"},
+		{"UnknownBodyField", "POST", "/api/v1/processes/incident", "dev-requester", `{"inptu": {}}`, 400, "inptu"},
+		{"MissingRequiredInput", "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{}}, 422, "input.title"},
+		{"BadEnum", "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "x", "priority": "P7"}}, 422, "input.priority"},
+		{"TooLong", "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": long}}, 422, "input.title"},
+		{"WrongType", "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": 5}}, 422, "input.title"},
+		{"MissingRole", "POST", act + "acknowledge", "dev-requester", nil, 403, "service-desk"},
+		{"WrongState", "POST", act + "resolve", "dev-tier1", map[string]any{"input": map[string]any{"resolution": "x"}}, 409, "acknowledge"},
+		{"UnknownAction", "POST", act + "explode", "dev-tier1", nil, 404, "explode"},
+		{"UnknownProcess", "POST", "/api/v1/processes/incident-999999/actions/acknowledge", "dev-tier1", nil, 404, ""},
+		{"GetUnknownProcess", "GET", "/api/v1/processes/incident-999999", "dev-tier1", nil, 404, ""},
+		{"BadLimit", "GET", "/api/v1/processes?limit=abc", "dev-auditor", nil, 400, "limit"},
+		{"PublishWithoutRole", "PUT", "/api/v1/definitions/quick", "dev-requester", quickDefinition, 403, "process-owner"},
+		{"PublishInvalidYAML", "PUT", "/api/v1/definitions/quick", "dev-process-owner", "name: quick\nstates: [\n", 422, "line"},
+		{"PublishBadDefinition", "PUT", "/api/v1/definitions/quick", "dev-process-owner", strings.Replace(quickDefinition, "to: done", "to: gone", 1), 422, `"line":9`},
+		{"PublishNameMismatch", "PUT", "/api/v1/definitions/other", "dev-process-owner", quickDefinition, 422, "name"},
+		{"ValidateBad", "POST", "/api/v1/definitions/validate", "dev-auditor", "name: x\n", 422, "initial"},
+		{"BadVersion", "GET", "/api/v1/definitions/incident?version=zero", "dev-auditor", nil, 400, "version"},
+		{"MissingVersion", "GET", "/api/v1/definitions/incident?version=99", "dev-auditor", nil, 404, "99"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := apiClient{t: t, base: cfg.httpAddr}
+			status, body := c.call(tc.method, tc.path, tc.token, tc.body)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
+			}
+			e, _ := body["error"].(map[string]any)
+			if e == nil || e["code"] == "" || e["message"] == "" {
+				t.Fatalf("no error object: %v", body)
+			}
+			if b, _ := json.Marshal(e); !strings.Contains(strings.ToLower(string(b)), strings.ToLower(tc.mention)) {
+				t.Fatalf("error does not mention %q: %s", tc.mention, b)
+			}
+		})
+	}
+	t.Run("IdempotencyKeyActsOnce", func(t *testing.T) {
+		first := c.must(200, "POST", act+"acknowledge", "dev-tier1", nil, "Idempotency-Key", "ack-1")
+		again := c.must(200, "POST", act+"acknowledge", "dev-tier1", nil, "Idempotency-Key", "ack-1")
+		if first["seq"] != again["seq"] {
+			t.Fatalf("second call acted again: seq %v then %v", first["seq"], again["seq"])
+		}
+		p := c.must(200, "GET", "/api/v1/processes/"+id, "dev-tier1", nil)
+		if eventCount(p, "action") != 1 {
+			t.Fatalf("acknowledged %d times", eventCount(p, "action"))
+		}
+	})
+}
+
+// TestDevSurvivesSIGKILL kills the real binary before a deadline and starts it
+// again: the timer that came due while it was down fires, and the breach is
+// recorded at its true time.
+func TestDevSurvivesSIGKILL(t *testing.T) {
+	cfg := newDevConfig(t)
+	bin := filepath.Join(t.TempDir(), "itilflow")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, cfg.args()...)
+		cmd.Env = append(os.Environ(), "DATABASE_URL=")
+		cmd.Stdout, cmd.Stderr = io.Discard, testWriter{t}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		waitHealthy(t, cfg.httpAddr, done)
+		return cmd
+	}
+	cmd := start()
+	c := apiClient{t: t, base: cfg.httpAddr}
+	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", quickDefinition)
+	q := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "crash"}})
+	due := q["slas"].([]any)[0].(map[string]any)["due"].(string)
+
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	time.Sleep(3 * time.Second) // the deadline passes while nothing runs
+
+	cmd = start()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Wait()
+	}()
+	p := c.waitFor(q["id"].(string), "breached", breached("response"))
+	sla := p["slas"].([]any)[0].(map[string]any)
+	if sla["breached_at"] != due {
+		t.Fatalf("breach recorded at %v, want the due time %v", sla["breached_at"], due)
+	}
+	if eventCount(p, "escalation") != 1 {
+		t.Fatalf("escalations %v", p["events"])
+	}
+}
