@@ -144,9 +144,7 @@ func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir string, user
 	fmt.Fprintf(w, "  API          http://%s/api/v1   (health: http://%s/healthz)\n", apiAddr, apiAddr)
 	fmt.Fprintf(w, "  Temporal     %s (namespace default)\n", temporalAddr)
 	if uiURL != "" {
-		fmt.Fprintf(w, "  Temporal UI  %s\n", uiURL)
-	} else {
-		fmt.Fprintf(w, "  Temporal UI  not built in; run `temporal server start-dev`'s UI or temporalio/ui with TEMPORAL_ADDRESS=%s\n", temporalAddr)
+		fmt.Fprintf(w, "  Temporal UI  %s (filter with ItilDefinition, ItilState, ItilPriority)\n", uiURL)
 	}
 	fmt.Fprintf(w, "\n  Demo users (dev only; send Authorization: Bearer <token>):\n")
 	for _, u := range users {

@@ -71,15 +71,16 @@ type devConfig struct {
 	dataDir      string
 	httpAddr     string
 	temporalPort int
+	uiPort       int
 }
 
 func newDevConfig(t *testing.T) devConfig {
-	return devConfig{dataDir: devDataDir(t), httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), temporalPort: freePort(t)}
+	return devConfig{dataDir: devDataDir(t), httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), temporalPort: freePort(t), uiPort: freePort(t)}
 }
 
 func (c devConfig) args() []string {
 	return []string{"dev", "--data-dir", c.dataDir, "--http-addr", c.httpAddr,
-		"--temporal-port", fmt.Sprint(c.temporalPort), "--ui-port", "0", "--definitions", "../../definitions", "--log-level", "warn"}
+		"--temporal-port", fmt.Sprint(c.temporalPort), "--ui-port", fmt.Sprint(c.uiPort), "--definitions", "../../definitions", "--log-level", "warn"}
 }
 
 // startInProcess runs `itilflow dev` in this process and returns a function that
@@ -269,6 +270,10 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 		t.Fatalf("events %v", got["events"])
 	}
 	list := c.must(200, "GET", "/api/v1/processes?definition=incident&state=closed", "dev-auditor", nil)
+	ui := apiClient{t: t, base: fmt.Sprintf("127.0.0.1:%d", cfg.uiPort)}
+	if ns := ui.must(200, "GET", "/api/v1/namespaces/default", "", nil); ns["namespaceInfo"] == nil {
+		t.Fatalf("Temporal UI does not reach the embedded server: %v", ns)
+	}
 	if list["total"].(float64) != 1 {
 		t.Fatalf("list %v", list)
 	}
