@@ -5,9 +5,7 @@
 package api
 
 import (
-	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -54,22 +52,6 @@ func New(st *store.Store, tc client.Client, log *slog.Logger) *Server {
 
 // ServeHTTP makes the API an http.Handler (tests use httptest with it).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
-
-// Serve answers on ln until ctx ends, then shuts down gracefully, letting
-// requests in flight finish for up to 10 seconds.
-func (s *Server) Serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
-	srv.Handler = s.echo
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
-}
 
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -48,6 +49,7 @@ import (
 	"go.temporal.io/server/common/resolver"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"go.uber.org/zap"
 )
 
@@ -90,13 +92,20 @@ type Options struct {
 	LogLevel string
 	// Logger overrides the server's logger.
 	Logger log.Logger
+	// Retention is how long closed workflow histories are kept; default
+	// DefaultRetention.
+	Retention time.Duration
 }
+
+// DefaultRetention keeps closed histories for a year, for audits and replay.
+const DefaultRetention = 365 * 24 * time.Hour
 
 // Server is a running in-process Temporal server. Stop it with Stop.
 type Server struct {
 	srv       temporal.Server
 	hostPort  string
 	namespace string
+	retention time.Duration
 
 	// stopping silences the server's logger while it shuts down.
 	stopping *atomic.Bool
@@ -148,7 +157,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporalserver: create server: %w", err)
 	}
-	s := &Server{srv: srv, hostPort: hostPort, namespace: opts.Namespace, stopping: stopping}
+	s := &Server{srv: srv, hostPort: hostPort, namespace: opts.Namespace, retention: opts.Retention, stopping: stopping}
 	if err := srv.Start(); err != nil {
 		// Start may have started some services before failing.
 		_ = s.Stop()
@@ -318,6 +327,27 @@ func (s *Server) awaitReadyAndEnsureSearchAttributes(ctx context.Context, attrs 
 	if err := EnsureSearchAttributes(ctx, c, s.namespace, attrs); err != nil {
 		return fmt.Errorf("temporalserver: %w", err)
 	}
+	return ensureRetention(ctx, c, s.namespace, s.retention)
+}
+
+// ensureRetention sets how long closed workflow histories are kept. The SQLite
+// schema helper creates namespaces with one day, but the histories are itilflow's
+// audit record: auditors must be able to export and replay them much later.
+func ensureRetention(ctx context.Context, c client.Client, namespace string, retention time.Duration) error {
+	desc, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("temporalserver: describe namespace %q: %w", namespace, err)
+	}
+	if desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() == retention {
+		return nil
+	}
+	_, err = c.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+		Namespace: namespace,
+		Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(retention)},
+	})
+	if err != nil {
+		return fmt.Errorf("temporalserver: set retention of namespace %q: %w", namespace, err)
+	}
 	return nil
 }
 
@@ -361,6 +391,9 @@ func (o *Options) applyDefaults() error {
 	}
 	if o.LogLevel == "" {
 		o.LogLevel = defaultLogLevel
+	}
+	if o.Retention == 0 {
+		o.Retention = DefaultRetention
 	}
 	if err := validateSearchAttributes(o.SearchAttributes); err != nil {
 		return fmt.Errorf("temporalserver: %w", err)

@@ -205,6 +205,9 @@ func TestServer(t *testing.T) {
 		if got := ns.GetNamespaceInfo().GetName(); got != testNamespace {
 			t.Fatalf("namespace name %q", got)
 		}
+		if got := ns.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(); got != temporalserver.DefaultRetention {
+			t.Fatalf("retention %v, want %v: closed histories must outlive an audit", got, temporalserver.DefaultRetention)
+		}
 		sas := listSearchAttributes(t, ctx, c2)
 		for name, want := range opts.SearchAttributes {
 			if got, ok := sas[name]; !ok || got != want {

@@ -98,7 +98,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *httpAddr, definitions: *defsDir}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *httpAddr, definitions: *defsDir, debug: true}
 	return s.run(ctx, func(addr string) {
 		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, users)
 	})

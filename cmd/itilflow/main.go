@@ -29,6 +29,7 @@ Usage:
   itilflow migrate   apply the database migrations to DATABASE_URL and exit
   itilflow validate FILE...
                      check process definitions; print problems as file:line:col: message
+  itilflow load      start many processes through a running API and print figures
 
 Run "itilflow COMMAND -h" for a command's flags.
 `
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "validate":
 		return runValidate(args[1:], stdout, stderr)
+	case "load":
+		return runLoad(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"expvar"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,6 +34,9 @@ type stack struct {
 	temporal    client.Client
 	httpAddr    string
 	definitions string // directory of shipped definitions; "" publishes none
+	// debug serves /debug/vars (expvar, with memstats) and /debug/pprof/ on the
+	// API's address; only `dev` turns it on, where the API listens on loopback.
+	debug bool
 }
 
 // run migrates the database, publishes the shipped definitions, starts the worker
@@ -60,8 +65,17 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
-	a := api.New(s.store, s.temporal, s.log)
-	go func() { errc <- a.Serve(ctx, srv, ln) }()
+	var handler http.Handler = api.New(s.store, s.temporal, s.log)
+	if s.debug {
+		mux := http.NewServeMux()
+		mux.Handle("/debug/vars", expvar.Handler())
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	srv.Handler = handler
+	go func() { errc <- serveUntilDone(ctx, srv, ln) }()
 	ready(ln.Addr().String())
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http: %w", err)
@@ -139,4 +153,19 @@ func formatProblems(file string, err error) []string {
 		out[i] = fmt.Sprintf("%s:%d:%d: %s", file, d.Line, d.Column, msg)
 	}
 	return out
+}
+
+// serveUntilDone answers on ln until ctx ends, then shuts down gracefully, letting
+// requests in flight finish for up to 10 seconds.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
 }

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/itilflow/itilflow/pgcluster/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"NoDatabaseURL", map[string]string{}, "DATABASE_URL is not set"},
+		{"DatabaseDown", map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, "PostgreSQL at DATABASE_URL is unreachable"},
+		{"TemporalDown", map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "TEMPORAL_ADDRESS": "127.0.0.1:1"}, "Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS) is unreachable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(ctx, []string{"serve", "--http-addr", "127.0.0.1:0"}, env(tc.env), &bytes.Buffer{}, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidatePrintsProblemsLikeACompiler(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("name: bad\ninitial: new\nstates:\n  new:\n    actions:\n      go: {to: gone}\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"validate", "../../definitions/incident.yaml", bad}, env(nil), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2") {
+		t.Fatalf("got %v", err)
+	}
+	if !strings.Contains(stdout.String(), "incident.yaml: ok") {
+		t.Fatalf("stdout %q", stdout.String())
+	}
+	if want := bad + `:6:16: states.new.actions.go.to: unknown state "gone"`; !strings.Contains(stderr.String(), want) {
+		t.Fatalf("stderr %q, want %q", stderr.String(), want)
+	}
+}
+
+func TestUnknownCommandAndBadEnvAreErrors(t *testing.T) {
+	if err := run(context.Background(), []string{"bogus"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	err := run(context.Background(), []string{"dev"}, env(map[string]string{"ITILFLOW_TEMPORAL_PORT": "seven"}), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "ITILFLOW_TEMPORAL_PORT") {
+		t.Fatalf("got %v", err)
+	}
+}
