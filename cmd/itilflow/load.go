@@ -87,7 +87,9 @@ type stats struct {
 
 func (s stats) String() string {
 	sort.Slice(s.latencies, func(i, j int) bool { return s.latencies[i] < s.latencies[j] })
-	p := func(q float64) time.Duration { return s.latencies[int(q*float64(len(s.latencies)-1))].Round(100 * time.Microsecond) }
+	p := func(q float64) time.Duration {
+		return s.latencies[int(q*float64(len(s.latencies)-1))].Round(100 * time.Microsecond)
+	}
 	return fmt.Sprintf("%d requests in %v: %.1f/s, latency p50 %v p95 %v p99 %v max %v",
 		s.n, s.elapsed.Round(time.Millisecond), float64(s.n)/s.elapsed.Seconds(), p(0.5), p(0.95), p(0.99), p(1))
 }
