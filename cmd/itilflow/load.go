@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -63,7 +62,6 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		fmt.Fprintf(stdout, "action  %s\n", acks)
 	}
-	runtime.GC()
 	if after, err := l.heap(ctx); err == nil {
 		fmt.Fprintf(stdout, "server heap: %s before, %s after with %d more open processes (HeapInuse; Sys %s)\n",
 			mib(before.HeapInuse), mib(after.HeapInuse), len(ids), mib(after.Sys))
