@@ -80,11 +80,6 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// WrapError returns an Error of the given code for op that wraps err.
-func WrapError(code, op string, err error) *Error {
-	return &Error{Code: code, Op: op, Message: "failed", Err: err}
-}
-
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any
 // other non-nil error, and "" for nil.
 func ErrorCode(err error) string {

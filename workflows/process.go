@@ -133,11 +133,12 @@ func (r *runner) run(ctx workflow.Context) error {
 		if projection == nil && len(r.inst.Pending) > 0 {
 			projection = r.project(ctx)
 		}
-		if r.inst.Ended() && projection == nil && len(r.inst.Pending) == 0 && workflow.AllHandlersFinished(ctx) {
+		if r.inst.Ended() && projection == nil && len(r.inst.Pending) == 0 {
+			// Everything is stored; end once no update handler is still running.
 			if cancelTimer != nil {
 				cancelTimer()
 			}
-			return nil
+			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
 
 		wakeAt, what, wake := r.inst.NextWake(r.def)
@@ -169,13 +170,6 @@ func (r *runner) run(ctx workflow.Context) error {
 			})
 		}
 		sel.AddReceive(r.changed, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
-		// Once ended, the loop only waits for handlers and projections to finish.
-		if r.inst.Ended() && projection == nil && len(r.inst.Pending) == 0 {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-				return err
-			}
-			continue
-		}
 		sel.Select(ctx)
 	}
 }
