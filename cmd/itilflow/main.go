@@ -29,6 +29,10 @@ Usage:
   itilflow migrate   apply the database migrations to DATABASE_URL and exit
   itilflow validate FILE...
                      check process definitions; print problems as file:line:col: message
+  itilflow history export --id ID
+                     print a process's workflow history as JSON (as the temporal CLI does)
+  itilflow replay [--id ID]... [FILE...]
+                     replay histories against this binary's workflow code
   itilflow load      start many processes through a running API and print figures
 
 Run "itilflow COMMAND -h" for a command's flags.
@@ -52,6 +56,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runValidate(args[1:], stdout, stderr)
 	case "load":
 		return runLoad(ctx, args[1:], getenv, stdout, stderr)
+	case "history":
+		return runHistory(ctx, args[1:], getenv, stdout, stderr)
+	case "replay":
+		return runReplay(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -17,7 +17,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/api"
@@ -52,7 +51,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		}
 	}
 	w := worker.New(s.temporal, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.Process, workflow.RegisterOptions{Name: workflows.ProcessType})
+	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Projector: s.store})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

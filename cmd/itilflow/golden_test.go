@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/itilflow/itilflow/workflows"
+)
+
+var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/histories from the golden scenarios")
+
+// fastIncident is the shipped incident definition with every duration shrunk to
+// seconds, so the golden scenarios take every path of the real definition in a
+// few seconds of wall time: response 1s, resolution 6s, observation 2s.
+func fastIncident(t *testing.T) string {
+	src, err := os.ReadFile("../../definitions/incident.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(src)
+	for old, repl := range map[string]string{
+		"targets: {P1: 30m, P2: 30m, P3: 2h, P4: 4h}": "targets: {P1: 1s, P2: 1s, P3: 1s, P4: 1s}",
+		"targets: {P1: 2h, P2: 4h, P3: 1d, P4: 3d}":   "targets: {P1: 6s, P2: 6s, P3: 6s, P4: 6s}",
+		"- after: 7d": "- after: 2s",
+	} {
+		if !strings.Contains(out, old) {
+			t.Fatalf("incident.yaml no longer contains %q: update fastIncident", old)
+		}
+		out = strings.Replace(out, old, repl, 1)
+	}
+	return out
+}
+
+// TestGoldenHistories drives the incident process through every timer and action
+// path on the real stack, and replays each resulting history against the current
+// code. With -update-golden it stores them in testdata/histories, where the
+// workflows package replays them on every test run.
+func TestGoldenHistories(t *testing.T) {
+	cfg := newDevConfig(t)
+	startInProcess(t, cfg)
+	c := apiClient{t: t, base: cfg.httpAddr}
+	c.must(201, "PUT", "/api/v1/definitions/incident", "dev-process-owner", fastIncident(t))
+
+	type step struct {
+		after  time.Duration // since the previous step
+		action string
+		token  string
+		input  map[string]any
+		status int
+	}
+	scenarios := map[string][]step{
+		// response breach → escalation (notify + set tier), resolve in time, and the
+		// observation timer closes the incident by itself.
+		"incident-breach-autoclose": {
+			{1500 * time.Millisecond, "acknowledge", "dev-tier1", nil, 200},
+			{0, "resolve", "dev-tier1", map[string]any{"resolution": "rebooted"}, 200},
+		},
+		// waiting for the customer pauses resolution past its target without a breach;
+		// a refused action leaves no trace; the service desk closes.
+		"incident-pause-resume": {
+			{0, "acknowledge", "dev-requester", nil, 403},
+			{0, "acknowledge", "dev-tier1", nil, 200},
+			{0, "wait_for_customer", "dev-tier1", map[string]any{"question": "which floor?"}, 200},
+			{7 * time.Second, "customer_replied", "dev-requester", nil, 200},
+			{0, "resolve", "dev-tier2", map[string]any{"resolution": "patched"}, 200},
+			{0, "close", "dev-service-desk", map[string]any{"satisfaction": "4"}, 200},
+		},
+		// resolution runs out: 75% and 100% escalations, tier-3 assessment flag; then
+		// resolve, reopen by the requester, resolve again and close.
+		"incident-resolution-breach-reopen": {
+			{0, "acknowledge", "dev-service-desk", nil, 200},
+			{7 * time.Second, "resolve", "dev-tier3", map[string]any{"resolution": "replaced PSU"}, 200},
+			{0, "reopen", "dev-requester", map[string]any{"reason": "failed again"}, 200},
+			{0, "resolve", "dev-tier3", map[string]any{"resolution": "replaced board"}, 200},
+			{0, "close", "dev-service-desk", nil, 200},
+		},
+		"incident-cancel": {
+			{0, "cancel", "dev-service-desk", map[string]any{"reason": "duplicate"}, 200},
+		},
+	}
+	var mu sync.Mutex
+	ids := map[string]string{}
+	t.Run("Scenarios", func(t *testing.T) {
+		for name, steps := range scenarios {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				c := apiClient{t: t, base: cfg.httpAddr}
+				p := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester",
+					map[string]any{"input": map[string]any{"title": name, "priority": "P1"}})
+				id := p["id"].(string)
+				for _, s := range steps {
+					time.Sleep(s.after)
+					c.must(s.status, "POST", "/api/v1/processes/"+id+"/actions/"+s.action, s.token, map[string]any{"input": s.input})
+				}
+				c.waitFor(id, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
+				mu.Lock()
+				ids[name] = id
+				mu.Unlock()
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	tc, err := dialTemporal(context.Background(), fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	logger := sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	for name, id := range ids {
+		h, err := fetchHistory(context.Background(), tc, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The run may still be closing after its projection: wait for the last event.
+		for i := 0; i < 50 && h.Events[len(h.Events)-1].GetWorkflowExecutionCompletedEventAttributes() == nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+			if h, err = fetchHistory(context.Background(), tc, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := workflows.Replay(logger, h); err != nil {
+			t.Fatalf("%s (%s) does not replay: %v", name, id, err)
+		}
+		if *updateGolden {
+			f, err := os.Create(filepath.Join("../../testdata/histories", name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := writeHistoryJSON(f, h); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+}

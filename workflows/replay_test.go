@@ -1,0 +1,74 @@
+package workflows_test
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/workflows"
+)
+
+// Golden histories are recorded from the real stack by
+// `go test ./cmd/itilflow -run TestGoldenHistories -update-golden`. Replaying them
+// here, on every test run, makes a change to workflow code that would break
+// running processes fail the build. See CONTRIBUTING.md for the patching rule.
+func goldenHistories(t *testing.T) []string {
+	files, err := filepath.Glob("../testdata/histories/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 4 {
+		t.Fatalf("found %d golden histories, want at least 4", len(files))
+	}
+	return files
+}
+
+var quiet = sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
+
+func TestGoldenHistoriesReplay(t *testing.T) {
+	for _, file := range goldenHistories(t) {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := workflows.Replay(quiet, h); err != nil {
+				t.Fatalf("history no longer replays: %v", err)
+			}
+		})
+	}
+}
+
+// TestReplayDetectsNonDeterministicChange introduces the kind of change that breaks
+// running workflows — here, an extra timer before the interpreter starts — and
+// requires every golden history to reject it.
+func TestReplayDetectsNonDeterministicChange(t *testing.T) {
+	changed := func(ctx workflow.Context, in workflows.Input) (engine.View, error) {
+		if err := workflow.Sleep(ctx, time.Second); err != nil {
+			return engine.View{}, err
+		}
+		return workflows.Process(ctx, in)
+	}
+	for _, file := range goldenHistories(t) {
+		r := worker.NewWorkflowReplayer()
+		r.RegisterWorkflowWithOptions(changed, workflow.RegisterOptions{Name: workflows.ProcessType})
+		err := r.ReplayWorkflowHistoryFromJSONFile(quiet, file)
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "nondetermin") {
+			t.Errorf("%s: replay of a changed workflow gave %v, want a non-determinism error", filepath.Base(file), err)
+		}
+	}
+}
