@@ -1,9 +1,8 @@
 package workflows
 
 import (
-	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
+	"sort"
+
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -18,11 +17,4 @@ func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(Process, workflow.RegisterOptions{Name: ProcessType})
 }
 
-// Replay re-runs a workflow history against the current code. A nil error means the
-// code makes exactly the decisions the history recorded; otherwise the error names
-// the first event where they differ.
-func Replay(logger log.Logger, history *historypb.History) error {
-	r := worker.NewWorkflowReplayer()
-	Register(r)
-	return r.ReplayWorkflowHistory(logger, history)
-}
+func sortStrings(s []string) { sort.Strings(s) }

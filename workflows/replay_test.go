@@ -72,3 +72,43 @@ func TestReplayDetectsNonDeterministicChange(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayDetectsChangedDecisions changes what the process decides without
+// changing its commands — escalations now notify another role. Temporal's replayer
+// alone accepts it; Replay must not, because auditors would see other decisions.
+func TestReplayDetectsChangedDecisions(t *testing.T) {
+	changed := func(ctx workflow.Context, in workflows.Input) (engine.View, error) {
+		for i := range in.Definition.Escalations {
+			for j := range in.Definition.Escalations[i].Do {
+				if n := in.Definition.Escalations[i].Do[j].Notify; n != nil {
+					n.Role = "nobody"
+				}
+			}
+		}
+		return workflows.Process(ctx, in)
+	}
+	register := func(r workflows.Registry) {
+		r.RegisterWorkflowWithOptions(changed, workflow.RegisterOptions{Name: workflows.ProcessType})
+	}
+	file := "../testdata/histories/incident-breach-autoclose.json"
+
+	sdkOnly := worker.NewWorkflowReplayer()
+	register(sdkOnly)
+	if err := sdkOnly.ReplayWorkflowHistoryFromJSONFile(quiet, file); err != nil {
+		t.Fatalf("the SDK replayer was expected to miss this change, but said: %v", err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = workflows.ReplayWith(quiet, h, register)
+	if err == nil || !strings.Contains(err.Error(), "decides differently") || !strings.Contains(err.Error(), `"nobody"`) {
+		t.Fatalf("got %v, want the first changed decision named", err)
+	}
+	t.Log(err)
+}

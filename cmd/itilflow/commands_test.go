@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,5 +64,20 @@ func TestUnknownCommandAndBadEnvAreErrors(t *testing.T) {
 	err := run(context.Background(), []string{"dev"}, env(map[string]string{"ITILFLOW_TEMPORAL_PORT": "seven"}), &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "ITILFLOW_TEMPORAL_PORT") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestReplayCommandReportsPerHistory(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/histories/*.json")
+	broken := filepath.Join(t.TempDir(), "broken.json")
+	os.WriteFile(broken, []byte(`{"events": [`), 0o644)
+	var stdout bytes.Buffer
+	err := run(context.Background(), append([]string{"replay"}, append(files, broken)...), env(nil), &stdout, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("1 of %d", len(files)+1)) {
+		t.Fatalf("got %v", err)
+	}
+	out := stdout.String()
+	if strings.Count(out, ": deterministic (") != len(files) || !strings.Contains(out, "broken.json: NOT deterministic") {
+		t.Fatalf("output:\n%s", out)
 	}
 }
