@@ -38,17 +38,19 @@ func actorOf(c echo.Context) engine.Actor {
 	return a
 }
 
-// requireRole refuses callers that lack role, naming it.
-func requireRole(c echo.Context, role string) error {
+// requireRole refuses callers that hold none of roles, naming them.
+func requireRole(c echo.Context, roles ...string) error {
 	a := actorOf(c)
-	for _, r := range a.Roles {
-		if r == role {
-			return nil
+	for _, want := range roles {
+		for _, r := range a.Roles {
+			if r == want {
+				return nil
+			}
 		}
 	}
 	have := strings.Join(a.Roles, ", ")
 	if have == "" {
 		have = "no roles"
 	}
-	return engine.Errorf(engine.EFORBIDDEN, "this needs the role %s; %s has %s", role, a.ID, have)
+	return engine.Errorf(engine.EFORBIDDEN, "this needs the role %s; %s has %s", strings.Join(roles, " or "), a.ID, have)
 }

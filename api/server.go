@@ -47,6 +47,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger) *Server {
 	v1.POST("/processes/:definition", s.startProcess)
 	v1.GET("/processes/:id", s.getProcess)
 	v1.POST("/processes/:id/actions/:action", s.takeAction)
+	v1.GET("/processes/:id/history", s.getHistory)
+	v1.POST("/processes/:id/replay", s.replayProcess)
 	return s
 }
 

@@ -278,6 +278,22 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 		t.Fatalf("list %v", list)
 	}
 	c.must(409, "POST", "/api/v1/processes/"+incID+"/actions/reopen", "dev-requester", map[string]any{"input": map[string]any{"reason": "again"}})
+
+	// Auditors export the history and replay it against the running code.
+	h := c.must(200, "GET", "/api/v1/processes/"+incID+"/history", "dev-auditor", nil)
+	if events, _ := h["events"].([]any); len(events) < 20 {
+		t.Fatalf("history has %d events", len(events))
+	}
+	rep := c.must(200, "POST", "/api/v1/processes/"+incID+"/replay", "dev-auditor", nil)
+	if rep["deterministic"] != true {
+		t.Fatalf("replay: %v", rep)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"replay", "--temporal-address", fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort),
+		"--definition", "incident", "--since", "2020-01-01"}, func(string) string { return "" }, &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), incID+": deterministic") {
+		t.Fatalf("replay --definition: %v\n%s", err, out.String())
+	}
 }
 
 // TestDevErrorsAreNeverInternal sends every kind of bad request and requires the
@@ -319,6 +335,9 @@ func TestDevErrorsAreNeverInternal(t *testing.T) {
 		{"ValidateBad", "POST", "/api/v1/definitions/validate", "dev-auditor", "name: x\n", 422, "initial"},
 		{"BadVersion", "GET", "/api/v1/definitions/incident?version=zero", "dev-auditor", nil, 400, "version"},
 		{"MissingVersion", "GET", "/api/v1/definitions/incident?version=99", "dev-auditor", nil, 404, "99"},
+		{"HistoryWithoutRole", "GET", "/api/v1/processes/" + id + "/history", "dev-requester", nil, 403, "auditor"},
+		{"HistoryOfUnknownProcess", "GET", "/api/v1/processes/incident-999999/history", "dev-auditor", nil, 404, ""},
+		{"ReplayWithoutRole", "POST", "/api/v1/processes/" + id + "/replay", "dev-tier1", nil, 403, "auditor"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := apiClient{t: t, base: cfg.httpAddr}

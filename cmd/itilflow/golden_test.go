@@ -13,7 +13,9 @@ import (
 	"time"
 
 	sdklog "go.temporal.io/sdk/log"
+	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/workflows"
 )
 
@@ -119,14 +121,14 @@ func TestGoldenHistories(t *testing.T) {
 	defer tc.Close()
 	logger := sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	for name, id := range ids {
-		h, err := fetchHistory(context.Background(), tc, id)
+		h, err := history.Fetch(context.Background(), tc, id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The run may still be closing after its projection: wait for the last event.
 		for i := 0; i < 50 && h.Events[len(h.Events)-1].GetWorkflowExecutionCompletedEventAttributes() == nil; i++ {
 			time.Sleep(100 * time.Millisecond)
-			if h, err = fetchHistory(context.Background(), tc, id); err != nil {
+			if h, err = history.Fetch(context.Background(), tc, id); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -138,9 +140,11 @@ func TestGoldenHistories(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := writeHistoryJSON(f, h); err != nil {
+			b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
+			if err != nil {
 				t.Fatal(err)
 			}
+			f.Write(append(b, '\n'))
 			f.Close()
 		}
 	}

@@ -10,12 +10,11 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/workflows"
 )
 
@@ -65,50 +64,29 @@ func runHistory(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer c.Close()
-	h, err := fetchHistory(ctx, c, *id)
-	if err != nil {
-		return err
-	}
-	return writeHistoryJSON(stdout, h)
+	return history.WriteJSON(ctx, c, *id, stdout, nil)
 }
 
-// fetchHistory reads a workflow's whole history, page by page.
-func fetchHistory(ctx context.Context, c client.Client, id string) (*historypb.History, error) {
-	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	h := &historypb.History{}
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			return nil, fmt.Errorf("history of %s: %w", id, err)
-		}
-		h.Events = append(h.Events, e)
-	}
-	return h, nil
-}
-
-func writeHistoryJSON(w io.Writer, h *historypb.History) error {
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
-
-// runReplay implements `itilflow replay [--id ID]... [FILE...]`: it replays each
-// history against this binary's workflow code and reports, per history, whether
-// the code makes the same decisions; it fails if any history diverges.
+// runReplay implements `itilflow replay [--id ID]... [--definition D --since T]
+// [FILE...]`: it replays each history against this binary's workflow code and
+// reports, per history, whether the code makes the same decisions; it fails if any
+// history diverges.
 func runReplay(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("replay", getenv, stderr)
 	var ids stringList
 	f.Var(&ids, "id", "process id to fetch from Temporal and replay (repeatable)")
+	definition := f.String("definition", "", "replay every process of this definition started since --since")
+	since := f.String("since", "", "with --definition: RFC 3339 time or date, e.g. 2026-11-01")
 	address, namespace := temporalFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	files := f.Args()
-	if len(ids) == 0 && len(files) == 0 {
-		return errors.New("usage: itilflow replay [--id PROCESS-ID]... [HISTORY.json]...")
+	if (*definition == "") != (*since == "") {
+		return errors.New("--definition and --since go together")
+	}
+	if len(ids) == 0 && len(files) == 0 && *definition == "" {
+		return errors.New("usage: itilflow replay [--id PROCESS-ID]... [--definition NAME --since TIME] [HISTORY.json]...")
 	}
 	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	type item struct {
@@ -119,14 +97,26 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	for _, file := range files {
 		items = append(items, item{file, func() (*historypb.History, error) { return readHistoryFile(file) }})
 	}
-	if len(ids) > 0 {
+	if len(ids) > 0 || *definition != "" {
 		c, err := dialTemporal(ctx, *address, *namespace)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
+		if *definition != "" {
+			t, err := parseSince(*since)
+			if err != nil {
+				return err
+			}
+			found, err := history.Since(ctx, c, *definition, t)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%d %s processes started since %s\n", len(found), *definition, t.Format(time.RFC3339))
+			ids = append(ids, found...)
+		}
 		for _, id := range ids {
-			items = append(items, item{id, func() (*historypb.History, error) { return fetchHistory(ctx, c, id) }})
+			items = append(items, item{id, func() (*historypb.History, error) { return history.Fetch(ctx, c, id) }})
 		}
 	}
 	failed := 0
@@ -146,6 +136,18 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("%d of %d histories do not replay", failed, len(items))
 	}
 	return nil
+}
+
+// parseSince accepts an RFC 3339 time or a date.
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--since %q: want an RFC 3339 time (2026-11-01T00:00:00Z) or a date (2026-11-01)", s)
+	}
+	return t, nil
 }
 
 func readHistoryFile(name string) (*historypb.History, error) {
