@@ -54,3 +54,9 @@ func requireRole(c echo.Context, roles ...string) error {
 	}
 	return engine.Errorf(engine.EFORBIDDEN, "this needs the role %s; %s has %s", strings.Join(roles, " or "), a.ID, have)
 }
+
+// requestID is the id the RequestID middleware gave this request; it goes into
+// the audit log with every change the request makes.
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}

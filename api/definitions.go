@@ -78,7 +78,7 @@ func (s *Server) putDefinition(c echo.Context) error {
 		return &engine.Error{Code: engine.EINVALID, Message: "definition name does not match the URL",
 			Details: []engine.Detail{{Field: "name", Message: "is " + strconv.Quote(def.Name) + " but the URL says " + strconv.Quote(name)}}}
 	}
-	d, created, err := s.store.PublishDefinition(c.Request().Context(), def, src, actorOf(c).ID)
+	d, created, err := s.store.PublishDefinition(c.Request().Context(), def, src, actorOf(c).ID, requestID(c))
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func (s *Server) startProcess(c echo.Context) error {
 			workflows.AttrState.ValueSet(d.Compiled.Initial),
 			workflows.AttrPriority.ValueSet(priority),
 		),
-	}, workflows.ProcessType, workflows.Input{ID: id, Definition: d.Compiled, Version: d.Version, Input: input, Actor: actor})
+	}, workflows.ProcessType, workflows.Input{ID: id, Definition: d.Compiled, Version: d.Version, Input: input, Actor: actor, Hash: d.Hash, RequestID: requestID(c)})
 	uctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	handle, err := s.temporal.UpdateWithStartWorkflow(uctx, client.UpdateWithStartWorkflowOptions{
@@ -157,10 +157,11 @@ func (s *Server) takeAction(c echo.Context) error {
 	uctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	handle, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateID:     key,
-		UpdateName:   workflows.UpdateAction,
-		Args:         []any{engine.ActionRequest{Action: c.Param("action"), Actor: actor, Input: plainJSON(req.Input), Comment: req.Comment}},
+		WorkflowID: id,
+		UpdateID:   key,
+		UpdateName: workflows.UpdateAction,
+		Args: []any{engine.ActionRequest{Action: c.Param("action"), Actor: actor, Input: plainJSON(req.Input),
+			Comment: req.Comment, RequestID: requestID(c)}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var res workflows.Result

@@ -49,6 +49,8 @@ func New(st *store.Store, tc client.Client, log *slog.Logger) *Server {
 	v1.POST("/processes/:id/actions/:action", s.takeAction)
 	v1.GET("/processes/:id/history", s.getHistory)
 	v1.POST("/processes/:id/replay", s.replayProcess)
+	v1.GET("/audit", s.listAudit)
+	v1.GET("/audit/verify", s.verifyAudit)
 	return s
 }
 

@@ -44,6 +44,8 @@ type Event struct {
 	SLA     string         `json:"sla,omitempty"`
 	Comment string         `json:"comment,omitempty"`
 	Data    map[string]any `json:"data,omitempty"`
+	// RequestID is the API request that caused the event, for the audit log.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Instance is the state of one running process. It is changed only by Start, Apply
@@ -73,10 +75,13 @@ type ActionRequest struct {
 	Actor   Actor          `json:"actor"`
 	Input   map[string]any `json:"input,omitempty"`
 	Comment string         `json:"comment,omitempty"`
+	// RequestID identifies the API request, for the audit log.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Start creates an instance of def at now, validating input and starting its SLAs.
-func Start(def *Definition, id string, version int, input map[string]any, actor Actor, now time.Time) (*Instance, error) {
+// requestID names the API request that started it, for the audit log.
+func Start(def *Definition, id string, version int, input map[string]any, actor Actor, requestID string, now time.Time) (*Instance, error) {
 	vals, err := ValidateInput(def.Input, input, "input")
 	if err != nil {
 		return nil, err
@@ -86,7 +91,7 @@ func Start(def *Definition, id string, version int, input map[string]any, actor 
 		State: def.Initial, EnteredAt: now, StartedAt: now, StartedBy: actor.ID,
 		Input: vals, Vars: map[string]any{},
 	}
-	in.emit(Event{At: now, Type: EventStarted, Actor: actor.ID, To: def.Initial})
+	in.emit(Event{At: now, Type: EventStarted, Actor: actor.ID, To: def.Initial, RequestID: requestID})
 	for _, s := range def.SLAs {
 		c := Clock{Name: s.Name, Target: s.targetFor(vals), Status: ClockRunning, Since: now, StartedAt: now}
 		in.Clocks = append(in.Clocks, c)
@@ -153,7 +158,7 @@ func (in *Instance) Apply(def *Definition, req ActionRequest, now time.Time) err
 		return err
 	}
 	a := def.State(in.State).Action(req.Action)
-	ev := Event{At: now, Type: EventAction, Actor: req.Actor.ID, Action: a.Name, From: in.State, To: a.To, Comment: req.Comment}
+	ev := Event{At: now, Type: EventAction, Actor: req.Actor.ID, Action: a.Name, From: in.State, To: a.To, Comment: req.Comment, RequestID: req.RequestID}
 	if len(vals) > 0 {
 		ev.Data = map[string]any{"input": vals}
 	}

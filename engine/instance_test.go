@@ -26,7 +26,7 @@ func designExample(t *testing.T) *engine.Definition {
 
 func start(t *testing.T, def *engine.Definition, input map[string]any) *engine.Instance {
 	t.Helper()
-	in, err := engine.Start(def, "incident-000001", 1, input, requester, t0)
+	in, err := engine.Start(def, "incident-000001", 1, input, requester, "", t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestStartRefusesBadInput(t *testing.T) {
 		"NotAStringEnum": {"title": "x", "priority": 1.0},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := engine.Start(def, "x", 1, input, requester, t0)
+			_, err := engine.Start(def, "x", 1, input, requester, "", t0)
 			if engine.ErrorCode(err) != engine.EINVALID {
 				t.Fatalf("got %v, want EINVALID", err)
 			}
@@ -165,7 +165,7 @@ func TestResolutionPausesWhileWaitingForCustomer(t *testing.T) {
 
 func TestObservationPeriodClosesAutomatically(t *testing.T) {
 	def := designExample(t)
-	in, _ := engine.Start(def, "incident-000002", 1, map[string]any{"title": "x"}, requester, t0)
+	in, _ := engine.Start(def, "incident-000002", 1, map[string]any{"title": "x"}, requester, "", t0)
 	tier1 := engine.Actor{ID: "tom", Roles: []string{"tier1"}}
 	act(t, def, in, "acknowledge", tier1, nil, t0.Add(time.Minute))
 	act(t, def, in, "resolve", tier1, map[string]any{"resolution": "rebooted"}, t0.Add(time.Hour))
@@ -187,7 +187,7 @@ func TestObservationPeriodClosesAutomatically(t *testing.T) {
 
 func TestReopenRestartsObservationPeriod(t *testing.T) {
 	def := designExample(t)
-	in, _ := engine.Start(def, "incident-000003", 1, map[string]any{"title": "x"}, requester, t0)
+	in, _ := engine.Start(def, "incident-000003", 1, map[string]any{"title": "x"}, requester, "", t0)
 	tier1 := engine.Actor{ID: "tom", Roles: []string{"tier1"}}
 	act(t, def, in, "acknowledge", tier1, nil, t0)
 	act(t, def, in, "resolve", tier1, map[string]any{"resolution": "r"}, t0.Add(time.Hour))
@@ -205,7 +205,7 @@ func TestReopenRestartsObservationPeriod(t *testing.T) {
 
 func TestCheckRefusesActions(t *testing.T) {
 	def := designExample(t)
-	in, _ := engine.Start(def, "incident-000004", 1, map[string]any{"title": "x"}, requester, t0)
+	in, _ := engine.Start(def, "incident-000004", 1, map[string]any{"title": "x"}, requester, "", t0)
 	for _, tc := range []struct {
 		name string
 		req  engine.ActionRequest
@@ -251,7 +251,7 @@ func TestCheckRefusesActions(t *testing.T) {
 
 func TestEventsAreNumberedWithoutGaps(t *testing.T) {
 	def := designExample(t)
-	in, _ := engine.Start(def, "incident-000005", 1, map[string]any{"title": "x", "priority": "P1"}, requester, t0)
+	in, _ := engine.Start(def, "incident-000005", 1, map[string]any{"title": "x", "priority": "P1"}, requester, "", t0)
 	in.Advance(def, t0.Add(5*time.Hour))
 	for i, e := range in.Pending {
 		if e.Seq != int64(i+1) {

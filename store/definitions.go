@@ -39,7 +39,8 @@ func SourceHash(source []byte) string {
 // PublishDefinition stores def (parsed from source) as the next version of its
 // name. Publishing the same text as the latest version returns that version with
 // created false, so re-running `itilflow dev` creates no new versions.
-func (s *Store) PublishDefinition(ctx context.Context, def *engine.Definition, source []byte, by string) (Definition, bool, error) {
+// The new version and its audit record are written in one transaction.
+func (s *Store) PublishDefinition(ctx context.Context, def *engine.Definition, source []byte, by, requestID string) (Definition, bool, error) {
 	const op = "store.PublishDefinition"
 	compiled, err := json.Marshal(def)
 	if err != nil {
@@ -66,9 +67,14 @@ func (s *Store) PublishDefinition(ctx context.Context, def *engine.Definition, s
 		}
 		out.Version = latest.Version + 1
 		created = true
-		return tx.GetContext(ctx, &out.PublishedAt, `INSERT INTO definitions (name, version, title, source, hash, compiled, published_by)
+		if err := tx.GetContext(ctx, &out.PublishedAt, `INSERT INTO definitions (name, version, title, source, hash, compiled, published_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING published_at`,
-			out.Name, out.Version, out.Title, out.Source, out.Hash, compiled, by)
+			out.Name, out.Version, out.Title, out.Source, out.Hash, compiled, by); err != nil {
+			return err
+		}
+		target := fmt.Sprintf("definition:%s@%d", out.Name, out.Version)
+		return appendAudit(ctx, tx, AuditRecord{At: out.PublishedAt, Actor: by, Action: AuditPublish, RequestID: requestID,
+			Target: target, PayloadDigest: out.Hash}, target)
 	})
 	if err != nil {
 		return Definition{}, false, err

@@ -54,6 +54,9 @@ func (s *Store) Project(ctx context.Context, v engine.View, events []engine.Even
 			if err := insertEvent(ctx, tx, v.ID, e); err != nil {
 				return err
 			}
+			if err := auditEvent(ctx, tx, v, e); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -37,16 +37,16 @@ func TestPublishDefinitionVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1, created, err := s.PublishDefinition(ctx, def, src, "pat")
+	v1, created, err := s.PublishDefinition(ctx, def, src, "pat", "req-1")
 	if err != nil || !created || v1.Version != 1 {
 		t.Fatalf("first publish: %+v %v %v", v1, created, err)
 	}
-	again, created, err := s.PublishDefinition(ctx, def, src, "pat")
+	again, created, err := s.PublishDefinition(ctx, def, src, "pat", "req-1")
 	if err != nil || created || again.Version != 1 {
 		t.Fatalf("identical publish made a new version: %+v %v %v", again, created, err)
 	}
 	src2 := append(src, []byte("# changed\n")...)
-	v2, created, err := s.PublishDefinition(ctx, def, src2, "pat")
+	v2, created, err := s.PublishDefinition(ctx, def, src2, "pat", "req-1")
 	if err != nil || !created || v2.Version != 2 {
 		t.Fatalf("changed publish: %+v %v %v", v2, created, err)
 	}

@@ -19,6 +19,11 @@ type Input struct {
 	Version    int               `json:"version"`
 	Input      map[string]any    `json:"input"`
 	Actor      engine.Actor      `json:"actor"`
+	// Hash identifies the definition's text (store.SourceHash), so the history
+	// names exactly which published definition it ran.
+	Hash string `json:"hash,omitempty"`
+	// RequestID is the API request that started the process, for the audit log.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Result is what an action or a sync returns to the caller.
@@ -45,7 +50,7 @@ var projectOptions = workflow.ActivityOptions{
 // Process runs one instance of a definition until it reaches a final state.
 func Process(ctx workflow.Context, in Input) (engine.View, error) {
 	def := &in.Definition
-	inst, err := engine.Start(def, in.ID, in.Version, in.Input, in.Actor, workflow.Now(ctx))
+	inst, err := engine.Start(def, in.ID, in.Version, in.Input, in.Actor, in.RequestID, workflow.Now(ctx))
 	if err != nil {
 		return engine.View{}, toApplicationError(err)
 	}

@@ -4,13 +4,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
+	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/pgcluster/pgtest"
+	"github.com/itilflow/itilflow/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -79,5 +85,50 @@ func TestReplayCommandReportsPerHistory(t *testing.T) {
 	out := stdout.String()
 	if strings.Count(out, ": deterministic (") != len(files) || !strings.Contains(out, "broken.json: NOT deterministic") {
 		t.Fatalf("output:\n%s", out)
+	}
+}
+
+// TestAuditVerifyCommandNamesEditedRow is the auditor's check: someone with
+// database access drops the trigger and edits one record; `itilflow audit verify`
+// must say which.
+func TestAuditVerifyCommandNamesEditedRow(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	vars := env(map[string]string{"DATABASE_URL": url})
+	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := publishDefinitions(ctx, st, "../../definitions", slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(quickDefinition, "title: Quick check", "title: Quick", 1)
+	def, _ := engine.Parse([]byte(quickDefinition))
+	st.PublishDefinition(ctx, def, []byte(quickDefinition), "pat", "r1")
+	def2, _ := engine.Parse([]byte(src))
+	st.PublishDefinition(ctx, def2, []byte(src), "pat", "r2")
+
+	var out bytes.Buffer
+	if err := run(ctx, []string{"audit", "verify"}, vars, &out, io.Discard); err != nil || !strings.Contains(out.String(), "audit log ok: 3 records") {
+		t.Fatalf("clean log: %v %s", err, out.String())
+	}
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`DROP TRIGGER audit_log_append_only ON audit_log`, `UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Reset()
+	err = run(ctx, []string{"audit", "verify"}, vars, &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "BROKEN at record 2: record 2 was altered") {
+		t.Fatalf("edited log: %v %s", err, out.String())
 	}
 }

@@ -288,8 +288,29 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 	if rep["deterministic"] != true {
 		t.Fatalf("replay: %v", rep)
 	}
+	// Every change made through the API is in the audit chain, which verifies.
+	v := c.must(200, "GET", "/api/v1/audit/verify", "dev-auditor", nil)
+	if v["ok"] != true || v["records"].(float64) < 7 {
+		t.Fatalf("audit verify: %v", v)
+	}
+	recs := c.must(200, "GET", "/api/v1/audit?actor=tom.tier1", "dev-auditor", nil)
+	if items := recs["items"].([]any); len(items) != 2 || items[0].(map[string]any)["action"] != "action:acknowledge" || items[0].(map[string]any)["request_id"] == "" {
+		t.Fatalf("tier 1's audit records: %v", recs)
+	}
+	req, _ := http.NewRequest("GET", "http://"+cfg.httpAddr+"/api/v1/audit?format=csv", nil)
+	req.Header.Set("Authorization", "Bearer dev-auditor")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(string(csvBody), "seq,at,actor,action,request_id,target,payload_digest,prev_hash,hash\n1,") {
+		t.Fatalf("csv export: %s", csvBody)
+	}
+
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"replay", "--temporal-address", fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort),
+	err = run(context.Background(), []string{"replay", "--temporal-address", fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort),
 		"--definition", "incident", "--since", "2020-01-01"}, func(string) string { return "" }, &out, io.Discard)
 	if err != nil || !strings.Contains(out.String(), incID+": deterministic") {
 		t.Fatalf("replay --definition: %v\n%s", err, out.String())
@@ -338,6 +359,10 @@ func TestDevErrorsAreNeverInternal(t *testing.T) {
 		{"HistoryWithoutRole", "GET", "/api/v1/processes/" + id + "/history", "dev-requester", nil, 403, "auditor"},
 		{"HistoryOfUnknownProcess", "GET", "/api/v1/processes/incident-999999/history", "dev-auditor", nil, 404, ""},
 		{"ReplayWithoutRole", "POST", "/api/v1/processes/" + id + "/replay", "dev-tier1", nil, 403, "auditor"},
+		{"AuditWithoutRole", "GET", "/api/v1/audit", "dev-process-owner", nil, 403, "auditor"},
+		{"AuditVerifyWithoutRole", "GET", "/api/v1/audit/verify", "dev-requester", nil, 403, "auditor"},
+		{"AuditBadFormat", "GET", "/api/v1/audit?format=xml", "dev-auditor", nil, 400, "format"},
+		{"AuditBadFrom", "GET", "/api/v1/audit?from=yesterday", "dev-auditor", nil, 400, "from"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := apiClient{t: t, base: cfg.httpAddr}

@@ -33,6 +33,8 @@ Usage:
                      print a process's workflow history as JSON (as the temporal CLI does)
   itilflow replay [--id ID]... [FILE...]
                      replay histories against this binary's workflow code
+  itilflow audit verify
+                     recompute the audit log's hash chain in DATABASE_URL
   itilflow load      start many processes through a running API and print figures
 
 Run "itilflow COMMAND -h" for a command's flags.
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runHistory(ctx, args[1:], getenv, stdout, stderr)
 	case "replay":
 		return runReplay(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -101,7 +101,7 @@ func publishDefinitions(ctx context.Context, st *store.Store, dir string, log *s
 			problems = append(problems, formatProblems(file, err)...)
 			continue
 		}
-		d, created, err := st.PublishDefinition(ctx, def, src, "itilflow")
+		d, created, err := st.PublishDefinition(ctx, def, src, "itilflow", "startup")
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", file, err)
 		}

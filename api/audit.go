@@ -1,0 +1,71 @@
+package api
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/store"
+)
+
+const roleAuditor = "auditor"
+
+// verifyAudit recomputes the audit chain and reports the first broken record.
+func (s *Server) verifyAudit(c echo.Context) error {
+	if err := requireRole(c, roleAuditor); err != nil {
+		return err
+	}
+	v, err := s.store.VerifyAudit(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// listAudit returns the audit records of a period as JSON or, with format=csv,
+// as a CSV file for spreadsheets.
+func (s *Server) listAudit(c echo.Context) error {
+	if err := requireRole(c, roleAuditor); err != nil {
+		return err
+	}
+	limit, err := intParam(c, "limit", 1000, 1, 100000)
+	if err != nil {
+		return err
+	}
+	f := store.AuditFilter{Actor: c.QueryParam("actor"), Action: c.QueryParam("action"), Limit: limit}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := c.QueryParam(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter",
+					Details: []engine.Detail{{Field: name, Message: "must be an RFC 3339 time such as 2026-11-01T00:00:00Z"}}}
+			}
+			*dst = t
+		}
+	}
+	records, err := s.store.Audit(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	switch c.QueryParam("format") {
+	case "", "json":
+		return c.JSON(http.StatusOK, map[string]any{"items": records})
+	case "csv":
+		h := c.Response().Header()
+		h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+		h.Set(echo.HeaderContentDisposition, `attachment; filename="itilflow-audit.csv"`)
+		c.Response().WriteHeader(http.StatusOK)
+		w := csv.NewWriter(c.Response())
+		w.Write([]string{"seq", "at", "actor", "action", "request_id", "target", "payload_digest", "prev_hash", "hash"})
+		for _, r := range records {
+			w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.Format(time.RFC3339Nano), r.Actor, r.Action, r.RequestID, r.Target, r.PayloadDigest, r.PrevHash, r.Hash})
+		}
+		w.Flush()
+		return w.Error()
+	}
+	return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: "format", Message: "must be json or csv"}}}
+}
