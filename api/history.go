@@ -4,10 +4,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/workflows"
 )
@@ -65,4 +67,50 @@ func (s *Server) replayProcess(c echo.Context) error {
 		out.Deterministic, out.Divergence = false, err.Error()
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// record reads a process's history from Temporal and decodes it.
+func (s *Server) record(c echo.Context, op string) (history.Record, error) {
+	h, err := history.Fetch(c.Request().Context(), s.temporal, c.Param("id"))
+	if err != nil {
+		return history.Record{}, temporalError(op, err)
+	}
+	return history.Decode(h)
+}
+
+// getTimeline returns the history as a person reads it, with the definition's
+// name, version and content hash.
+func (s *Server) getTimeline(c echo.Context) error {
+	if err := requireRole(c, historyReaders...); err != nil {
+		return err
+	}
+	rec, err := s.record(c, "api.getTimeline")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rec.Timeline())
+}
+
+// getProcessAsOf reconstructs the process at an instant from its history.
+func (s *Server) getProcessAsOf(c echo.Context, asOf string) error {
+	t, err := time.Parse(time.RFC3339Nano, asOf)
+	if err != nil {
+		return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter",
+			Details: []engine.Detail{{Field: "as_of", Message: "must be an RFC 3339 time such as 2026-11-23T09:30:00Z"}}}
+	}
+	rec, err := s.record(c, "api.getProcessAsOf")
+	if err != nil {
+		return err
+	}
+	v, err := rec.AsOf(t)
+	if err != nil {
+		return err
+	}
+	var events []engine.Event
+	for _, e := range rec.Events {
+		if !e.At.After(t) {
+			events = append(events, e)
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"as_of": t, "process": processBody{View: v, Actions: []string{}, Events: events}})
 }

@@ -92,6 +92,9 @@ func (s *Server) startProcess(c echo.Context) error {
 }
 
 func (s *Server) getProcess(c echo.Context) error {
+	if asOf := c.QueryParam("as_of"); asOf != "" {
+		return s.getProcessAsOf(c, asOf)
+	}
 	ctx := c.Request().Context()
 	v, err := s.store.Process(ctx, c.Param("id"))
 	if err != nil {

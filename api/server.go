@@ -48,6 +48,7 @@ func New(st *store.Store, tc client.Client, log *slog.Logger) *Server {
 	v1.GET("/processes/:id", s.getProcess)
 	v1.POST("/processes/:id/actions/:action", s.takeAction)
 	v1.GET("/processes/:id/history", s.getHistory)
+	v1.GET("/processes/:id/timeline", s.getTimeline)
 	v1.POST("/processes/:id/replay", s.replayProcess)
 	v1.GET("/audit", s.listAudit)
 	v1.GET("/audit/verify", s.verifyAudit)

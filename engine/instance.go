@@ -157,6 +157,13 @@ func (in *Instance) Apply(def *Definition, req ActionRequest, now time.Time) err
 	if err != nil {
 		return err
 	}
+	in.take(def, req, vals, now)
+	return nil
+}
+
+// take performs an action whose request has been checked; vals is its input with
+// defaults applied.
+func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any, now time.Time) {
 	a := def.State(in.State).Action(req.Action)
 	ev := Event{At: now, Type: EventAction, Actor: req.Actor.ID, Action: a.Name, From: in.State, To: a.To, Comment: req.Comment, RequestID: req.RequestID}
 	if len(vals) > 0 {
@@ -167,7 +174,6 @@ func (in *Instance) Apply(def *Definition, req ActionRequest, now time.Time) err
 		in.Vars[k] = vals[k]
 	}
 	in.enter(def, a.To, now)
-	return nil
 }
 
 func (in *Instance) enter(def *Definition, to string, now time.Time) {

@@ -220,11 +220,12 @@ func breached(sla string) func(map[string]any) bool {
 	}
 }
 
+// eventCount counts the process's events of a type, or all of them for "".
 func eventCount(p map[string]any, typ string) int {
 	n := 0
 	events, _ := p["events"].([]any)
 	for _, e := range events {
-		if e.(map[string]any)["type"] == typ {
+		if typ == "" || e.(map[string]any)["type"] == typ {
 			n++
 		}
 	}
@@ -283,6 +284,20 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 	h := c.must(200, "GET", "/api/v1/processes/"+incID+"/history", "dev-auditor", nil)
 	if events, _ := h["events"].([]any); len(events) < 20 {
 		t.Fatalf("history has %d events", len(events))
+	}
+	tl := c.must(200, "GET", "/api/v1/processes/"+incID+"/timeline", "dev-auditor", nil)
+	entries := tl["entries"].([]any)
+	if tl["definition"] != "incident" || !strings.HasPrefix(tl["definition_hash"].(string), "sha256:") || len(entries) != eventCount(got, "") {
+		t.Fatalf("timeline %v (events %d)", tl, len(entries))
+	}
+	// As of the acknowledgement, the incident was in progress with the response SLA stopped.
+	for _, e := range entries {
+		if m := e.(map[string]any); m["action"] == "acknowledge" {
+			past := c.must(200, "GET", "/api/v1/processes/"+incID+"?as_of="+m["at"].(string), "dev-tier1", nil)["process"].(map[string]any)
+			if past["state"] != "in_progress" || past["slas"].([]any)[0].(map[string]any)["status"] != "stopped" {
+				t.Fatalf("as_of acknowledgement: %v", past)
+			}
+		}
 	}
 	rep := c.must(200, "POST", "/api/v1/processes/"+incID+"/replay", "dev-auditor", nil)
 	if rep["deterministic"] != true {
@@ -363,6 +378,9 @@ func TestDevErrorsAreNeverInternal(t *testing.T) {
 		{"AuditVerifyWithoutRole", "GET", "/api/v1/audit/verify", "dev-requester", nil, 403, "auditor"},
 		{"AuditBadFormat", "GET", "/api/v1/audit?format=xml", "dev-auditor", nil, 400, "format"},
 		{"AuditBadFrom", "GET", "/api/v1/audit?from=yesterday", "dev-auditor", nil, 400, "from"},
+		{"AsOfMalformed", "GET", "/api/v1/processes/" + id + "?as_of=noon", "dev-tier1", nil, 400, "as_of"},
+		{"AsOfBeforeStart", "GET", "/api/v1/processes/" + id + "?as_of=2001-01-01T00:00:00Z", "dev-tier1", nil, 404, "did not exist yet"},
+		{"TimelineWithoutRole", "GET", "/api/v1/processes/" + id + "/timeline", "dev-requester", nil, 403, "auditor"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := apiClient{t: t, base: cfg.httpAddr}

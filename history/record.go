@@ -1,0 +1,64 @@
+package history
+
+import (
+	"fmt"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/itilflow/itilflow/activities"
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/workflows"
+)
+
+// Record is what a process's workflow history says: how it was started (the
+// definition snapshot, its version and content hash, the input) and every event
+// the workflow decided, in order.
+type Record struct {
+	Start  workflows.Input
+	Events []engine.Event
+}
+
+// Decode reads the record out of a workflow history: the start input from the
+// first event, the events from the inputs of the projection activities.
+func Decode(h *historypb.History) (Record, error) {
+	dc := converter.GetDefaultDataConverter()
+	var rec Record
+	events := h.GetEvents()
+	if len(events) == 0 || events[0].GetWorkflowExecutionStartedEventAttributes() == nil {
+		return rec, &engine.Error{Code: engine.EINVALID, Message: "not a workflow history: the first event is not a start"}
+	}
+	if err := dc.FromPayloads(events[0].GetWorkflowExecutionStartedEventAttributes().GetInput(), &rec.Start); err != nil {
+		return rec, fmt.Errorf("decoding the start input: %w", err)
+	}
+	var last int64
+	for _, e := range events {
+		a := e.GetActivityTaskScheduledEventAttributes()
+		if a == nil {
+			continue
+		}
+		var in activities.ProjectInput
+		if err := dc.FromPayloads(a.GetInput(), &in); err != nil {
+			return rec, fmt.Errorf("decoding the projection at event %d: %w", e.GetEventId(), err)
+		}
+		for _, ev := range in.Events {
+			// A projection that failed is sent again with the next one.
+			if ev.Seq > last {
+				rec.Events = append(rec.Events, ev)
+				last = ev.Seq
+			}
+		}
+	}
+	return rec, nil
+}
+
+// AsOf reconstructs the process as it was at t (see engine.Rebuild).
+func (r Record) AsOf(t time.Time) (engine.View, error) {
+	def := &r.Start.Definition
+	in, err := engine.Rebuild(def, r.Start.ID, r.Start.Version, r.Start.Input, r.Events, t)
+	if err != nil {
+		return engine.View{}, err
+	}
+	return in.View(def, t), nil
+}

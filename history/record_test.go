@@ -1,0 +1,119 @@
+package history_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/history"
+)
+
+func goldenRecords(t *testing.T) map[string]history.Record {
+	files, _ := filepath.Glob("../testdata/histories/*.json")
+	if len(files) < 4 {
+		t.Fatalf("found %d golden histories", len(files))
+	}
+	out := map[string]history.Record{}
+	for _, file := range files {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := history.Decode(h)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		out[filepath.Base(file)] = rec
+	}
+	return out
+}
+
+// TestAsOfAgreesWithTimeline checks, at the instant of every event of every golden
+// history, that the reconstructed state agrees with what the timeline says.
+func TestAsOfAgreesWithTimeline(t *testing.T) {
+	for name, rec := range goldenRecords(t) {
+		t.Run(name, func(t *testing.T) {
+			tl := rec.Timeline()
+			if tl.Definition != "incident" || tl.Version < 1 || len(tl.Entries) != len(rec.Events) {
+				t.Fatalf("timeline header %+v with %d entries", tl, len(tl.Entries))
+			}
+			for _, e := range tl.Entries {
+				at := e.At
+				v, err := rec.AsOf(at)
+				if err != nil {
+					t.Fatalf("as of event %d (%s): %v", e.Seq, e.Kind, err)
+				}
+				// What the timeline says at that instant: everything up to the last
+				// entry at or before it.
+				var upto []history.Entry
+				for _, x := range tl.Entries {
+					if !x.At.After(at) {
+						upto = append(upto, x)
+					}
+				}
+				lastEntry := upto[len(upto)-1]
+				if v.State != lastEntry.State || v.Seq != int64(len(upto)) {
+					t.Fatalf("at event %d: as_of says %s after %d events, timeline %s after %d", e.Seq, v.State, v.Seq, lastEntry.State, len(upto))
+				}
+				for _, sla := range v.SLAs {
+					status, breached := engine.ClockRunning, false
+					for _, x := range upto {
+						if x.SLA != sla.Name {
+							continue
+						}
+						switch x.Kind {
+						case engine.EventSLAPaused:
+							status = engine.ClockPaused
+						case engine.EventSLAResumed:
+							status = engine.ClockRunning
+						case engine.EventSLAStopped:
+							status = engine.ClockStopped
+						case engine.EventSLABreached:
+							breached = true
+						}
+					}
+					if sla.Status != status || sla.Breached != breached {
+						t.Fatalf("at event %d: SLA %s as_of %s/breached=%v, timeline %s/breached=%v", e.Seq, sla.Name, sla.Status, sla.Breached, status, breached)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestAsOfBeforeStartIsNotFound(t *testing.T) {
+	for _, rec := range goldenRecords(t) {
+		_, err := rec.AsOf(rec.Events[0].At.Add(-time.Second))
+		if engine.ErrorCode(err) != engine.ENOTFOUND {
+			t.Fatalf("got %v", err)
+		}
+		return
+	}
+}
+
+// TestAsOfRefusesARecordThatDisagrees alters a recorded breach time: the engine
+// re-derives the true one, and the reconstruction must refuse to answer.
+func TestAsOfRefusesARecordThatDisagrees(t *testing.T) {
+	rec := goldenRecords(t)["incident-breach-autoclose.json"]
+	for i, e := range rec.Events {
+		if e.Type == engine.EventSLABreached {
+			rec.Events[i].At = e.At.Add(time.Second)
+			_, err := rec.AsOf(rec.Events[len(rec.Events)-1].At)
+			if engine.ErrorCode(err) != engine.EINTERNAL {
+				t.Fatalf("got %v, want a disagreement", err)
+			}
+			t.Log(err)
+			return
+		}
+	}
+	t.Fatal("golden history has no breach")
+}

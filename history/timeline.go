@@ -1,0 +1,107 @@
+package history
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+// Timeline is a process's history as a person reads it.
+type Timeline struct {
+	ID         string  `json:"id"`
+	Definition string  `json:"definition"`
+	Version    int     `json:"version"`
+	Hash       string  `json:"definition_hash,omitempty"`
+	Entries    []Entry `json:"entries"`
+}
+
+// Entry is one thing that happened.
+type Entry struct {
+	Seq       int64          `json:"seq"`
+	At        time.Time      `json:"at"`
+	Actor     string         `json:"actor"`
+	Kind      string         `json:"kind"`
+	Summary   string         `json:"summary"`
+	Action    string         `json:"action,omitempty"`
+	From      string         `json:"from,omitempty"`
+	To        string         `json:"to,omitempty"`
+	SLA       string         `json:"sla,omitempty"`
+	Comment   string         `json:"comment,omitempty"`
+	Data      map[string]any `json:"data,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+	// State is the process's state after this entry.
+	State string `json:"state"`
+}
+
+// Timeline turns the record into readable entries.
+func (r Record) Timeline() Timeline {
+	t := Timeline{ID: r.Start.ID, Definition: r.Start.Definition.Name, Version: r.Start.Version, Hash: r.Start.Hash, Entries: []Entry{}}
+	state := ""
+	for _, e := range r.Events {
+		if e.To != "" && (e.Type == engine.EventStarted || e.Type == engine.EventAction) {
+			state = e.To
+		}
+		t.Entries = append(t.Entries, Entry{Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: e.Type, Summary: summary(e),
+			Action: e.Action, From: e.From, To: e.To, SLA: e.SLA, Comment: e.Comment, Data: e.Data, RequestID: e.RequestID, State: state})
+	}
+	return t
+}
+
+func summary(e engine.Event) string {
+	d := e.Data
+	switch e.Type {
+	case engine.EventStarted:
+		return fmt.Sprintf("%s started the process in %s", e.Actor, e.To)
+	case engine.EventAction:
+		s := fmt.Sprintf("%s: %s (%s → %s)", e.Actor, e.Action, e.From, e.To)
+		if in, ok := d["input"].(map[string]any); ok && len(in) > 0 {
+			s += " with " + fields(in)
+		}
+		return s
+	case engine.EventTimerFired:
+		return fmt.Sprintf("timer: after %v in %v, %s", d["after"], d["state"], e.Action)
+	case engine.EventSLAStarted:
+		return fmt.Sprintf("SLA %s started (target %v)", e.SLA, d["target"])
+	case engine.EventSLAPaused:
+		return fmt.Sprintf("SLA %s paused in %v after %v", e.SLA, d["state"], d["elapsed"])
+	case engine.EventSLAResumed:
+		return fmt.Sprintf("SLA %s resumed in %v (%v used)", e.SLA, d["state"], d["elapsed"])
+	case engine.EventSLAStopped:
+		met := "met"
+		if d["met"] != true {
+			met = "missed"
+		}
+		return fmt.Sprintf("SLA %s stopped, %s, after %v (%v)", e.SLA, met, d["elapsed"], d["reason"])
+	case engine.EventSLABreached:
+		return fmt.Sprintf("SLA %s breached its %v target", e.SLA, d["target"])
+	case engine.EventEscalation:
+		return fmt.Sprintf("escalation: SLA %s reached %v", e.SLA, d["at"])
+	case engine.EventNotification:
+		to := d["role"]
+		if to == nil {
+			to = d["user"]
+		}
+		return fmt.Sprintf("notified %v: %v", to, d["message"])
+	case engine.EventVariableSet:
+		return fmt.Sprintf("set %v = %v", d["name"], d["value"])
+	case engine.EventEnded:
+		return fmt.Sprintf("process ended in %s", e.To)
+	}
+	return e.Type
+}
+
+func fields(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
