@@ -18,6 +18,8 @@ import (
 type Record struct {
 	Start  workflows.Input
 	Events []engine.Event
+	// View is the latest view the workflow handed to its projection.
+	View engine.View
 }
 
 // Decode reads the record out of a workflow history: the start input from the
@@ -42,6 +44,7 @@ func Decode(h *historypb.History) (Record, error) {
 		if err := dc.FromPayloads(a.GetInput(), &in); err != nil {
 			return rec, fmt.Errorf("decoding the projection at event %d: %w", e.GetEventId(), err)
 		}
+		rec.View = in.View
 		for _, ev := range in.Events {
 			// A projection that failed is sent again with the next one.
 			if ev.Seq > last {

@@ -24,7 +24,17 @@ func (s *Store) NextProcessID(ctx context.Context, definition string) (string, e
 // It is idempotent and order-tolerant: a view older than the stored one changes
 // nothing, and events already stored are skipped, so Temporal may retry it freely.
 func (s *Store) Project(ctx context.Context, v engine.View, events []engine.Event) error {
-	const op = "store.Project"
+	return s.project(ctx, "store.Project", v, events, false)
+}
+
+// RepairProjection overwrites the stored view with v whatever its sequence number
+// and adds the events that are missing. Reconcile uses it when the projection has
+// drifted from the workflow history, which stays the source of truth.
+func (s *Store) RepairProjection(ctx context.Context, v engine.View, events []engine.Event) error {
+	return s.project(ctx, "store.RepairProjection", v, events, true)
+}
+
+func (s *Store) project(ctx context.Context, op string, v engine.View, events []engine.Event, force bool) error {
 	view, err := json.Marshal(v)
 	if err != nil {
 		return fail(op, err)
@@ -40,8 +50,8 @@ func (s *Store) Project(ctx context.Context, v engine.View, events []engine.Even
 			ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, priority = EXCLUDED.priority,
 				breached = EXCLUDED.breached, ended_at = EXCLUDED.ended_at, next_wake = EXCLUDED.next_wake,
 				seq = EXCLUDED.seq, view = EXCLUDED.view, updated_at = now()
-			WHERE processes.seq < EXCLUDED.seq`,
-			v.ID, v.Definition, v.Version, v.State, v.Priority, breached, v.StartedAt, v.StartedBy, v.EndedAt, v.NextWake, v.Seq, view)
+			WHERE processes.seq < EXCLUDED.seq OR $13`,
+			v.ID, v.Definition, v.Version, v.State, v.Priority, breached, v.StartedAt, v.StartedBy, v.EndedAt, v.NextWake, v.Seq, view, force)
 		if err != nil {
 			return err
 		}
@@ -101,6 +111,23 @@ func insertEvent(ctx context.Context, tx *sqlx.Tx, id string, e engine.Event) er
 	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (process_id, seq, role, user_id, message, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (process_id, seq) DO NOTHING`, id, e.Seq, role, user, msg, e.At)
 	return err
+}
+
+// ProjectionStatus is what the projection holds of a process, for reconcile.
+type ProjectionStatus struct {
+	ID     string `db:"id"`
+	State  string `db:"state"`
+	Seq    int64  `db:"seq"`
+	Events int64  `db:"events"`
+}
+
+// OpenProcesses returns the processes the projection holds as not ended.
+func (s *Store) OpenProcesses(ctx context.Context) ([]ProjectionStatus, error) {
+	out := []ProjectionStatus{}
+	err := s.db.SelectContext(ctx, &out, `SELECT p.id, p.state, p.seq,
+		(SELECT count(*) FROM events e WHERE e.process_id = p.id) AS events
+		FROM processes p WHERE p.ended_at IS NULL ORDER BY p.started_at, p.id`)
+	return out, fail("store.OpenProcesses", err)
 }
 
 // Process returns the stored view of a process.
