@@ -326,6 +326,19 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 		t.Fatalf("csv export: %s", csvBody)
 	}
 
+	// A process owner checks a stricter resolution target against the past.
+	proposal := filepath.Join(t.TempDir(), "incident.yaml")
+	src, _ := os.ReadFile("../../definitions/incident.yaml")
+	os.WriteFile(proposal, []byte(strings.Replace(string(src), "targets: {P1: 2h, P2: 4h, P3: 1d, P4: 3d}", "targets: {P1: 1s, P2: 1s, P3: 1s, P4: 1s}", 1)), 0o644)
+	var wi bytes.Buffer
+	if err := run(context.Background(), []string{"whatif", "--definition", proposal, "--since", "2020-01-01",
+		"--temporal-address", fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort)}, func(string) string { return "" }, &wi, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(wi.String(), incID+": [breached [] → [resolution]") || !strings.Contains(wi.String(), "SLA breaches 0 → 1") {
+		t.Fatalf("whatif:\n%s", wi.String())
+	}
+
 	var out bytes.Buffer
 	err = run(context.Background(), []string{"replay", "--temporal-address", fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort),
 		"--definition", "incident", "--since", "2020-01-01"}, func(string) string { return "" }, &out, io.Discard)

@@ -35,6 +35,8 @@ Usage:
                      replay histories against this binary's workflow code
   itilflow audit verify
                      recompute the audit log's hash chain in DATABASE_URL
+  itilflow whatif --definition FILE --since TIME
+                     replay past processes' actions under a proposed definition and report what would change
   itilflow reconcile [--dry-run]
                      compare open processes in DATABASE_URL with their workflow histories and repair drift
   itilflow load      start many processes through a running API and print figures
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runReplay(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], getenv, stdout)
+	case "whatif":
+		return runWhatIf(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":
 		return runReconcile(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/history"
+)
+
+// runWhatIf implements `itilflow whatif --definition FILE --since TIME`: it runs
+// the actions recorded in every process of that definition started since TIME
+// under the proposed definition, and reports which would have breached, escalated
+// or ended differently — before the proposal is published.
+func runWhatIf(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("whatif", getenv, stderr)
+	file := f.String("definition", "", "proposed definition (YAML)")
+	since := f.String("since", "", "RFC 3339 time or date: compare the processes started since then")
+	address, namespace := temporalFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *file == "" || *since == "" {
+		return errors.New("usage: itilflow whatif --definition FILE --since 2026-11-01")
+	}
+	src, err := os.ReadFile(*file)
+	if err != nil {
+		return err
+	}
+	def, err := engine.Parse(src)
+	if err != nil {
+		for _, line := range formatProblems(*file, err) {
+			fmt.Fprintln(stderr, line)
+		}
+		return errors.New("the proposed definition has problems")
+	}
+	t, err := parseSince(*since)
+	if err != nil {
+		return err
+	}
+	tc, err := dialTemporal(ctx, *address, *namespace)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	ids, err := history.Since(ctx, tc, def.Name, t)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var differ, actualBreaches, proposedBreaches int
+	for _, id := range ids {
+		h, err := history.Fetch(ctx, tc, id)
+		if err != nil {
+			return err
+		}
+		rec, err := history.Decode(h)
+		if err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		horizon := rec.Horizon(now)
+		actual := rec.Actual(horizon)
+		proposed, err := rec.WhatIf(def, horizon)
+		if err != nil {
+			differ++
+			fmt.Fprintf(stdout, "%s: %v\n", id, err)
+			continue
+		}
+		actualBreaches += len(actual.Breached)
+		proposedBreaches += len(proposed.Breached)
+		if diff := actual.Diff(proposed); len(diff) > 0 {
+			differ++
+			fmt.Fprintf(stdout, "%s: %v\n", id, diff)
+		}
+	}
+	fmt.Fprintf(stdout, "%d %s process(es) since %s: %d would go differently; SLA breaches %d → %d\n",
+		len(ids), def.Name, t.Format(time.RFC3339), differ, actualBreaches, proposedBreaches)
+	return nil
+}
