@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -34,19 +35,24 @@ func goldenHistories(t *testing.T) []string {
 
 var quiet = sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 
+func readHistory(t *testing.T, file string) *historypb.History {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func TestGoldenHistoriesReplay(t *testing.T) {
 	for _, file := range goldenHistories(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
-			f, err := os.Open(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := workflows.Replay(quiet, h); err != nil {
+			if err := workflows.Replay(quiet, readHistory(t, file)); err != nil {
 				t.Fatalf("history no longer replays: %v", err)
 			}
 		})
@@ -97,16 +103,7 @@ func TestReplayDetectsChangedDecisions(t *testing.T) {
 	if err := sdkOnly.ReplayWorkflowHistoryFromJSONFile(quiet, file); err != nil {
 		t.Fatalf("the SDK replayer was expected to miss this change, but said: %v", err)
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = workflows.ReplayWith(quiet, h, register)
+	err := workflows.ReplayWith(quiet, readHistory(t, file), register)
 	if err == nil || !strings.Contains(err.Error(), "decides differently") || !strings.Contains(err.Error(), `"nobody"`) {
 		t.Fatalf("got %v, want the first changed decision named", err)
 	}

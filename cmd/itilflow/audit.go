@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/itilflow/itilflow/store"
 )
 
 // runAudit implements `itilflow audit verify`: it recomputes the audit chain in
@@ -16,11 +14,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) != 1 || args[0] != "verify" {
 		return errors.New("usage: itilflow audit verify   (reads DATABASE_URL)")
 	}
-	dbURL := getenv("DATABASE_URL")
-	if dbURL == "" {
-		return errors.New("DATABASE_URL is not set (for itilflow dev: the URL it logs at start, or use GET /api/v1/audit/verify)")
-	}
-	st, err := store.Open(ctx, dbURL)
+	st, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}

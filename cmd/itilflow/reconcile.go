@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/itilflow/itilflow/history"
-	"github.com/itilflow/itilflow/store"
 )
 
 // runReconcile implements `itilflow reconcile`: for every process the PostgreSQL
@@ -24,11 +23,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	dbURL := getenv("DATABASE_URL")
-	if dbURL == "" {
-		return errors.New("DATABASE_URL is not set")
-	}
-	st, err := store.Open(ctx, dbURL)
+	st, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}

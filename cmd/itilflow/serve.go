@@ -75,11 +75,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	dbURL := getenv("DATABASE_URL")
-	if dbURL == "" {
-		return errors.New("DATABASE_URL is not set")
-	}
-	st, err := store.Open(ctx, dbURL)
+	st, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -89,4 +85,13 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintln(stdout, "migrations applied")
 	return nil
+}
+
+// openStore opens DATABASE_URL for the commands that work on the database alone.
+func openStore(ctx context.Context, getenv func(string) string) (*store.Store, error) {
+	dbURL := getenv("DATABASE_URL")
+	if dbURL == "" {
+		return nil, errors.New("DATABASE_URL is not set: give the PostgreSQL URL, e.g. postgres://user:pass@host:5432/itilflow?sslmode=disable")
+	}
+	return store.Open(ctx, dbURL)
 }
