@@ -47,17 +47,17 @@ func (s *Server) getDefinition(c echo.Context) error {
 }
 
 // readDefinition parses the YAML body; problems come back as 422 with line:column.
-func readDefinition(c echo.Context) (*engine.Definition, []byte, error) {
+func (s *Server) readDefinition(c echo.Context) (*engine.Definition, []byte, error) {
 	src, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		return nil, nil, &engine.Error{Code: engine.EBADREQUEST, Message: "cannot read request body", Err: err}
 	}
-	def, err := engine.Parse(src)
+	def, err := engine.ParseWith(src, s.calendars)
 	return def, src, err
 }
 
 func (s *Server) validateDefinition(c echo.Context) error {
-	def, _, err := readDefinition(c)
+	def, _, err := s.readDefinition(c)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (s *Server) putDefinition(c echo.Context) error {
 	if err := requireRole(c, roleProcessOwner); err != nil {
 		return err
 	}
-	def, src, err := readDefinition(c)
+	def, src, err := s.readDefinition(c)
 	if err != nil {
 		return err
 	}

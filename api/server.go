@@ -13,20 +13,23 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 
+	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/store"
 )
 
 // Server holds the API's dependencies.
 type Server struct {
-	store    *store.Store
-	temporal client.Client
-	log      *slog.Logger
-	echo     *echo.Echo
+	store     *store.Store
+	calendars engine.Calendars
+	temporal  client.Client
+	log       *slog.Logger
+	echo      *echo.Echo
 }
 
 // New returns the API with its routes.
-func New(st *store.Store, tc client.Client, log *slog.Logger) *Server {
-	s := &Server{store: st, temporal: tc, log: log, echo: echo.New()}
+// calendars are the business calendars definitions may name.
+func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slog.Logger) *Server {
+	s := &Server{store: st, temporal: tc, calendars: calendars, log: log, echo: echo.New()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"fmt"
+	"time"
+	_ "time/tzdata" // calendars name IANA zones: the answer must not depend on the host's tzdata
+)
 
 // Calendar24x7 is the calendar in which every hour counts.
 const Calendar24x7 = "24x7"
@@ -27,5 +31,143 @@ func (always) Between(a, b time.Time) time.Duration {
 	return b.Sub(a)
 }
 
-// calendarOf returns the calendar a definition names. Parse refuses any other name.
-func calendarOf(*Definition) Calendar { return always{} }
+// Span is a stretch of working time within a day, in minutes after midnight.
+type Span struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
+
+// CalendarSpec is a business calendar: working hours per weekday in a time zone,
+// holidays that do not count, and extra working days (the weekends that are worked
+// to make up for a holiday) that follow the Monday schedule. It travels inside the
+// definition snapshot, so a calendar edited later never changes a running process.
+type CalendarSpec struct {
+	Name     string `json:"name"`
+	Timezone string `json:"timezone"`
+	// Week holds the spans of each weekday, indexed by time.Weekday (0 = Sunday).
+	Week        [7][]Span `json:"week"`
+	Holidays    []string  `json:"holidays,omitempty"`     // YYYY-MM-DD
+	WorkingDays []string  `json:"working_days,omitempty"` // YYYY-MM-DD
+}
+
+// maxCalendarDays bounds the search for working time, so a calendar whose holidays
+// cover years cannot loop for ever.
+const maxCalendarDays = 3 * 366
+
+// business implements Calendar for a spec.
+type business struct {
+	spec     *CalendarSpec
+	loc      *time.Location
+	holidays map[string]bool
+	extra    map[string]bool
+}
+
+func newBusiness(spec *CalendarSpec) (*business, error) {
+	loc, err := time.LoadLocation(spec.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", spec.Timezone, err)
+	}
+	b := &business{spec: spec, loc: loc, holidays: map[string]bool{}, extra: map[string]bool{}}
+	for _, d := range spec.Holidays {
+		b.holidays[d] = true
+	}
+	for _, d := range spec.WorkingDays {
+		b.extra[d] = true
+	}
+	return b, nil
+}
+
+// spans returns the working spans of the local day that starts at midnight.
+func (b *business) spans(midnight time.Time) []Span {
+	key := midnight.Format(time.DateOnly)
+	switch {
+	case b.extra[key]:
+		return b.spec.Week[time.Monday]
+	case b.holidays[key]:
+		return nil
+	}
+	return b.spec.Week[midnight.Weekday()]
+}
+
+// day returns local midnight of the day containing t, and of the next day.
+func (b *business) day(t time.Time) (time.Time, time.Time) {
+	y, m, d := t.In(b.loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, b.loc), time.Date(y, m, d+1, 0, 0, 0, 0, b.loc)
+}
+
+func at(midnight time.Time, minutes int) time.Time {
+	y, m, d := midnight.Date()
+	return time.Date(y, m, d, minutes/60, minutes%60, 0, 0, midnight.Location())
+}
+
+func (b *business) Add(t time.Time, d time.Duration) time.Time {
+	if d <= 0 {
+		return t
+	}
+	cursor := t
+	midnight, next := b.day(t)
+	for i := 0; i < maxCalendarDays; i++ {
+		for _, s := range b.spans(midnight) {
+			start, end := at(midnight, s.Start), at(midnight, s.End)
+			if !end.After(cursor) {
+				continue
+			}
+			if start.Before(cursor) {
+				start = cursor
+			}
+			if avail := end.Sub(start); d <= avail {
+				return start.Add(d).In(t.Location())
+			} else {
+				d -= avail
+			}
+		}
+		midnight, next = next, time.Date(next.Year(), next.Month(), next.Day()+1, 0, 0, 0, 0, b.loc)
+		cursor = midnight
+	}
+	// Parse refuses calendars without working time; this is a calendar with
+	// years of holidays. Count the rest as calendar time rather than never.
+	return cursor.Add(d).In(t.Location())
+}
+
+func (b *business) Between(a, z time.Time) time.Duration {
+	if !z.After(a) {
+		return 0
+	}
+	var total time.Duration
+	midnight, next := b.day(a)
+	for i := 0; i < maxCalendarDays*4 && midnight.Before(z); i++ {
+		for _, s := range b.spans(midnight) {
+			start, end := at(midnight, s.Start), at(midnight, s.End)
+			if start.Before(a) {
+				start = a
+			}
+			if end.After(z) {
+				end = z
+			}
+			if end.After(start) {
+				total += end.Sub(start)
+			}
+		}
+		midnight, next = next, time.Date(next.Year(), next.Month(), next.Day()+1, 0, 0, 0, 0, b.loc)
+	}
+	return total
+}
+
+// CalendarOf returns the calendar of a definition: its embedded business calendar,
+// or 24x7. The calendar is built once per Definition value and kept in it.
+func CalendarOf(def *Definition) Calendar {
+	if def.cal != nil {
+		return def.cal
+	}
+	def.cal = always{}
+	if def.CalendarSpec != nil {
+		// Parse loaded the zone when it compiled the definition; with tzdata
+		// embedded it loads the same way on every host.
+		if b, err := newBusiness(def.CalendarSpec); err == nil {
+			def.cal = b
+		}
+	}
+	return def.cal
+}
+
+func calendarOf(def *Definition) Calendar { return CalendarOf(def) }

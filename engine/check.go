@@ -11,7 +11,12 @@ import (
 // that parse problems leave, so one call reports everything.
 func (p *parser) check(def *Definition) {
 	if def.Calendar != Calendar24x7 {
-		p.errorf(p.at("calendar"), "calendar", "calendar %q is not defined (defined: %s)", def.Calendar, Calendar24x7)
+		if spec := p.calendars.find(def.Calendar); spec != nil {
+			cp := *spec
+			def.CalendarSpec = &cp
+		} else {
+			p.errorf(p.at("calendar"), "calendar", "calendar %q is not defined (defined: %s)", def.Calendar, strings.Join(p.calendars.names(), ", "))
+		}
 	}
 	stateNames := make([]string, 0, len(def.States))
 	for _, s := range def.States {

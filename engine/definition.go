@@ -3,14 +3,19 @@ package engine
 // Definition is a compiled process definition. It travels as workflow input, so it
 // holds slices in document order and no maps: iterating it is deterministic.
 type Definition struct {
-	Name        string       `json:"name"`
-	Title       string       `json:"title,omitempty"`
-	Calendar    string       `json:"calendar"`
-	Input       []Field      `json:"input,omitempty"`
-	Initial     string       `json:"initial"`
-	States      []State      `json:"states"`
-	SLAs        []SLA        `json:"slas,omitempty"`
-	Escalations []Escalation `json:"escalations,omitempty"`
+	Name     string `json:"name"`
+	Title    string `json:"title,omitempty"`
+	Calendar string `json:"calendar"`
+	// CalendarSpec is the business calendar named by Calendar, copied in when the
+	// definition is compiled; nil means 24x7.
+	CalendarSpec *CalendarSpec `json:"calendar_spec,omitempty"`
+	Input        []Field       `json:"input,omitempty"`
+	Initial      string        `json:"initial"`
+	States       []State       `json:"states"`
+	SLAs         []SLA         `json:"slas,omitempty"`
+	Escalations  []Escalation  `json:"escalations,omitempty"`
+
+	cal Calendar // built from CalendarSpec on first use
 }
 
 // Field types of the input schema.

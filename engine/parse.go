@@ -12,8 +12,13 @@ import (
 
 // Parse reads a process definition from YAML, validates it and returns it compiled.
 // When anything is wrong it returns an *Error of code EINVALID whose Details list
-// every problem found, each with line, column and path, in document order.
-func Parse(src []byte) (*Definition, error) {
+// every problem found, each with line, column and path, in document order. Only
+// the built-in 24x7 calendar is known; ParseWith takes the business calendars.
+func Parse(src []byte) (*Definition, error) { return ParseWith(src, nil) }
+
+// ParseWith is Parse with business calendars the definition may name; the one it
+// names is copied into the compiled definition.
+func ParseWith(src []byte, calendars Calendars) (*Definition, error) {
 	const op = "engine.Parse"
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
@@ -22,17 +27,11 @@ func Parse(src []byte) (*Definition, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is empty", Details: []Detail{{Line: 1, Column: 1, Message: "expected a mapping with name, states, …"}}}
 	}
-	p := &parser{}
+	p := &parser{calendars: calendars}
 	def := p.definition(doc.Content[0])
 	p.check(def)
 	if len(p.problems) > 0 {
-		sort.SliceStable(p.problems, func(i, j int) bool {
-			a, b := p.problems[i], p.problems[j]
-			if a.Line != b.Line {
-				return a.Line < b.Line
-			}
-			return a.Column < b.Column
-		})
+		p.sortProblems()
 		return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("definition has %d problem(s)", len(p.problems)), Details: p.problems}
 	}
 	return def, nil
@@ -55,9 +54,21 @@ var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 // parser turns YAML nodes into a Definition, collecting problems instead of
 // stopping at the first, so a process owner sees everything wrong at once.
 type parser struct {
-	problems []Detail
+	problems  []Detail
+	calendars Calendars
 	// positions of named elements, for problems found after parsing
 	pos map[string]*yaml.Node
+}
+
+// sortProblems puts the problems in document order.
+func (p *parser) sortProblems() {
+	sort.SliceStable(p.problems, func(i, j int) bool {
+		a, b := p.problems[i], p.problems[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
 }
 
 func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {

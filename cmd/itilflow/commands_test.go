@@ -51,8 +51,8 @@ func TestValidatePrintsProblemsLikeACompiler(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("name: bad\ninitial: new\nstates:\n  new:\n    actions:\n      go: {to: gone}\n"), 0o644)
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"validate", "../../definitions/incident.yaml", bad}, env(nil), &stdout, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "1 of 2") {
+	err := run(context.Background(), []string{"validate", "--calendars", "../../definitions/calendars.yaml", "../../definitions/incident.yaml", "../../definitions/calendars.yaml", bad}, env(nil), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "1 of 3") {
 		t.Fatalf("got %v", err)
 	}
 	if !strings.Contains(stdout.String(), "incident.yaml: ok") {
@@ -103,7 +103,7 @@ func TestAuditVerifyCommandNamesEditedRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if err := publishDefinitions(ctx, st, "../../definitions", slog.New(slog.DiscardHandler)); err != nil {
+	if err := publishDefinitions(ctx, st, "../../definitions", nil, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	src := strings.Replace(quickDefinition, "title: Quick check", "title: Quick", 1)

@@ -240,6 +240,13 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 	c := apiClient{t: t, base: cfg.httpAddr}
 
 	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", quickDefinition)
+	// Business calendars from definitions/calendars.yaml are known to the API and
+	// copied into the published version.
+	onSite := strings.Replace(strings.Replace(quickDefinition, "name: quick", "name: onsite", 1), "title: Quick check", "title: On site\ncalendar: 5x8", 1)
+	c.must(201, "PUT", "/api/v1/definitions/onsite", "dev-process-owner", onSite)
+	if d := c.must(200, "GET", "/api/v1/definitions/onsite", "dev-auditor", nil); d["definition"].(map[string]any)["calendar_spec"].(map[string]any)["timezone"] != "Asia/Shanghai" {
+		t.Fatalf("calendar not in the snapshot: %v", d["definition"])
+	}
 	q := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "breach me"}})
 	inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "core switch down", "priority": "P1"}})
 	quickID, incID := q["id"].(string), inc["id"].(string)
@@ -382,6 +389,7 @@ func TestDevErrorsAreNeverInternal(t *testing.T) {
 		{"PublishWithoutRole", "PUT", "/api/v1/definitions/quick", "dev-requester", quickDefinition, 403, "process-owner"},
 		{"PublishInvalidYAML", "PUT", "/api/v1/definitions/quick", "dev-process-owner", "name: quick\nstates: [\n", 422, "line"},
 		{"PublishBadDefinition", "PUT", "/api/v1/definitions/quick", "dev-process-owner", strings.Replace(quickDefinition, "to: done", "to: gone", 1), 422, `"line":9`},
+		{"PublishUnknownCalendar", "PUT", "/api/v1/definitions/quick", "dev-process-owner", strings.Replace(quickDefinition, "title: Quick check", "title: Quick check\ncalendar: 5x9", 1), 422, "defined: 24x7, 5x8"},
 		{"PublishNameMismatch", "PUT", "/api/v1/definitions/other", "dev-process-owner", quickDefinition, 422, "name"},
 		{"ValidateBad", "POST", "/api/v1/definitions/validate", "dev-auditor", "name: x\n", 422, "initial"},
 		{"BadVersion", "GET", "/api/v1/definitions/incident?version=zero", "dev-auditor", nil, 400, "version"},
@@ -449,6 +457,13 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 	cmd := start()
 	c := apiClient{t: t, base: cfg.httpAddr}
 	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", quickDefinition)
+	// Business calendars from definitions/calendars.yaml are known to the API and
+	// copied into the published version.
+	onSite := strings.Replace(strings.Replace(quickDefinition, "name: quick", "name: onsite", 1), "title: Quick check", "title: On site\ncalendar: 5x8", 1)
+	c.must(201, "PUT", "/api/v1/definitions/onsite", "dev-process-owner", onSite)
+	if d := c.must(200, "GET", "/api/v1/definitions/onsite", "dev-auditor", nil); d["definition"].(map[string]any)["calendar_spec"].(map[string]any)["timezone"] != "Asia/Shanghai" {
+		t.Fatalf("calendar not in the snapshot: %v", d["definition"])
+	}
 	q := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "crash"}})
 	due := q["slas"].([]any)[0].(map[string]any)["due"].(string)
 

@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "validate":
-		return runValidate(args[1:], stdout, stderr)
+		return runValidate(args[1:], getenv, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args[1:], getenv, stdout, stderr)
 	case "history":

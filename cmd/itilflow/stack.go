@@ -45,8 +45,13 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if err := s.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	var calendars engine.Calendars
 	if s.definitions != "" {
-		if err := publishDefinitions(ctx, s.store, s.definitions, s.log); err != nil {
+		var err error
+		if calendars, err = loadCalendars(filepath.Join(s.definitions, calendarsFile)); err != nil {
+			return err
+		}
+		if err := publishDefinitions(ctx, s.store, s.definitions, calendars, s.log); err != nil {
 			return err
 		}
 	}
@@ -64,7 +69,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
-	var handler http.Handler = api.New(s.store, s.temporal, s.log)
+	var handler http.Handler = api.New(s.store, s.temporal, calendars, s.log)
 	if s.debug {
 		mux := http.NewServeMux()
 		mux.Handle("/debug/vars", expvar.Handler())
@@ -85,7 +90,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 // publishDefinitions publishes every process definition in dir (publishing
 // unchanged text creates no new version). A definition with problems stops the
 // start with every problem as file:line:col.
-func publishDefinitions(ctx context.Context, st *store.Store, dir string, log *slog.Logger) error {
+func publishDefinitions(ctx context.Context, st *store.Store, dir string, calendars engine.Calendars, log *slog.Logger) error {
 	files, err := definitionFiles(dir)
 	if err != nil {
 		return err
@@ -96,7 +101,7 @@ func publishDefinitions(ctx context.Context, st *store.Store, dir string, log *s
 		if err != nil {
 			return err
 		}
-		def, err := engine.Parse(src)
+		def, err := engine.ParseWith(src, calendars)
 		if err != nil {
 			problems = append(problems, formatProblems(file, err)...)
 			continue
@@ -115,9 +120,28 @@ func publishDefinitions(ctx context.Context, st *store.Store, dir string, log *s
 	return nil
 }
 
+// calendarsFile holds the business calendars, beside the definitions.
+const calendarsFile = "calendars.yaml"
+
 // nonProcessFiles are YAML files in the definitions directory that are not
 // process definitions.
-var nonProcessFiles = map[string]bool{"dev-users.yaml": true}
+var nonProcessFiles = map[string]bool{"dev-users.yaml": true, calendarsFile: true}
+
+// loadCalendars reads the business calendars; a missing file means 24x7 only.
+func loadCalendars(file string) (engine.Calendars, error) {
+	src, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cals, err := engine.ParseCalendars(src)
+	if err != nil {
+		return nil, fmt.Errorf("calendars have problems:\n%s", strings.Join(formatProblems(file, err), "\n"))
+	}
+	return cals, nil
+}
 
 func definitionFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)

@@ -4,15 +4,26 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/itilflow/itilflow/engine"
 )
 
 // runValidate checks definition files and prints every problem as
 // file:line:col: message, like a compiler. It fails if any file has a problem.
-func runValidate(files []string, stdout, stderr io.Writer) error {
+func runValidate(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("validate", getenv, stderr)
+	calFile := f.String("calendars", "definitions/"+calendarsFile, "business calendars the definitions may name (missing: 24x7 only)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	files := f.Args()
 	if len(files) == 0 {
-		return fmt.Errorf("usage: itilflow validate FILE...")
+		return fmt.Errorf("usage: itilflow validate [--calendars FILE] FILE...")
+	}
+	calendars, err := loadCalendars(*calFile)
+	if err != nil {
+		return err
 	}
 	bad := 0
 	for _, file := range files {
@@ -20,7 +31,14 @@ func runValidate(files []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if _, err := engine.Parse(src); err != nil {
+		if filepath.Base(file) == calendarsFile {
+			if _, err := loadCalendars(file); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: ok\n", file)
+			continue
+		}
+		if _, err := engine.ParseWith(src, calendars); err != nil {
 			bad++
 			for _, line := range formatProblems(file, err) {
 				fmt.Fprintln(stderr, line)

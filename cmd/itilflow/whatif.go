@@ -20,6 +20,7 @@ func runWhatIf(ctx context.Context, args []string, getenv func(string) string, s
 	f := newFlags("whatif", getenv, stderr)
 	file := f.String("definition", "", "proposed definition (YAML)")
 	since := f.String("since", "", "RFC 3339 time or date: compare the processes started since then")
+	calFile := f.String("calendars", "definitions/"+calendarsFile, "business calendars the definition may name")
 	address, namespace := temporalFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -31,7 +32,11 @@ func runWhatIf(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	def, err := engine.Parse(src)
+	calendars, err := loadCalendars(*calFile)
+	if err != nil {
+		return err
+	}
+	def, err := engine.ParseWith(src, calendars)
 	if err != nil {
 		for _, line := range formatProblems(*file, err) {
 			fmt.Fprintln(stderr, line)
