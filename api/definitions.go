@@ -1,11 +1,13 @@
 package api
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/store"
@@ -31,13 +33,9 @@ func (s *Server) listDefinitions(c echo.Context) error {
 }
 
 func (s *Server) getDefinition(c echo.Context) error {
-	version := 0
-	if v := c.QueryParam("version"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: "version", Message: "must be a version number from 1"}}}
-		}
-		version = n
+	version, err := versionParam(c, "version")
+	if err != nil {
+		return err
 	}
 	d, err := s.store.Definition(c.Request().Context(), c.Param("name"), version)
 	if err != nil {
@@ -87,4 +85,77 @@ func (s *Server) putDefinition(c echo.Context) error {
 		status = http.StatusCreated
 	}
 	return c.JSON(status, map[string]any{"name": d.Name, "version": d.Version, "hash": d.Hash, "created": created, "published_at": d.PublishedAt})
+}
+
+// versionParam reads an optional version query parameter (0 = latest).
+func versionParam(c echo.Context, name string) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: name, Message: "must be a version number from 1"}}}
+	}
+	return n, nil
+}
+
+func (s *Server) listVersions(c echo.Context) error {
+	versions, err := s.store.DefinitionVersions(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": versions})
+}
+
+// graph draws a version of the definition as Mermaid (default) or Graphviz DOT.
+func (s *Server) graph(c echo.Context) error {
+	version, err := versionParam(c, "version")
+	if err != nil {
+		return err
+	}
+	d, err := s.store.Definition(c.Request().Context(), c.Param("name"), version)
+	if err != nil {
+		return err
+	}
+	switch c.QueryParam("format") {
+	case "", "mermaid":
+		return c.String(http.StatusOK, engine.Mermaid(&d.Compiled))
+	case "dot":
+		c.Response().Header().Set(echo.HeaderContentType, "text/vnd.graphviz; charset=utf-8")
+		return c.String(http.StatusOK, engine.DOT(&d.Compiled))
+	}
+	return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: "format", Message: "must be mermaid or dot"}}}
+}
+
+// diff shows what changed between two versions, as a unified diff of their text.
+func (s *Server) diff(c echo.Context) error {
+	from, err := versionParam(c, "from")
+	if err != nil {
+		return err
+	}
+	to, err := versionParam(c, "to")
+	if err != nil {
+		return err
+	}
+	if from == 0 {
+		return &engine.Error{Code: engine.EBADREQUEST, Message: "missing query parameter", Details: []engine.Detail{{Field: "from", Message: "is required"}}}
+	}
+	ctx, name := c.Request().Context(), c.Param("name")
+	a, err := s.store.Definition(ctx, name, from)
+	if err != nil {
+		return err
+	}
+	b, err := s.store.Definition(ctx, name, to)
+	if err != nil {
+		return err
+	}
+	text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(a.Source), B: difflib.SplitLines(b.Source),
+		FromFile: fmt.Sprintf("%s v%d", name, a.Version), ToFile: fmt.Sprintf("%s v%d", name, b.Version), Context: 3,
+	})
+	if err != nil {
+		return err
+	}
+	return c.String(http.StatusOK, text)
 }

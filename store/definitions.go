@@ -119,3 +119,18 @@ func (s *Store) Definitions(ctx context.Context) ([]Definition, error) {
 	}
 	return out, nil
 }
+
+// DefinitionVersions returns every version of the named definition, newest first,
+// without their sources.
+func (s *Store) DefinitionVersions(ctx context.Context, name string) ([]Definition, error) {
+	out := []Definition{}
+	err := s.db.SelectContext(ctx, &out, `SELECT name, version, title, '' AS source, hash, compiled, published_by, published_at
+		FROM definitions WHERE name = $1 ORDER BY version DESC`, name)
+	if err != nil {
+		return nil, fail("store.DefinitionVersions", err)
+	}
+	if len(out) == 0 {
+		return nil, engine.Errorf(engine.ENOTFOUND, "no definition named %q", name)
+	}
+	return out, nil
+}

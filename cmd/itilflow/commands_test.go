@@ -132,3 +132,16 @@ func TestAuditVerifyCommandNamesEditedRow(t *testing.T) {
 		t.Fatalf("edited log: %v %s", err, out.String())
 	}
 }
+
+func TestGraphCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"graph", "--format", "dot", "--calendars", "../../definitions/calendars.yaml", "../../definitions/incident.yaml"}, env(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), `digraph "incident" {`) {
+		t.Fatalf("output %q", out.String())
+	}
+	if err := run(context.Background(), []string{"graph", "--format", "png", "../../definitions/incident.yaml"}, env(nil), io.Discard, io.Discard); err == nil {
+		t.Fatal("png accepted")
+	}
+}

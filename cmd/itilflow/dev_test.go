@@ -209,6 +209,23 @@ func (c apiClient) waitFor(id, what string, cond func(p map[string]any) bool) ma
 	}
 }
 
+// getText GETs a plain-text resource as the auditor.
+func getText(t *testing.T, addr, path string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+	req.Header.Set("Authorization", "Bearer dev-auditor")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
 func breached(sla string) func(map[string]any) bool {
 	return func(p map[string]any) bool {
 		slas, _ := p["slas"].([]any)
@@ -246,6 +263,22 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 	c.must(201, "PUT", "/api/v1/definitions/onsite", "dev-process-owner", onSite)
 	if d := c.must(200, "GET", "/api/v1/definitions/onsite", "dev-auditor", nil); d["definition"].(map[string]any)["calendar_spec"].(map[string]any)["timezone"] != "Asia/Shanghai" {
 		t.Fatalf("calendar not in the snapshot: %v", d["definition"])
+	}
+	// Versions, a diff between two of them, and the picture.
+	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", strings.Replace(quickDefinition, "target: 2s", "target: 3s", 1))
+	if vs := c.must(200, "GET", "/api/v1/definitions/quick/versions", "dev-auditor", nil)["items"].([]any); len(vs) != 2 {
+		t.Fatalf("versions %v", vs)
+	}
+	diff := getText(t, cfg.httpAddr, "/api/v1/definitions/quick/diff?from=1&to=2")
+	if !strings.Contains(diff, "-    target: 2s\n+    target: 3s\n") || !strings.Contains(diff, "--- quick v1") {
+		t.Fatalf("diff:\n%s", diff)
+	}
+	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", quickDefinition) // back to 2s, as version 3
+	if g := getText(t, cfg.httpAddr, "/api/v1/definitions/incident/graph"); !strings.Contains(g, "resolved --> closed : after 1w  close (timer)") {
+		t.Fatalf("graph:\n%s", g)
+	}
+	if g := getText(t, cfg.httpAddr, "/api/v1/definitions/incident/graph?format=dot"); !strings.HasPrefix(g, `digraph "incident" {`) {
+		t.Fatalf("dot:\n%s", g)
 	}
 	q := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "breach me"}})
 	inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "core switch down", "priority": "P1"}})
@@ -389,6 +422,9 @@ func TestDevErrorsAreNeverInternal(t *testing.T) {
 		{"PublishWithoutRole", "PUT", "/api/v1/definitions/quick", "dev-requester", quickDefinition, 403, "process-owner"},
 		{"PublishInvalidYAML", "PUT", "/api/v1/definitions/quick", "dev-process-owner", "name: quick\nstates: [\n", 422, "line"},
 		{"PublishBadDefinition", "PUT", "/api/v1/definitions/quick", "dev-process-owner", strings.Replace(quickDefinition, "to: done", "to: gone", 1), 422, `"line":9`},
+		{"GraphBadFormat", "GET", "/api/v1/definitions/incident/graph?format=png", "dev-auditor", nil, 400, "format"},
+		{"DiffWithoutFrom", "GET", "/api/v1/definitions/incident/diff", "dev-auditor", nil, 400, "from"},
+		{"VersionsOfUnknown", "GET", "/api/v1/definitions/nosuch/versions", "dev-auditor", nil, 404, "nosuch"},
 		{"PublishUnknownCalendar", "PUT", "/api/v1/definitions/quick", "dev-process-owner", strings.Replace(quickDefinition, "title: Quick check", "title: Quick check\ncalendar: 5x9", 1), 422, "defined: 24x7, 5x8"},
 		{"PublishNameMismatch", "PUT", "/api/v1/definitions/other", "dev-process-owner", quickDefinition, 422, "name"},
 		{"ValidateBad", "POST", "/api/v1/definitions/validate", "dev-auditor", "name: x\n", 422, "initial"},
@@ -463,6 +499,22 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 	c.must(201, "PUT", "/api/v1/definitions/onsite", "dev-process-owner", onSite)
 	if d := c.must(200, "GET", "/api/v1/definitions/onsite", "dev-auditor", nil); d["definition"].(map[string]any)["calendar_spec"].(map[string]any)["timezone"] != "Asia/Shanghai" {
 		t.Fatalf("calendar not in the snapshot: %v", d["definition"])
+	}
+	// Versions, a diff between two of them, and the picture.
+	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", strings.Replace(quickDefinition, "target: 2s", "target: 3s", 1))
+	if vs := c.must(200, "GET", "/api/v1/definitions/quick/versions", "dev-auditor", nil)["items"].([]any); len(vs) != 2 {
+		t.Fatalf("versions %v", vs)
+	}
+	diff := getText(t, cfg.httpAddr, "/api/v1/definitions/quick/diff?from=1&to=2")
+	if !strings.Contains(diff, "-    target: 2s\n+    target: 3s\n") || !strings.Contains(diff, "--- quick v1") {
+		t.Fatalf("diff:\n%s", diff)
+	}
+	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", quickDefinition) // back to 2s, as version 3
+	if g := getText(t, cfg.httpAddr, "/api/v1/definitions/incident/graph"); !strings.Contains(g, "resolved --> closed : after 1w  close (timer)") {
+		t.Fatalf("graph:\n%s", g)
+	}
+	if g := getText(t, cfg.httpAddr, "/api/v1/definitions/incident/graph?format=dot"); !strings.HasPrefix(g, `digraph "incident" {`) {
+		t.Fatalf("dot:\n%s", g)
 	}
 	q := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "crash"}})
 	due := q["slas"].([]any)[0].(map[string]any)["due"].(string)

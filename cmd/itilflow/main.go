@@ -29,6 +29,8 @@ Usage:
   itilflow migrate   apply the database migrations to DATABASE_URL and exit
   itilflow validate FILE...
                      check process definitions; print problems as file:line:col: message
+  itilflow graph [--format mermaid|dot] FILE
+                     draw a definition's states, actions, timers and SLA stops
   itilflow history export --id ID
                      print a process's workflow history as JSON (as the temporal CLI does)
   itilflow replay [--id ID]... [FILE...]
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "validate":
 		return runValidate(args[1:], getenv, stdout, stderr)
+	case "graph":
+		return runGraph(args[1:], getenv, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args[1:], getenv, stdout, stderr)
 	case "history":

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+// runGraph implements `itilflow graph [--format mermaid|dot] FILE`.
+func runGraph(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("graph", getenv, stderr)
+	format := f.String("format", "mermaid", "mermaid or dot (render dot with: dot -Tsvg)")
+	calFile := f.String("calendars", "definitions/"+calendarsFile, "business calendars the definition may name")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if f.NArg() != 1 {
+		return errors.New("usage: itilflow graph [--format mermaid|dot] FILE")
+	}
+	src, err := os.ReadFile(f.Arg(0))
+	if err != nil {
+		return err
+	}
+	calendars, err := loadCalendars(*calFile)
+	if err != nil {
+		return err
+	}
+	def, err := engine.ParseWith(src, calendars)
+	if err != nil {
+		for _, line := range formatProblems(f.Arg(0), err) {
+			fmt.Fprintln(stderr, line)
+		}
+		return errors.New("the definition has problems")
+	}
+	switch *format {
+	case "mermaid":
+		_, err = io.WriteString(stdout, engine.Mermaid(def))
+	case "dot":
+		_, err = io.WriteString(stdout, engine.DOT(def))
+	default:
+		err = fmt.Errorf("--format %q: want mermaid or dot", *format)
+	}
+	return err
+}

@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Mermaid draws the definition as a Mermaid state diagram: actions (with the
+// roles that may take them), timers as dashed-style labelled transitions, and the
+// SLA clocks each state starts, pauses or stops.
+func Mermaid(def *Definition) string {
+	var b strings.Builder
+	b.WriteString("stateDiagram-v2\n")
+	if def.Title != "" {
+		fmt.Fprintf(&b, "  %%%% %s\n", def.Title)
+	}
+	fmt.Fprintf(&b, "  [*] --> %s\n", def.Initial)
+	for _, s := range def.States {
+		for _, a := range s.Actions {
+			fmt.Fprintf(&b, "  %s --> %s : %s\n", s.Name, a.To, mermaidText(actionLabel(a)))
+		}
+		for _, t := range s.Timers {
+			if a := s.Action(t.Action); a != nil {
+				fmt.Fprintf(&b, "  %s --> %s : %s\n", s.Name, a.To, mermaidText(timerLabel(t)))
+			}
+		}
+		if s.Final {
+			fmt.Fprintf(&b, "  %s --> [*]\n", s.Name)
+		}
+	}
+	for _, s := range def.States {
+		if notes := slaNotes(def, s.Name); len(notes) > 0 {
+			fmt.Fprintf(&b, "  note right of %s : %s\n", s.Name, mermaidText(strings.Join(notes, "; ")))
+		}
+	}
+	return b.String()
+}
+
+// DOT draws the definition for Graphviz (`dot -Tsvg`).
+func DOT(def *Definition) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "digraph %s {\n", dotQuote(def.Name))
+	if def.Title != "" {
+		fmt.Fprintf(&b, "  label=%s;\n  labelloc=t;\n", dotQuote(def.Title))
+	}
+	b.WriteString("  rankdir=LR;\n  node [shape=box, style=rounded, fontname=Helvetica];\n  edge [fontname=Helvetica, fontsize=10];\n")
+	b.WriteString("  \"__start\" [shape=point, label=\"\"];\n")
+	fmt.Fprintf(&b, "  \"__start\" -> %s;\n", dotQuote(def.Initial))
+	for _, s := range def.States {
+		label := s.Name
+		if notes := slaNotes(def, s.Name); len(notes) > 0 {
+			label += "\n" + strings.Join(notes, "\n")
+		}
+		attrs := "label=" + dotQuote(label)
+		if s.Final {
+			attrs += ", peripheries=2"
+		}
+		fmt.Fprintf(&b, "  %s [%s];\n", dotQuote(s.Name), attrs)
+	}
+	for _, s := range def.States {
+		for _, a := range s.Actions {
+			fmt.Fprintf(&b, "  %s -> %s [label=%s];\n", dotQuote(s.Name), dotQuote(a.To), dotQuote(actionLabel(a)))
+		}
+		for _, t := range s.Timers {
+			if a := s.Action(t.Action); a != nil {
+				fmt.Fprintf(&b, "  %s -> %s [label=%s, style=dashed];\n", dotQuote(s.Name), dotQuote(a.To), dotQuote(timerLabel(t)))
+			}
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+func actionLabel(a Action) string {
+	if len(a.Roles) == 0 {
+		return a.Name
+	}
+	return fmt.Sprintf("%s [%s]", a.Name, strings.Join(a.Roles, ", "))
+}
+
+func timerLabel(t Timer) string {
+	return fmt.Sprintf("after %s: %s (timer)", t.After, t.Action)
+}
+
+// slaNotes says what entering or leaving a state does to each SLA clock.
+func slaNotes(def *Definition, state string) []string {
+	var out []string
+	for _, s := range def.SLAs {
+		switch {
+		case contains(s.StopOnEnter, state):
+			out = append(out, "stops SLA "+s.Name)
+		case contains(s.PauseIn, state):
+			out = append(out, "pauses SLA "+s.Name)
+		}
+		if contains(s.StopOnLeave, state) {
+			out = append(out, "leaving stops SLA "+s.Name)
+		}
+	}
+	return out
+}
+
+// mermaidText keeps a label on one line and free of Mermaid's separators.
+func mermaidText(s string) string {
+	return strings.NewReplacer(":", " ", ";", ",", "\n", " ").Replace(s)
+}
+
+func dotQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
