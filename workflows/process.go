@@ -130,6 +130,11 @@ func (r *runner) run(ctx workflow.Context) error {
 	)
 	logger := workflow.GetLogger(ctx)
 	for {
+		// Cancelled (an operator, from Temporal): timers made from a cancelled
+		// context resolve at once, so staying in the loop would spin.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		now := workflow.Now(ctx)
 		r.inst.Advance(r.def, now)
 		if err := r.upsertSearchAttributes(ctx); err != nil {

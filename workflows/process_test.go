@@ -200,3 +200,20 @@ func TestProcessRefusesActionsWithoutTrace(t *testing.T) {
 		t.Fatalf("refused actions left events: %+v", actions)
 	}
 }
+
+// TestProcessEndsWhenCancelled: an operator may cancel a workflow from the
+// Temporal UI; the process must stop, not spin on timers that resolve at once.
+func TestProcessEndsWhenCancelled(t *testing.T) {
+	h := newHarness(t)
+	h.env.SetTestTimeout(5 * time.Second)
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, time.Minute)
+	h.env.ExecuteWorkflow(workflows.ProcessType, workflows.Input{ID: "incident-000001", Definition: incident(t), Version: 1,
+		Input: map[string]any{"title": "cancel me", "priority": "P1"}, Actor: requester})
+	if !h.env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	var canceled *temporal.CanceledError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &canceled) {
+		t.Fatalf("workflow error %v, want cancelled", err)
+	}
+}
