@@ -180,6 +180,8 @@ func (r *runner) run(ctx workflow.Context) error {
 			})
 		}
 		sel.AddReceive(r.changed, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		// Wake on cancellation too: with no timer pending nothing else would.
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)
 	}
 }

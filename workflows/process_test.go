@@ -202,11 +202,20 @@ func TestProcessRefusesActionsWithoutTrace(t *testing.T) {
 }
 
 // TestProcessEndsWhenCancelled: an operator may cancel a workflow from the
-// Temporal UI; the process must stop, not spin on timers that resolve at once.
+// Temporal UI; the process must stop, whether a timer is pending (it must not
+// spin on timers that resolve at once) or none is (it must still wake up).
 func TestProcessEndsWhenCancelled(t *testing.T) {
+	for name, at := range map[string]time.Duration{"WithTimerPending": time.Minute, "WithNothingPending": 4*time.Hour + time.Minute} {
+		t.Run(name, func(t *testing.T) { cancelAt(t, at) })
+	}
+}
+
+func cancelAt(t *testing.T, at time.Duration) {
 	h := newHarness(t)
 	h.env.SetTestTimeout(5 * time.Second)
-	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, time.Minute)
+	// P1: acknowledged at once; resolution breaches at 2h, after which nothing is due.
+	h.at(time.Second, "acknowledge", tier1, nil, nil)
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, at)
 	h.env.ExecuteWorkflow(workflows.ProcessType, workflows.Input{ID: "incident-000001", Definition: incident(t), Version: 1,
 		Input: map[string]any{"title": "cancel me", "priority": "P1"}, Actor: requester})
 	if !h.env.IsWorkflowCompleted() {
