@@ -29,6 +29,8 @@ Usage:
   itilflow migrate   apply the database migrations to DATABASE_URL and exit
   itilflow validate FILE...
                      check process definitions; print problems as file:line:col: message
+  itilflow test [-v] [FILE.test.yaml...]
+                     run scenario tests (default definitions/*.test.yaml) with time skipping
   itilflow graph [--format mermaid|dot] FILE
                      draw a definition's states, actions, timers and SLA stops
   itilflow history export --id ID
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "validate":
 		return runValidate(args[1:], getenv, stdout, stderr)
+	case "test":
+		return runTest(args[1:], getenv, stdout, stderr)
 	case "graph":
 		return runGraph(args[1:], getenv, stdout, stderr)
 	case "load":

@@ -1,0 +1,120 @@
+// Package scenario runs process owners' scenario tests: YAML files that give a
+// start time, input, actions at given offsets and what must be true at given
+// offsets (state, SLA clocks, variables, events, notifications). They run the real
+// interpreter workflow in the Temporal SDK's time-skipping test environment, so a
+// week-long observation period takes milliseconds and a process owner can prove a
+// changed definition without writing Go.
+package scenario
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+// File is one scenario test file, e.g. definitions/incident.test.yaml.
+type File struct {
+	// Definition is the definition under test, relative to this file; default:
+	// the file's name without ".test" (incident.test.yaml → incident.yaml).
+	Definition string `yaml:"definition"`
+	Tests      []Test `yaml:"tests"`
+
+	path string
+}
+
+// Test is one scenario.
+type Test struct {
+	Name string `yaml:"name"`
+	// Start is when the process starts (RFC 3339); default Monday 2026-01-05 09:00 UTC.
+	Start string         `yaml:"start"`
+	Input map[string]any `yaml:"input"`
+	Steps []Step         `yaml:"steps"`
+	// Until runs the process on after the last step, up to this offset, so timers
+	// can fire; the run also stops when the process ends.
+	Until string `yaml:"until"`
+}
+
+// Step is an action or an expectation at an offset from the start.
+type Step struct {
+	At      string         `yaml:"at"`
+	Action  string         `yaml:"action"`
+	By      string         `yaml:"by"`
+	As      []string       `yaml:"as"`
+	Input   map[string]any `yaml:"input"`
+	Comment string         `yaml:"comment"`
+	// Refused expects the action to be refused with this code: forbidden,
+	// conflict, invalid or not_found.
+	Refused string  `yaml:"refused"`
+	Expect  *Expect `yaml:"expect"`
+}
+
+// Expect is what must hold at a step's instant.
+type Expect struct {
+	State string               `yaml:"state"`
+	Ended *bool                `yaml:"ended"`
+	Vars  map[string]any       `yaml:"vars"`
+	SLAs  map[string]SLAExpect `yaml:"slas"`
+	// Events lists event types that must have happened by then.
+	Events []string `yaml:"events"`
+	// NotEvents lists event types that must not have happened by then.
+	NotEvents []string `yaml:"not_events"`
+	// Notified lists roles or users that must have been notified by then.
+	Notified []string `yaml:"notified"`
+}
+
+// SLAExpect is what must hold of one SLA clock.
+type SLAExpect struct {
+	Status   string `yaml:"status"`
+	Breached *bool  `yaml:"breached"`
+	Due      string `yaml:"due"`
+}
+
+var defaultStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+// Load reads a scenario file strictly: an unknown key is an error with its line.
+func Load(path string) (*File, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f.path = path
+	if f.Definition == "" {
+		f.Definition = strings.TrimSuffix(filepath.Base(path), ".test.yaml") + ".yaml"
+	}
+	if len(f.Tests) == 0 {
+		return nil, fmt.Errorf("%s: no tests", path)
+	}
+	return &f, nil
+}
+
+// DefinitionPath is the definition file under test.
+func (f *File) DefinitionPath() string { return filepath.Join(filepath.Dir(f.path), f.Definition) }
+
+// offset reads a step offset: a duration such as 40m or 1d2h, or 0.
+func offset(s string) (time.Duration, error) {
+	if s == "" || s == "0" || s == "0s" {
+		return 0, nil
+	}
+	d, err := engine.ParseDuration(s)
+	return time.Duration(d), err
+}
+
+func (t Test) start() (time.Time, error) {
+	if t.Start == "" {
+		return defaultStart, nil
+	}
+	return time.Parse(time.RFC3339, t.Start)
+}

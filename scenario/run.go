@@ -1,0 +1,294 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/itilflow/itilflow/activities"
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/workflows"
+)
+
+// Result is the outcome of one scenario.
+type Result struct {
+	Name     string
+	Failures []string
+	Elapsed  time.Duration
+}
+
+// Passed reports whether every expectation held.
+func (r Result) Passed() bool { return len(r.Failures) == 0 }
+
+// Run runs every scenario of the file against def.
+func (f *File) Run(def *engine.Definition) []Result {
+	out := make([]Result, len(f.Tests))
+	for i, t := range f.Tests {
+		began := time.Now()
+		out[i] = Result{Name: t.Name, Failures: run(def, t)}
+		out[i].Elapsed = time.Since(began)
+	}
+	return out
+}
+
+// recorder is the projection store of a scenario run: the real activity writes
+// every event here.
+type recorder struct {
+	mu     sync.Mutex
+	events []engine.Event
+}
+
+func (r *recorder) Project(_ context.Context, _ engine.View, events []engine.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range events {
+		if n := len(r.events); n == 0 || e.Seq > r.events[n-1].Seq {
+			r.events = append(r.events, e)
+		}
+	}
+	return nil
+}
+
+func run(def *engine.Definition, t Test) (failures []string) {
+	fail := func(format string, args ...any) { failures = append(failures, fmt.Sprintf(format, args...)) }
+	start, err := t.start()
+	if err != nil {
+		return []string{fmt.Sprintf("start %q: want an RFC 3339 time", t.Start)}
+	}
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
+	env.SetTestTimeout(30 * time.Second)
+	workflows.Register(env)
+	rec := &recorder{}
+	env.RegisterActivity(&activities.Activities{Projector: rec})
+
+	type later struct {
+		step   int
+		at     time.Duration
+		expect *Expect
+	}
+	var deferred []later
+	last := time.Duration(0)
+	for i, s := range t.Steps {
+		i, s := i, s
+		at, err := offset(s.At)
+		if err != nil {
+			fail("step %d: at %q: %v", i+1, s.At, err)
+			return failures
+		}
+		last = max(last, at)
+		where := fmt.Sprintf("step %d (at %s)", i+1, label(s.At))
+		// A step at 0 happens right after the start.
+		when := max(at, time.Millisecond)
+		if s.Action != "" {
+			env.RegisterDelayedCallback(func() { act(env, s, where, fail) }, when)
+		}
+		if s.Expect != nil {
+			env.RegisterDelayedCallback(func() { checkLive(env, s.Expect, where, start.Add(at), fail) }, when+time.Microsecond)
+			deferred = append(deferred, later{step: i + 1, at: at, expect: s.Expect})
+		}
+	}
+	until := last + time.Millisecond
+	if t.Until != "" {
+		u, err := offset(t.Until)
+		if err != nil {
+			fail("until %q: %v", t.Until, err)
+			return failures
+		}
+		until = max(until, u)
+	}
+	env.RegisterDelayedCallback(env.CancelWorkflow, until+time.Millisecond)
+	env.ExecuteWorkflow(workflows.ProcessType, workflows.Input{ID: "scenario", Definition: *def, Version: 1, Input: t.Input, Actor: engine.Actor{ID: "requester"}})
+	var canceled *temporal.CanceledError
+	if err := env.GetWorkflowError(); err != nil && !errors.As(err, &canceled) {
+		fail("the process failed: %v", err)
+	}
+	for _, d := range deferred {
+		checkEvents(rec.events, d.expect, fmt.Sprintf("step %d (at %s)", d.step, label(t.Steps[d.step-1].At)), start.Add(d.at), fail)
+	}
+	return failures
+}
+
+func label(at string) string {
+	if at == "" {
+		return "0"
+	}
+	return at
+}
+
+func act(env *testsuite.TestWorkflowEnvironment, s Step, where string, fail func(string, ...any)) {
+	by := s.By
+	if by == "" {
+		by = "tester"
+	}
+	req := engine.ActionRequest{Action: s.Action, Actor: engine.Actor{ID: by, Roles: s.As}, Input: s.Input, Comment: s.Comment}
+	env.UpdateWorkflow(workflows.UpdateAction, where, &testsuite.TestUpdateCallback{
+		OnReject: func(err error) {
+			code := engine.EINTERNAL
+			var app *temporal.ApplicationError
+			if errors.As(err, &app) {
+				code = app.Type()
+			}
+			switch {
+			case s.Refused == "":
+				fail("%s: %s was refused: %v", where, s.Action, err)
+			case code != s.Refused:
+				fail("%s: %s was refused as %s, want %s: %v", where, s.Action, code, s.Refused, err)
+			}
+		},
+		OnComplete: func(_ any, err error) {
+			switch {
+			case err != nil:
+				fail("%s: %s failed: %v", where, s.Action, err)
+			case s.Refused != "":
+				fail("%s: %s was accepted, want it refused as %s", where, s.Action, s.Refused)
+			}
+		},
+	}, req)
+}
+
+// checkLive checks what the running workflow says at the step's instant.
+func checkLive(env *testsuite.TestWorkflowEnvironment, e *Expect, where string, at time.Time, fail func(string, ...any)) {
+	if e.State == "" && e.Ended == nil && len(e.Vars) == 0 && len(e.SLAs) == 0 {
+		return
+	}
+	val, err := env.QueryWorkflow(workflows.QueryView)
+	if err != nil {
+		fail("%s: the process cannot be read (has it ended?): %v", where, err)
+		return
+	}
+	var v engine.View
+	if err := val.Get(&v); err != nil {
+		fail("%s: %v", where, err)
+		return
+	}
+	if e.State != "" && v.State != e.State {
+		fail("%s: state is %s, want %s", where, v.State, e.State)
+	}
+	if e.Ended != nil && (v.EndedAt != nil) != *e.Ended {
+		fail("%s: ended is %v, want %v", where, v.EndedAt != nil, *e.Ended)
+	}
+	for _, k := range sortedKeys(e.Vars) {
+		if got := v.Vars[k]; !sameValue(got, e.Vars[k]) {
+			fail("%s: variable %s is %v, want %v", where, k, got, e.Vars[k])
+		}
+	}
+	for _, name := range sortedKeys(e.SLAs) {
+		want := e.SLAs[name]
+		var got *engine.SLAView
+		for i := range v.SLAs {
+			if v.SLAs[i].Name == name {
+				got = &v.SLAs[i]
+			}
+		}
+		if got == nil {
+			fail("%s: no SLA %s", where, name)
+			continue
+		}
+		if want.Status != "" && got.Status != want.Status {
+			fail("%s: SLA %s is %s, want %s", where, name, got.Status, want.Status)
+		}
+		if want.Breached != nil && got.Breached != *want.Breached {
+			fail("%s: SLA %s breached is %v, want %v", where, name, got.Breached, *want.Breached)
+		}
+		if want.Due != "" {
+			due, err := time.Parse(time.RFC3339, want.Due)
+			switch {
+			case err != nil:
+				fail("%s: SLA %s due %q: want an RFC 3339 time", where, name, want.Due)
+			case got.Due == nil:
+				fail("%s: SLA %s has no due time (it is %s), want %s", where, name, got.Status, want.Due)
+			case !got.Due.Equal(due):
+				fail("%s: SLA %s is due %s, want %s", where, name, got.Due.In(due.Location()).Format(time.RFC3339), want.Due)
+			}
+		}
+	}
+}
+
+// checkEvents checks the events that had happened by the step's instant.
+func checkEvents(events []engine.Event, e *Expect, where string, at time.Time, fail func(string, ...any)) {
+	seen := map[string]bool{}
+	notified := map[string]bool{}
+	for _, ev := range events {
+		if ev.At.After(at) {
+			continue
+		}
+		seen[ev.Type] = true
+		if ev.Type == engine.EventNotification {
+			for _, k := range []string{"role", "user"} {
+				if s, ok := ev.Data[k].(string); ok {
+					notified[s] = true
+				}
+			}
+		}
+	}
+	for _, typ := range e.Events {
+		if !seen[typ] {
+			fail("%s: no %s event by then", where, typ)
+		}
+	}
+	for _, typ := range e.NotEvents {
+		if seen[typ] {
+			fail("%s: a %s event happened by then", where, typ)
+		}
+	}
+	for _, who := range e.Notified {
+		if !notified[who] {
+			fail("%s: %s was not notified by then", where, who)
+		}
+	}
+}
+
+func sameValue(a, b any) bool {
+	if fa, ok := toFloat(a); ok {
+		fb, ok := toFloat(b)
+		return ok && fa == fb
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Summary is the closing line of a run, in the form test runners print.
+func Summary(results []Result) string {
+	passed, failed := 0, 0
+	for _, r := range results {
+		if r.Passed() {
+			passed++
+		} else {
+			failed++
+		}
+	}
+	return strings.TrimSpace(fmt.Sprintf("%d passed, %d failed", passed, failed))
+}
