@@ -159,3 +159,8 @@ func (s *Server) diff(c echo.Context) error {
 	}
 	return c.String(http.StatusOK, text)
 }
+
+// schema serves the JSON Schema of process definitions.
+func (s *Server) schema(c echo.Context) error {
+	return c.JSON(http.StatusOK, engine.Schema())
+}

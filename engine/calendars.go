@@ -52,7 +52,7 @@ func ParseCalendars(src []byte) (Calendars, error) {
 	}
 	p := &parser{}
 	var out Calendars
-	for _, top := range p.mapping(doc.Content[0], "", []string{"calendars"}) {
+	for _, top := range p.mapping(doc.Content[0], "", keysCalendarsFile) {
 		for _, e := range p.mapping(top.value, "calendars", nil) {
 			out = append(out, p.calendar(e))
 		}
@@ -71,7 +71,7 @@ func (p *parser) calendar(e entry) CalendarSpec {
 		p.errorf(e.keyN, path, "%s is built in and cannot be redefined", Calendar24x7)
 		return c
 	}
-	for _, ce := range p.mapping(e.value, path, []string{"timezone", "hours", "holidays", "working_days"}) {
+	for _, ce := range p.mapping(e.value, path, keysCalendar) {
 		sub := join(path, ce.key)
 		switch ce.key {
 		case "timezone":

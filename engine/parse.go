@@ -219,7 +219,7 @@ func (p *parser) value(n *yaml.Node, path string) any {
 
 func (p *parser) definition(n *yaml.Node) *Definition {
 	def := &Definition{Calendar: Calendar24x7}
-	entries := p.mapping(n, "", []string{"name", "title", "calendar", "input", "initial", "states", "slas", "escalations"})
+	entries := p.mapping(n, "", keysDefinition)
 	seen := map[string]bool{}
 	for _, e := range entries {
 		seen[e.key] = true
@@ -255,8 +255,6 @@ func (p *parser) definition(n *yaml.Node) *Definition {
 	return def
 }
 
-var fieldKeys = []string{"type", "required", "default", "maxLength", "values"}
-
 func (p *parser) fields(n *yaml.Node, path string) []Field {
 	var out []Field
 	for _, e := range p.mapping(n, path, nil) {
@@ -268,7 +266,7 @@ func (p *parser) fields(n *yaml.Node, path string) []Field {
 func (p *parser) field(e entry, path string) Field {
 	f := Field{Name: p.ident(e.keyN, path), Type: TypeString}
 	var defaultN *yaml.Node
-	for _, fe := range p.mapping(e.value, path, fieldKeys) {
+	for _, fe := range p.mapping(e.value, path, keysField) {
 		sub := join(path, fe.key)
 		switch fe.key {
 		case "type":
@@ -314,7 +312,7 @@ func (p *parser) state(e entry) State {
 	path := join("states", e.key)
 	st := State{Name: p.ident(e.keyN, path)}
 	p.remember(path, e.keyN)
-	for _, se := range p.mapping(e.value, path, []string{"final", "actions", "timers"}) {
+	for _, se := range p.mapping(e.value, path, keysState) {
 		sub := join(path, se.key)
 		switch se.key {
 		case "final":
@@ -339,7 +337,7 @@ func (p *parser) state(e entry) State {
 func (p *parser) action(e entry, path string) Action {
 	a := Action{Name: p.ident(e.keyN, path)}
 	p.remember(path, e.keyN)
-	for _, ae := range p.mapping(e.value, path, []string{"to", "roles", "input"}) {
+	for _, ae := range p.mapping(e.value, path, keysAction) {
 		sub := join(path, ae.key)
 		p.remember(sub, ae.value)
 		switch ae.key {
@@ -360,7 +358,7 @@ func (p *parser) action(e entry, path string) Action {
 func (p *parser) timer(n *yaml.Node, path string) Timer {
 	var t Timer
 	p.remember(path, n)
-	entries := p.mapping(n, path, []string{"after", "action"})
+	entries := p.mapping(n, path, keysTimer)
 	if n.Kind == yaml.MappingNode && len(entries) < 2 {
 		p.errorf(n, path, "a timer needs after and action")
 	}
@@ -381,7 +379,7 @@ func (p *parser) sla(e entry) SLA {
 	path := join("slas", e.key)
 	s := SLA{Name: p.ident(e.keyN, path)}
 	p.remember(path, e.keyN)
-	for _, se := range p.mapping(e.value, path, []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in"}) {
+	for _, se := range p.mapping(e.value, path, keysSLA) {
 		sub := join(path, se.key)
 		p.remember(sub, se.value)
 		switch se.key {
@@ -423,10 +421,10 @@ func (p *parser) escalations(n *yaml.Node, path string) []Escalation {
 		sub := fmt.Sprintf("%s[%d]", path, i)
 		p.remember(sub, en)
 		var esc Escalation
-		for _, ee := range p.mapping(en, sub, []string{"on", "do"}) {
+		for _, ee := range p.mapping(en, sub, keysEscalation) {
 			switch ee.key {
 			case "on":
-				for _, oe := range p.mapping(ee.value, join(sub, "on"), []string{"sla", "at"}) {
+				for _, oe := range p.mapping(ee.value, join(sub, "on"), keysOn) {
 					osub := join(sub, "on."+oe.key)
 					p.remember(osub, oe.value)
 					switch oe.key {
@@ -466,7 +464,7 @@ func (p *parser) steps(n *yaml.Node, path string) []Step {
 	var out []Step
 	for i, sn := range n.Content {
 		sub := fmt.Sprintf("%s[%d]", path, i)
-		entries := p.mapping(sn, sub, []string{"notify", "set"})
+		entries := p.mapping(sn, sub, keysStep)
 		if len(entries) != 1 {
 			if sn.Kind == yaml.MappingNode {
 				p.errorf(sn, sub, "a step has exactly one of notify or set")
@@ -478,7 +476,7 @@ func (p *parser) steps(n *yaml.Node, path string) []Step {
 		switch e.key {
 		case "notify":
 			st.Notify = &Notify{}
-			for _, ne := range p.mapping(e.value, join(sub, "notify"), []string{"role", "user"}) {
+			for _, ne := range p.mapping(e.value, join(sub, "notify"), keysNotify) {
 				switch ne.key {
 				case "role":
 					st.Notify.Role = p.str(ne.value, join(sub, "notify.role"))

@@ -280,6 +280,9 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 	if g := getText(t, cfg.httpAddr, "/api/v1/definitions/incident/graph?format=dot"); !strings.HasPrefix(g, `digraph "incident" {`) {
 		t.Fatalf("dot:\n%s", g)
 	}
+	if sch := c.must(200, "GET", "/api/v1/schema/process.json", "", nil); sch["$defs"] == nil {
+		t.Fatalf("schema %v", sch)
+	}
 	q := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "breach me"}})
 	inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "core switch down", "priority": "P1"}})
 	quickID, incID := q["id"].(string), inc["id"].(string)
