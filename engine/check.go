@@ -88,6 +88,7 @@ func (p *parser) check(def *Definition) {
 			p.checkTargets(def, s, path)
 		}
 	}
+	p.checkRetargets(def)
 	for i, e := range def.Escalations {
 		path := fmt.Sprintf("escalations[%d].on.sla", i)
 		if e.SLA != "" && !contains(slaNames, e.SLA) {
@@ -163,4 +164,48 @@ func unknown(what, name string, known []string) string {
 		return msg + fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
 	}
 	return msg
+}
+
+// checkRetargets requires that whatever changes a field that chooses an SLA
+// target — an action's input or an escalation's set — can only give it one of the
+// values that have a target.
+func (p *parser) checkRetargets(def *Definition) {
+	byField := map[string]*Field{}
+	for _, s := range def.SLAs {
+		for i := range def.Input {
+			if s.By != "" && def.Input[i].Name == s.By && def.Input[i].Type == TypeEnum {
+				byField[s.By] = &def.Input[i]
+			}
+		}
+	}
+	for _, st := range def.States {
+		for _, a := range st.Actions {
+			for _, f := range a.Input {
+				by := byField[f.Name]
+				if by == nil {
+					continue
+				}
+				path := join("states", st.Name+".actions."+a.Name+".input."+f.Name)
+				for _, v := range f.Values {
+					if !contains(by.Values, v) {
+						p.errorf(p.at(join("states", st.Name+".actions."+a.Name)), path, "%q is not a value of %s, which chooses SLA targets (values: %s)", v, by.Name, strings.Join(by.Values, ", "))
+					}
+				}
+				if f.Type != TypeEnum {
+					p.errorf(p.at(join("states", st.Name+".actions."+a.Name)), path, "%s chooses SLA targets, so it must be an enum of its values", f.Name)
+				}
+			}
+		}
+	}
+	for i, e := range def.Escalations {
+		for j, step := range e.Do {
+			for _, set := range step.Set {
+				by := byField[set.Name]
+				if v, ok := set.Value.(string); by != nil && (!ok || !contains(by.Values, v)) {
+					path := fmt.Sprintf("escalations[%d].do[%d].set.%s", i, j, set.Name)
+					p.errorf(p.at(fmt.Sprintf("escalations[%d]", i)), path, "%v is not a value of %s, which chooses SLA targets (values: %s)", set.Value, by.Name, strings.Join(by.Values, ", "))
+				}
+			}
+		}
+	}
 }

@@ -28,7 +28,10 @@ const (
 	EventEscalation   = "escalation"
 	EventNotification = "notification"
 	EventVariableSet  = "variable_set"
-	EventEnded        = "process_ended"
+	// EventSLATargetChanged records a target recomputed because the field that
+	// chooses it (the priority) changed; the time already counted is kept.
+	EventSLATargetChanged = "sla_target_changed"
+	EventEnded            = "process_ended"
 )
 
 // Event is one entry of an instance's event list. Seq numbers the events of an
@@ -106,8 +109,40 @@ func (in *Instance) Ended() bool { return in.EndedAt != nil }
 
 // Priority returns the instance's priority input, or "".
 func (in *Instance) Priority() string {
-	p, _ := in.Input["priority"].(string)
+	p, _ := in.value("priority").(string)
 	return p
+}
+
+// value returns the process's current value of a field: a variable set since the
+// start (by an action's input or an escalation) wins over the start input.
+func (in *Instance) value(name string) any {
+	if v, ok := in.Vars[name]; ok {
+		return v
+	}
+	return in.Input[name]
+}
+
+// retarget recomputes the target of every clock chosen by a field whose value has
+// changed. The business time already counted — pauses included — is kept: only
+// the goal moves. Marks of the new target that already lie in the past fall due
+// now, not retroactively.
+func (in *Instance) retarget(def *Definition, now time.Time) {
+	cal := calendarOf(def)
+	for i, s := range def.SLAs {
+		c := &in.Clocks[i]
+		if s.By == "" || c.Status == ClockStopped {
+			continue
+		}
+		key, _ := in.value(s.By).(string)
+		t := s.target(key)
+		if t == 0 || t == c.Target {
+			continue
+		}
+		in.emit(Event{At: now, Type: EventSLATargetChanged, Actor: System.ID, SLA: c.Name, Data: map[string]any{
+			"from": c.Target.String(), "to": t.String(), "by": s.By, "value": key, "elapsed": Duration(c.used(cal, now)).String()}})
+		c.Target = t
+		c.NotBefore = &now
+	}
 }
 
 // Check decides whether req may be applied now without changing anything, and
@@ -173,6 +208,7 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 	for _, k := range sortedKeys(vals) {
 		in.Vars[k] = vals[k]
 	}
+	in.retarget(def, now)
 	in.enter(def, a.To, now)
 }
 
@@ -264,11 +300,11 @@ func (in *Instance) next(def *Definition) (wake, bool) {
 			continue
 		}
 		if !c.Breached {
-			consider(wake{at: c.at(cal, time.Duration(c.Target)), clock: i, escalation: -1})
+			consider(wake{at: c.notBefore(c.at(cal, time.Duration(c.Target))), clock: i, escalation: -1})
 		}
 		for j, e := range def.Escalations {
 			if e.SLA == c.Name && !c.fired(j) {
-				consider(wake{at: c.at(cal, time.Duration(c.Target)*time.Duration(e.At)/100), clock: i, escalation: j})
+				consider(wake{at: c.notBefore(c.at(cal, time.Duration(c.Target)*time.Duration(e.At)/100)), clock: i, escalation: j})
 			}
 		}
 	}
@@ -352,6 +388,7 @@ func (in *Instance) doStep(def *Definition, step Step, c *Clock, e Escalation, a
 			in.Vars[a.Name] = a.Value
 			in.emit(Event{At: at, Type: EventVariableSet, Actor: System.ID, SLA: c.Name, Data: map[string]any{"name": a.Name, "value": a.Value}})
 		}
+		in.retarget(def, at)
 	}
 }
 

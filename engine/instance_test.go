@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -260,5 +261,79 @@ func TestEventsAreNumberedWithoutGaps(t *testing.T) {
 		if i > 0 && e.At.Before(in.Pending[i-1].At) {
 			t.Fatalf("event %d (%s at %v) before its predecessor (%v)", i, e.Type, e.At, in.Pending[i-1].At)
 		}
+	}
+}
+
+func shippedDefinition(t *testing.T) *engine.Definition {
+	t.Helper()
+	src, err := os.ReadFile("../definitions/incident.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mustParse(t, string(src))
+}
+
+// TestPriorityChangeKeepsCountedTime avoids GLPI #6902 (pause time lost when the
+// priority changes): a P3 incident paused for 4h and then raised to P1 keeps the
+// 1h30m it had counted, and its 2h target falls due 30 minutes later.
+func TestPriorityChangeKeepsCountedTime(t *testing.T) {
+	def := shippedDefinition(t)
+	assessor := engine.Actor{ID: "theo", Roles: []string{"tier3"}}
+	in, _ := engine.Start(def, "incident-000007", 1, map[string]any{"title": "x", "priority": "P3"}, requester, "", t0)
+	act(t, def, in, "acknowledge", engine.Actor{ID: "tom", Roles: []string{"tier1"}}, nil, t0.Add(10*time.Minute))
+	act(t, def, in, "wait_for_customer", assessor, nil, t0.Add(time.Hour))
+	act(t, def, in, "customer_replied", requester, nil, t0.Add(5*time.Hour))
+	act(t, def, in, "reprioritise", assessor, map[string]any{"priority": "P1", "reason": "whole floor down"}, t0.Add(5*time.Hour+30*time.Minute))
+
+	c := clock(in, "resolution")
+	due, _ := c.Due(def)
+	if time.Duration(c.Target) != 2*time.Hour || !due.Equal(t0.Add(6*time.Hour)) {
+		t.Fatalf("target %v due %v, want 2h due at 6h", time.Duration(c.Target), due.Sub(t0))
+	}
+	var changed []engine.Event
+	for _, e := range in.Pending {
+		if e.Type == engine.EventSLATargetChanged {
+			changed = append(changed, e)
+		}
+	}
+	if len(changed) != 1 || changed[0].Data["from"] != "1d" || changed[0].Data["to"] != "2h" || changed[0].Data["elapsed"] != "1h30m" {
+		t.Fatalf("target change events %+v", changed)
+	}
+	if in.Priority() != "P1" {
+		t.Fatalf("priority %q", in.Priority())
+	}
+	in.Advance(def, t0.Add(6*time.Hour))
+	if c := clock(in, "resolution"); !c.Breached || !c.BreachAt.Equal(t0.Add(6*time.Hour)) {
+		t.Fatalf("breach %+v", c)
+	}
+}
+
+// TestLatePriorityChangeBreachesNowNotInThePast: raising the priority after the
+// new target has already been used up breaches at the change, not retroactively.
+func TestLatePriorityChangeBreachesNowNotInThePast(t *testing.T) {
+	def := shippedDefinition(t)
+	assessor := engine.Actor{ID: "theo", Roles: []string{"tier3"}}
+	in, _ := engine.Start(def, "incident-000008", 1, map[string]any{"title": "x", "priority": "P3"}, requester, "", t0)
+	act(t, def, in, "acknowledge", assessor, nil, t0.Add(10*time.Minute))
+	act(t, def, in, "reprioritise", assessor, map[string]any{"priority": "P1", "reason": "r"}, t0.Add(3*time.Hour))
+	in.Advance(def, t0.Add(3*time.Hour))
+	c := clock(in, "resolution")
+	if !c.Breached || !c.BreachAt.Equal(t0.Add(3*time.Hour)) {
+		t.Fatalf("breach %+v, want at the change (3h)", c)
+	}
+	for i, e := range in.Pending {
+		if i > 0 && e.At.Before(in.Pending[i-1].At) {
+			t.Fatalf("event %d (%s) goes back in time", e.Seq, e.Type)
+		}
+	}
+}
+
+func TestChangingTheTargetFieldIsValidated(t *testing.T) {
+	src, _ := os.ReadFile("../definitions/incident.yaml")
+	bad := strings.Replace(string(src), "priority: {type: enum, values: [P1, P2, P3, P4], required: true}", "priority: {type: enum, values: [P1, P9], required: true}", 1)
+	bad = strings.Replace(bad, "do: [{notify: {role: incident-manager}}, {set: {tier: 2}}]", "do: [{notify: {role: incident-manager}}, {set: {tier: 2, priority: P0}}]", 1)
+	_, err := engine.Parse([]byte(bad))
+	if err == nil || !strings.Contains(err.Error(), `"P9" is not a value of priority`) || !strings.Contains(err.Error(), "P0 is not a value of priority") {
+		t.Fatalf("got %v", err)
 	}
 }

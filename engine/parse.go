@@ -96,7 +96,9 @@ type entry struct {
 }
 
 // mapping returns the entries of a mapping node in document order. known, when not
-// nil, lists the keys allowed; others are reported with a suggestion.
+// nil, lists the keys allowed; others are reported with a suggestion. YAML merge
+// keys (<<: *anchor) are honoured: merged entries come first and the mapping's own
+// keys override them.
 func (p *parser) mapping(n *yaml.Node, path string, known []string) []entry {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
@@ -105,12 +107,22 @@ func (p *parser) mapping(n *yaml.Node, path string, known []string) []entry {
 		p.errorf(n, path, "expected a mapping, got %s", kindName(n))
 		return nil
 	}
-	var out []entry
+	var merged, out []entry
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := k.Value
 		sub := join(path, key)
+		if key == "<<" && k.Tag == "!!merge" {
+			sources := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				sources = v.Content
+			}
+			for _, src := range sources {
+				merged = append(merged, p.mapping(src, path, known)...)
+			}
+			continue
+		}
 		if seen[key] {
 			p.errorf(k, sub, "duplicate key %q", key)
 			continue
@@ -125,6 +137,12 @@ func (p *parser) mapping(n *yaml.Node, path string, known []string) []entry {
 			continue
 		}
 		out = append(out, entry{key: key, keyN: k, value: v})
+	}
+	for _, e := range merged {
+		if !seen[e.key] {
+			seen[e.key] = true
+			out = append(out, e)
+		}
 	}
 	return out
 }

@@ -24,6 +24,16 @@ type Clock struct {
 	BreachAt  *time.Time `json:"breached_at,omitempty"`
 	// Fired lists the indexes (into Definition.Escalations) of the escalations done.
 	Fired []int `json:"fired,omitempty"`
+	// NotBefore is when the target last changed: no mark falls due before it.
+	NotBefore *time.Time `json:"not_before,omitempty"`
+}
+
+// notBefore moves a mark that lies before the last change of target to it.
+func (c Clock) notBefore(t time.Time) time.Time {
+	if c.NotBefore != nil && t.Before(*c.NotBefore) {
+		return *c.NotBefore
+	}
+	return t
 }
 
 // used returns the business time the clock has counted at now.

@@ -87,6 +87,8 @@ func summary(e engine.Event) string {
 		return fmt.Sprintf("notified %v: %v", to, d["message"])
 	case engine.EventVariableSet:
 		return fmt.Sprintf("set %v = %v", d["name"], d["value"])
+	case engine.EventSLATargetChanged:
+		return fmt.Sprintf("SLA %s target %v → %v (%v is now %v; %v already counted)", e.SLA, d["from"], d["to"], d["by"], d["value"], d["elapsed"])
 	case engine.EventEnded:
 		return fmt.Sprintf("process ended in %s", e.To)
 	}

@@ -71,7 +71,8 @@ type runner struct {
 	inst         *engine.Instance
 	changed      workflow.Channel // poked by update handlers
 	projectedSeq int64
-	state        string // state last written to the search attributes
+	state        string // state and priority last written to the search attributes
+	priority     string
 }
 
 func (r *runner) register(ctx workflow.Context) error {
@@ -214,10 +215,10 @@ func (r *runner) project(ctx workflow.Context) workflow.Future {
 }
 
 func (r *runner) upsertSearchAttributes(ctx workflow.Context) error {
-	if r.state == r.inst.State {
+	if r.state == r.inst.State && r.priority == r.inst.Priority() {
 		return nil
 	}
-	r.state = r.inst.State
+	r.state, r.priority = r.inst.State, r.inst.Priority()
 	return workflow.UpsertTypedSearchAttributes(ctx,
 		AttrDefinition.ValueSet(r.def.Name),
 		AttrState.ValueSet(r.inst.State),
