@@ -34,8 +34,16 @@ func (p *parser) check(def *Definition) {
 	for _, s := range def.States {
 		path := join("states", s.Name)
 		hasFinal = hasFinal || s.Final
-		if s.Final && (len(s.Actions) > 0 || len(s.Timers) > 0) {
-			p.errorf(p.at(path), path, "final state %q cannot have actions or timers", s.Name)
+		if s.Final && (len(s.Actions) > 0 || len(s.Timers) > 0 || len(s.Reminders) > 0) {
+			p.errorf(p.at(path), path, "final state %q cannot have actions, timers or reminders", s.Name)
+		}
+		for i, r := range s.Reminders {
+			for j, a := range r.ResetBy {
+				rp := fmt.Sprintf("%s.reminders[%d].reset_by[%d]", path, i, j)
+				if s.Action(a) == nil {
+					p.errorf(p.at(rp), rp, "%s", unknown("action of state "+s.Name, a, s.ActionNames()))
+				}
+			}
 		}
 		if !s.Final && len(s.Actions) == 0 {
 			p.errorf(p.at(path), path, "state %q is not final and has no actions: a process there could never move on", s.Name)

@@ -40,10 +40,20 @@ type Field struct {
 
 // State is one state of the process.
 type State struct {
-	Name    string   `json:"name"`
-	Final   bool     `json:"final,omitempty"`
-	Actions []Action `json:"actions,omitempty"`
-	Timers  []Timer  `json:"timers,omitempty"`
+	Name      string     `json:"name"`
+	Final     bool       `json:"final,omitempty"`
+	Actions   []Action   `json:"actions,omitempty"`
+	Timers    []Timer    `json:"timers,omitempty"`
+	Reminders []Reminder `json:"reminders,omitempty"`
+}
+
+// Reminder does its steps every Every (business time) while the process stays
+// in the state; an action in ResetBy (a progress report) starts the period again,
+// so the steps run only when a whole period passes without one.
+type Reminder struct {
+	Every   Duration `json:"every"`
+	Do      []Step   `json:"do"`
+	ResetBy []string `json:"reset_by,omitempty"`
 }
 
 // Action moves a process from its state to To. Roles empty means any authenticated

@@ -82,9 +82,19 @@ func timerLabel(t Timer) string {
 	return fmt.Sprintf("after %s: %s (timer)", t.After, t.Action)
 }
 
-// slaNotes says what entering or leaving a state does to each SLA clock.
+// slaNotes says what entering or leaving a state does to each SLA clock, and
+// which reminders run there.
 func slaNotes(def *Definition, state string) []string {
 	var out []string
+	if st := def.State(state); st != nil {
+		for _, r := range st.Reminders {
+			note := "every " + r.Every.String() + ": reminder"
+			if len(r.ResetBy) > 0 {
+				note += " unless " + strings.Join(r.ResetBy, " or ")
+			}
+			out = append(out, note)
+		}
+	}
 	for _, s := range def.SLAs {
 		switch {
 		case contains(s.StopOnEnter, state):

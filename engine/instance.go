@@ -32,6 +32,8 @@ const (
 	// chooses it (the priority) changed; the time already counted is kept.
 	EventSLATargetChanged = "sla_target_changed"
 	EventEnded            = "process_ended"
+	// EventReminder records a reminder period that passed in a state.
+	EventReminder = "reminder"
 )
 
 // Event is one entry of an instance's event list. Seq numbers the events of an
@@ -66,7 +68,10 @@ type Instance struct {
 	Vars        map[string]any `json:"vars,omitempty"`
 	Clocks      []Clock        `json:"clocks,omitempty"`
 	TimersFired []int          `json:"timers_fired,omitempty"`
-	Seq         int64          `json:"seq"`
+	// RemindFrom holds, per reminder of the current state, when its period
+	// started; zero means when the state was entered.
+	RemindFrom []time.Time `json:"remind_from,omitempty"`
+	Seq        int64       `json:"seq"`
 	// Pending holds the events not yet handed to the projection; the workflow
 	// clears it once they are stored.
 	Pending []Event `json:"pending,omitempty"`
@@ -209,13 +214,37 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 		in.Vars[k] = vals[k]
 	}
 	in.retarget(def, now)
+	if st := def.State(in.State); st != nil {
+		for i, r := range st.Reminders {
+			if contains(r.ResetBy, a.Name) {
+				in.remindFrom(st, i, now)
+			}
+		}
+	}
 	in.enter(def, a.To, now)
+}
+
+// remindFrom starts reminder i of the current state's period at t.
+func (in *Instance) remindFrom(st *State, i int, t time.Time) {
+	if len(in.RemindFrom) < len(st.Reminders) {
+		in.RemindFrom = append(in.RemindFrom, make([]time.Time, len(st.Reminders)-len(in.RemindFrom))...)
+	}
+	in.RemindFrom[i] = t
+}
+
+// reminderAnchor is when the current period of reminder i began.
+func (in *Instance) reminderAnchor(i int) time.Time {
+	if i < len(in.RemindFrom) && !in.RemindFrom[i].IsZero() {
+		return in.RemindFrom[i]
+	}
+	return in.EnteredAt
 }
 
 func (in *Instance) enter(def *Definition, to string, now time.Time) {
 	from := in.State
 	if from != to {
 		in.TimersFired = nil
+		in.RemindFrom = nil
 		in.EnteredAt = now
 	}
 	in.State = to
@@ -267,13 +296,16 @@ func (in *Instance) stopClock(def *Definition, i int, now time.Time, reason stri
 // wake is one thing due at a time: an SLA mark (breach or escalation) or a timer.
 type wake struct {
 	at         time.Time
-	clock      int // index into Clocks, or -1 for a state timer
-	escalation int // index into Definition.Escalations, or -1 for the breach
-	timer      int // index into the state's timers
+	clock      int  // index into Clocks, or -1 for a state timer or reminder
+	escalation int  // index into Definition.Escalations, or -1 for the breach
+	timer      int  // index into the state's timers (or reminders)
+	reminder   bool // timer indexes the state's reminders
 }
 
 func (w wake) describe(def *Definition, in *Instance) string {
 	switch {
+	case w.reminder:
+		return fmt.Sprintf("reminder: every %s in %s", def.State(in.State).Reminders[w.timer].Every, in.State)
 	case w.clock < 0:
 		t := def.State(in.State).Timers[w.timer]
 		return fmt.Sprintf("timer %s: after %s in %s, %s", in.ID, t.After, in.State, t.Action)
@@ -314,6 +346,9 @@ func (in *Instance) next(def *Definition) (wake, bool) {
 				consider(wake{at: cal.Add(in.EnteredAt, time.Duration(t.After)), clock: -1, timer: i})
 			}
 		}
+		for i, r := range st.Reminders {
+			consider(wake{at: cal.Add(in.reminderAnchor(i), time.Duration(r.Every)), clock: -1, timer: i, reminder: true})
+		}
 	}
 	return best, found
 }
@@ -346,6 +381,20 @@ func (in *Instance) Advance(def *Definition, now time.Time) {
 
 func (in *Instance) fire(def *Definition, w wake) {
 	switch {
+	case w.reminder:
+		st := def.State(in.State)
+		r := st.Reminders[w.timer]
+		in.remindFrom(st, w.timer, w.at)
+		data := map[string]any{"state": in.State, "every": r.Every.String()}
+		msg := fmt.Sprintf("%s %s: %s has passed in %s", def.Title, in.ID, r.Every, in.State)
+		if len(r.ResetBy) > 0 {
+			data["missing"] = r.ResetBy
+			msg = fmt.Sprintf("%s %s: no %s for %s in %s", def.Title, in.ID, strings.Join(r.ResetBy, " or "), r.Every, in.State)
+		}
+		in.emit(Event{At: w.at, Type: EventReminder, Actor: System.ID, Data: data})
+		for _, step := range r.Do {
+			in.doStep(def, step, "", msg, w.at)
+		}
 	case w.clock < 0:
 		in.TimersFired = append(in.TimersFired, w.timer)
 		t := def.State(in.State).Timers[w.timer]
@@ -366,27 +415,28 @@ func (in *Instance) fire(def *Definition, w wake) {
 		c.Fired = append(c.Fired, w.escalation)
 		e := def.Escalations[w.escalation]
 		in.emit(Event{At: w.at, Type: EventEscalation, Actor: System.ID, SLA: c.Name, Data: map[string]any{"at": fmt.Sprintf("%d%%", e.At)}})
+		msg := fmt.Sprintf("%s %s: SLA %s has used %d%% of its %s target (state %s)", def.Title, in.ID, c.Name, e.At, c.Target, in.State)
 		for _, step := range e.Do {
-			in.doStep(def, step, c, e, w.at)
+			in.doStep(def, step, c.Name, msg, w.at)
 		}
 	}
 }
 
-func (in *Instance) doStep(def *Definition, step Step, c *Clock, e Escalation, at time.Time) {
+// doStep does one step of an escalation (sla names its SLA) or a reminder.
+func (in *Instance) doStep(def *Definition, step Step, sla, msg string, at time.Time) {
 	switch {
 	case step.Notify != nil:
-		msg := fmt.Sprintf("%s %s: SLA %s has used %d%% of its %s target (state %s)", def.Title, in.ID, c.Name, e.At, c.Target, in.State)
 		data := map[string]any{"message": msg}
 		if step.Notify.Role != "" {
 			data["role"] = step.Notify.Role
 		} else {
 			data["user"] = step.Notify.User
 		}
-		in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, SLA: c.Name, Data: data})
+		in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, SLA: sla, Data: data})
 	default:
 		for _, a := range step.Set {
 			in.Vars[a.Name] = a.Value
-			in.emit(Event{At: at, Type: EventVariableSet, Actor: System.ID, SLA: c.Name, Data: map[string]any{"name": a.Name, "value": a.Value}})
+			in.emit(Event{At: at, Type: EventVariableSet, Actor: System.ID, SLA: sla, Data: map[string]any{"name": a.Name, "value": a.Value}})
 		}
 		in.retarget(def, at)
 	}

@@ -337,3 +337,46 @@ func TestChangingTheTargetFieldIsValidated(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+const reminderDefinition = `name: major
+initial: restoring
+states:
+  restoring:
+    reminders:
+      - every: 1h
+        reset_by: [report_progress]
+        do: [{notify: {role: regional-manager}}]
+    actions:
+      report_progress: {to: restoring}
+      restored: {to: done}
+  done: {final: true}
+`
+
+func TestReminderFiresWhenAPeriodPassesWithoutAReport(t *testing.T) {
+	def := mustParse(t, reminderDefinition)
+	in, _ := engine.Start(def, "major-000001", 1, nil, requester, "", t0)
+	sm := engine.Actor{ID: "sm"}
+	act(t, def, in, "report_progress", sm, nil, t0.Add(40*time.Minute)) // next report due 1h40m
+	in.Advance(def, t0.Add(time.Hour+39*time.Minute))
+	if n := eventTypes(in)[engine.EventReminder]; n != 0 {
+		t.Fatalf("%d reminders although a report came in time", n)
+	}
+	in.Advance(def, t0.Add(3*time.Hour+40*time.Minute)) // no report since 40m: missed at 1h40m, 2h40m, 3h40m
+	if n := eventTypes(in)[engine.EventReminder]; n != 3 {
+		t.Fatalf("%d reminders, want 3", n)
+	}
+	if n := eventTypes(in)[engine.EventNotification]; n != 3 {
+		t.Fatalf("%d notifications, want 3", n)
+	}
+	act(t, def, in, "restored", sm, nil, t0.Add(4*time.Hour))
+	if _, _, ok := in.NextWake(def); ok {
+		t.Fatal("a reminder outlived its state")
+	}
+}
+
+func TestReminderResetByMustBeAnActionOfTheState(t *testing.T) {
+	_, err := engine.Parse([]byte(strings.Replace(reminderDefinition, "reset_by: [report_progress]", "reset_by: [report_progres]", 1)))
+	if err == nil || !strings.Contains(err.Error(), `states.restoring.reminders[0].reset_by[0]: unknown action of state restoring "report_progres" (did you mean "report_progress"?)`) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -5,7 +5,8 @@ package engine
 var (
 	keysDefinition    = []string{"name", "title", "calendar", "input", "initial", "states", "slas", "escalations"}
 	keysField         = []string{"type", "required", "default", "maxLength", "values"}
-	keysState         = []string{"final", "actions", "timers"}
+	keysState         = []string{"final", "actions", "timers", "reminders"}
+	keysReminder      = []string{"every", "do", "reset_by"}
 	keysAction        = []string{"to", "roles", "input"}
 	keysTimer         = []string{"after", "action"}
 	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in"}
@@ -21,7 +22,7 @@ var (
 func Keys() map[string][]string {
 	return map[string][]string{
 		"definition": keysDefinition, "field": keysField, "state": keysState, "action": keysAction,
-		"timer": keysTimer, "sla": keysSLA, "escalation": keysEscalation, "on": keysOn, "step": keysStep,
+		"timer": keysTimer, "reminder": keysReminder, "sla": keysSLA, "escalation": keysEscalation, "on": keysOn, "step": keysStep,
 		"notify": keysNotify, "calendars file": keysCalendarsFile, "calendar": keysCalendar,
 		"calendar hours": weekdayKeys,
 	}

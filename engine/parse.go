@@ -347,6 +347,14 @@ func (p *parser) state(e entry) State {
 			for i, tn := range se.value.Content {
 				st.Timers = append(st.Timers, p.timer(tn, fmt.Sprintf("%s[%d]", sub, i)))
 			}
+		case "reminders":
+			if se.value.Kind != yaml.SequenceNode {
+				p.errorf(se.value, sub, "expected a list of reminders, got %s", kindName(se.value))
+				continue
+			}
+			for i, rn := range se.value.Content {
+				st.Reminders = append(st.Reminders, p.reminder(rn, fmt.Sprintf("%s[%d]", sub, i)))
+			}
 		}
 	}
 	return st
@@ -391,6 +399,27 @@ func (p *parser) timer(n *yaml.Node, path string) Timer {
 		}
 	}
 	return t
+}
+
+func (p *parser) reminder(n *yaml.Node, path string) Reminder {
+	var r Reminder
+	p.remember(path, n)
+	for _, re := range p.mapping(n, path, keysReminder) {
+		sub := join(path, re.key)
+		p.remember(sub, re.value)
+		switch re.key {
+		case "every":
+			r.Every = p.duration(re.value, sub)
+		case "do":
+			r.Do = p.steps(re.value, sub)
+		case "reset_by":
+			r.ResetBy = p.strings(re.value, sub)
+		}
+	}
+	if n.Kind == yaml.MappingNode && (r.Every == 0 || len(r.Do) == 0) {
+		p.errorf(n, path, "a reminder needs every and do")
+	}
+	return r
 }
 
 func (p *parser) sla(e entry) SLA {

@@ -34,10 +34,16 @@ func Schema() map[string]any {
 			"values":    names("The values an enum may take."),
 		}),
 		"state": object("A state of the process.", keysState, map[string]any{
-			"final":   map[string]any{"type": "boolean", "default": false, "description": "The process ends when it enters this state."},
-			"actions": mapOf("action", "Actions that move the process on from this state, by name."),
-			"timers":  map[string]any{"type": "array", "items": ref("timer"), "description": "Actions the system takes after a time in this state."},
+			"final":     map[string]any{"type": "boolean", "default": false, "description": "The process ends when it enters this state."},
+			"actions":   mapOf("action", "Actions that move the process on from this state, by name."),
+			"timers":    map[string]any{"type": "array", "items": ref("timer"), "description": "Actions the system takes after a time in this state."},
+			"reminders": map[string]any{"type": "array", "items": ref("reminder"), "description": "Steps taken every period while the process stays in this state."},
 		}),
+		"reminder": object("Steps taken every period while the process stays in the state.", keysReminder, map[string]any{
+			"every":    duration,
+			"do":       map[string]any{"type": "array", "items": ref("step"), "minItems": 1, "description": "What to do each time a period passes."},
+			"reset_by": names("Actions that start the period again (a progress report), so the steps run only when a whole period passes without one."),
+		}, "every", "do"),
 		"action": object("An action people take.", keysAction, map[string]any{
 			"to":    str("The state the action leads to."),
 			"roles": names("Roles that may take the action; empty: any authenticated user."),

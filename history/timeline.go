@@ -89,6 +89,11 @@ func summary(e engine.Event) string {
 		return fmt.Sprintf("set %v = %v", d["name"], d["value"])
 	case engine.EventSLATargetChanged:
 		return fmt.Sprintf("SLA %s target %v → %v (%v is now %v; %v already counted)", e.SLA, d["from"], d["to"], d["by"], d["value"], d["elapsed"])
+	case engine.EventReminder:
+		if m, ok := d["missing"]; ok {
+			return fmt.Sprintf("reminder: no %v for %v in %v", m, d["every"], d["state"])
+		}
+		return fmt.Sprintf("reminder: %v passed in %v", d["every"], d["state"])
 	case engine.EventEnded:
 		return fmt.Sprintf("process ended in %s", e.To)
 	}
