@@ -40,8 +40,11 @@ type Field struct {
 
 // State is one state of the process.
 type State struct {
-	Name      string     `json:"name"`
-	Final     bool       `json:"final,omitempty"`
+	Name  string `json:"name"`
+	Final bool   `json:"final,omitempty"`
+	// OnEnter steps run each time the process enters the state (at the start,
+	// for the initial state).
+	OnEnter   []Step     `json:"on_enter,omitempty"`
 	Actions   []Action   `json:"actions,omitempty"`
 	Timers    []Timer    `json:"timers,omitempty"`
 	Reminders []Reminder `json:"reminders,omitempty"`

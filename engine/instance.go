@@ -106,7 +106,20 @@ func Start(def *Definition, id string, version int, input map[string]any, actor 
 		in.emit(Event{At: now, Type: EventSLAStarted, Actor: System.ID, SLA: s.Name, Data: map[string]any{"target": c.Target.String()}})
 	}
 	in.clocksOnEnter(def, "", def.Initial, now)
+	in.onEnter(def, def.Initial, now)
 	return in, nil
+}
+
+// onEnter runs the state's on_enter steps.
+func (in *Instance) onEnter(def *Definition, state string, now time.Time) {
+	st := def.State(state)
+	if st == nil {
+		return
+	}
+	msg := fmt.Sprintf("%s %s entered %s", def.Title, in.ID, state)
+	for _, step := range st.OnEnter {
+		in.doStep(def, step, "", msg, now)
+	}
 }
 
 // Ended reports whether the instance has reached a final state.
@@ -249,6 +262,9 @@ func (in *Instance) enter(def *Definition, to string, now time.Time) {
 	}
 	in.State = to
 	in.clocksOnEnter(def, from, to, now)
+	if from != to {
+		in.onEnter(def, to, now)
+	}
 	if st := def.State(to); st != nil && st.Final {
 		for i := range in.Clocks {
 			if in.Clocks[i].Status != ClockStopped {

@@ -5,7 +5,7 @@ package engine
 var (
 	keysDefinition    = []string{"name", "title", "calendar", "input", "initial", "states", "slas", "escalations"}
 	keysField         = []string{"type", "required", "default", "maxLength", "values"}
-	keysState         = []string{"final", "actions", "timers", "reminders"}
+	keysState         = []string{"final", "on_enter", "actions", "timers", "reminders"}
 	keysReminder      = []string{"every", "do", "reset_by"}
 	keysAction        = []string{"to", "roles", "input"}
 	keysTimer         = []string{"after", "action"}

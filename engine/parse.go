@@ -335,6 +335,8 @@ func (p *parser) state(e entry) State {
 		switch se.key {
 		case "final":
 			st.Final = p.boolean(se.value, sub)
+		case "on_enter":
+			st.OnEnter = p.steps(se.value, sub)
 		case "actions":
 			for _, ae := range p.mapping(se.value, sub, nil) {
 				st.Actions = append(st.Actions, p.action(ae, join(sub, ae.key)))

@@ -35,6 +35,7 @@ func Schema() map[string]any {
 		}),
 		"state": object("A state of the process.", keysState, map[string]any{
 			"final":     map[string]any{"type": "boolean", "default": false, "description": "The process ends when it enters this state."},
+			"on_enter":  map[string]any{"type": "array", "items": ref("step"), "description": "Steps taken each time the process enters this state."},
 			"actions":   mapOf("action", "Actions that move the process on from this state, by name."),
 			"timers":    map[string]any{"type": "array", "items": ref("timer"), "description": "Actions the system takes after a time in this state."},
 			"reminders": map[string]any{"type": "array", "items": ref("reminder"), "description": "Steps taken every period while the process stays in this state."},

@@ -43,7 +43,7 @@ func TestAsOfAgreesWithTimeline(t *testing.T) {
 	for name, rec := range goldenRecords(t) {
 		t.Run(name, func(t *testing.T) {
 			tl := rec.Timeline()
-			if tl.Definition != "incident" || tl.Version < 1 || len(tl.Entries) != len(rec.Events) {
+			if tl.Definition == "" || tl.Definition != rec.Start.Definition.Name || tl.Version < 1 || len(tl.Entries) != len(rec.Events) {
 				t.Fatalf("timeline header %+v with %d entries", tl, len(tl.Entries))
 			}
 			for _, e := range tl.Entries {

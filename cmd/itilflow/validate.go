@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/scenario"
 )
 
 // runValidate checks definition files and prints every problem as
@@ -31,11 +33,23 @@ func runValidate(args []string, getenv func(string) string, stdout, stderr io.Wr
 		if err != nil {
 			return err
 		}
-		if filepath.Base(file) == calendarsFile {
+		switch base := filepath.Base(file); {
+		case base == calendarsFile:
 			if _, err := loadCalendars(file); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "%s: ok\n", file)
+			continue
+		case strings.HasSuffix(base, ".test.yaml"):
+			if _, err := scenario.Load(file); err != nil {
+				bad++
+				fmt.Fprintln(stderr, err)
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ok (scenario tests)\n", file)
+			continue
+		case nonProcessFiles[base]:
+			fmt.Fprintf(stdout, "%s: skipped (not a process definition)\n", file)
 			continue
 		}
 		if _, err := engine.ParseWith(src, calendars); err != nil {
