@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/itilflow/itilflow/engine"
 )
@@ -20,20 +19,9 @@ func runGraph(args []string, getenv func(string) string, stdout, stderr io.Write
 	if f.NArg() != 1 {
 		return errors.New("usage: itilflow graph [--format mermaid|dot] FILE")
 	}
-	src, err := os.ReadFile(f.Arg(0))
+	def, err := parseDefinitionFile(f.Arg(0), *calFile, stderr)
 	if err != nil {
 		return err
-	}
-	calendars, err := loadCalendars(*calFile)
-	if err != nil {
-		return err
-	}
-	def, err := engine.ParseWith(src, calendars)
-	if err != nil {
-		for _, line := range formatProblems(f.Arg(0), err) {
-			fmt.Fprintln(stderr, line)
-		}
-		return errors.New("the definition has problems")
 	}
 	switch *format {
 	case "mermaid":

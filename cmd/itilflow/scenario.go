@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
-	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/scenario"
 )
 
@@ -28,26 +26,15 @@ func runTest(args []string, getenv func(string) string, stdout, stderr io.Writer
 			return errors.New("no scenario files: give FILE.test.yaml or run from the repository root")
 		}
 	}
-	calendars, err := loadCalendars(*calFile)
-	if err != nil {
-		return err
-	}
 	var all []scenario.Result
 	for _, file := range files {
 		sf, err := scenario.Load(file)
 		if err != nil {
 			return err
 		}
-		src, err := os.ReadFile(sf.DefinitionPath())
+		def, err := parseDefinitionFile(sf.DefinitionPath(), *calFile, stderr)
 		if err != nil {
-			return err
-		}
-		def, err := engine.ParseWith(src, calendars)
-		if err != nil {
-			for _, line := range formatProblems(sf.DefinitionPath(), err) {
-				fmt.Fprintln(stderr, line)
-			}
-			return fmt.Errorf("%s: the definition under test has problems", file)
+			return fmt.Errorf("%s: %w", file, err)
 		}
 		fmt.Fprintf(stdout, "=== %s (%s)\n", file, sf.DefinitionPath())
 		for _, r := range sf.Run(def) {

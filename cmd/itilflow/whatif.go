@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/history"
 )
 
@@ -28,20 +26,9 @@ func runWhatIf(ctx context.Context, args []string, getenv func(string) string, s
 	if *file == "" || *since == "" {
 		return errors.New("usage: itilflow whatif --definition FILE --since 2026-11-01")
 	}
-	src, err := os.ReadFile(*file)
+	def, err := parseDefinitionFile(*file, *calFile, stderr)
 	if err != nil {
 		return err
-	}
-	calendars, err := loadCalendars(*calFile)
-	if err != nil {
-		return err
-	}
-	def, err := engine.ParseWith(src, calendars)
-	if err != nil {
-		for _, line := range formatProblems(*file, err) {
-			fmt.Fprintln(stderr, line)
-		}
-		return errors.New("the proposed definition has problems")
 	}
 	t, err := parseSince(*since)
 	if err != nil {
