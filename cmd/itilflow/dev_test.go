@@ -481,8 +481,10 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, cfg.args()...)
+	// start runs the binary; exited delivers its one Wait (a second concurrent Wait
+	// would race the first for the output pipes and can block for ever).
+	start := func() (cmd *exec.Cmd, exited <-chan error) {
+		cmd = exec.Command(bin, cfg.args()...)
 		cmd.Env = append(os.Environ(), "DATABASE_URL=")
 		cmd.Stdout, cmd.Stderr = io.Discard, testWriter{t}
 		if err := cmd.Start(); err != nil {
@@ -491,9 +493,9 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		waitHealthy(t, cfg.httpAddr, done)
-		return cmd
+		return cmd, done
 	}
-	cmd := start()
+	cmd, exited := start()
 	c := apiClient{t: t, base: cfg.httpAddr}
 	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", quickDefinition)
 	q := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "crash"}})
@@ -502,13 +504,17 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the killed process's output did not close within 30s: a child outlived it")
+	}
 	time.Sleep(3 * time.Second) // the deadline passes while nothing runs
 
-	cmd = start()
+	cmd, exited = start()
 	defer func() {
 		cmd.Process.Signal(syscall.SIGINT)
-		cmd.Wait()
+		<-exited
 	}()
 	p := c.waitFor(q["id"].(string), "breached", breached("response"))
 	sla := p["slas"].([]any)[0].(map[string]any)
