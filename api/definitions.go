@@ -32,12 +32,17 @@ func (s *Server) listDefinitions(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": out})
 }
 
-func (s *Server) getDefinition(c echo.Context) error {
+// requestedDefinition is the definition of the URL, at ?version= or the latest.
+func (s *Server) requestedDefinition(c echo.Context) (store.Definition, error) {
 	version, err := versionParam(c, "version")
 	if err != nil {
-		return err
+		return store.Definition{}, err
 	}
-	d, err := s.store.Definition(c.Request().Context(), c.Param("name"), version)
+	return s.store.Definition(c.Request().Context(), c.Param("name"), version)
+}
+
+func (s *Server) getDefinition(c echo.Context) error {
+	d, err := s.requestedDefinition(c)
 	if err != nil {
 		return err
 	}
@@ -110,11 +115,7 @@ func (s *Server) listVersions(c echo.Context) error {
 
 // graph draws a version of the definition as Mermaid (default) or Graphviz DOT.
 func (s *Server) graph(c echo.Context) error {
-	version, err := versionParam(c, "version")
-	if err != nil {
-		return err
-	}
-	d, err := s.store.Definition(c.Request().Context(), c.Param("name"), version)
+	d, err := s.requestedDefinition(c)
 	if err != nil {
 		return err
 	}
