@@ -32,6 +32,9 @@ const (
 	// chooses it (the priority) changed; the time already counted is kept.
 	EventSLATargetChanged = "sla_target_changed"
 	EventEnded            = "process_ended"
+	// EventCancelled records a process cancelled from outside (an operator in
+	// Temporal); it is followed by process_ended.
+	EventCancelled = "process_cancelled"
 	// EventReminder records a reminder period that passed in a state.
 	EventReminder = "reminder"
 )
@@ -108,6 +111,22 @@ func Start(def *Definition, id string, version int, input map[string]any, actor 
 	in.clocksOnEnter(def, "", def.Initial, now)
 	in.onEnter(def, def.Initial, now)
 	return in, nil
+}
+
+// Cancel ends the process where it stands: every clock still running stops and
+// the process is recorded as ended in its current state.
+func (in *Instance) Cancel(def *Definition, now time.Time) {
+	if in.Ended() {
+		return
+	}
+	in.emit(Event{At: now, Type: EventCancelled, Actor: System.ID, From: in.State})
+	for i := range in.Clocks {
+		if in.Clocks[i].Status != ClockStopped {
+			in.stopClock(def, i, now, "process cancelled")
+		}
+	}
+	in.EndedAt = &now
+	in.emit(Event{At: now, Type: EventEnded, Actor: System.ID, To: in.State})
 }
 
 // onEnter runs the state's on_enter steps.

@@ -94,6 +94,8 @@ func summary(e engine.Event) string {
 			return fmt.Sprintf("reminder: no %v for %v in %v", m, d["every"], d["state"])
 		}
 		return fmt.Sprintf("reminder: %v passed in %v", d["every"], d["state"])
+	case engine.EventCancelled:
+		return fmt.Sprintf("process cancelled in %s", e.From)
 	case engine.EventEnded:
 		return fmt.Sprintf("process ended in %s", e.To)
 	}

@@ -134,6 +134,7 @@ func (r *runner) run(ctx workflow.Context) error {
 		// Cancelled (an operator, from Temporal): timers made from a cancelled
 		// context resolve at once, so staying in the loop would spin.
 		if err := ctx.Err(); err != nil {
+			r.recordCancel(ctx)
 			return err
 		}
 		now := workflow.Now(ctx)
@@ -184,6 +185,17 @@ func (r *runner) run(ctx workflow.Context) error {
 		// Wake on cancellation too: with no timer pending nothing else would.
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)
+	}
+}
+
+// recordCancel ends the instance and projects that, on a context the
+// cancellation does not reach, so PostgreSQL does not show the process open for
+// ever.
+func (r *runner) recordCancel(ctx workflow.Context) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	r.inst.Cancel(r.def, workflow.Now(dctx))
+	if err := r.project(dctx).Get(dctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("projecting the cancellation failed", "error", err)
 	}
 }
 

@@ -225,4 +225,13 @@ func cancelAt(t *testing.T, at time.Duration) {
 	if err := h.env.GetWorkflowError(); !errors.As(err, &canceled) {
 		t.Fatalf("workflow error %v, want cancelled", err)
 	}
+	// The projection shows the process ended, with every clock stopped.
+	if h.store.view.EndedAt == nil || len(h.store.find(engine.EventCancelled, "")) != 1 {
+		t.Fatalf("projection after cancel: ended %v, events %v", h.store.view.EndedAt, h.store.events)
+	}
+	for _, c := range h.store.view.SLAs {
+		if c.Status != engine.ClockStopped {
+			t.Fatalf("SLA %s still %s after cancel", c.Name, c.Status)
+		}
+	}
 }

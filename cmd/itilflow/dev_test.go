@@ -577,4 +577,24 @@ func TestReconcileRepairsDrift(t *testing.T) {
 	if !strings.Contains(out.String(), "0 repaired") {
 		t.Fatalf("second reconcile found drift again:\n%s", out.String())
 	}
+
+	// A terminated workflow runs no code: reconcile ends its process.
+	tc, err := dialTemporal(context.Background(), fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if err := tc.TerminateWorkflow(context.Background(), b["id"].(string), "", "operator"); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"reconcile"}, vars, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), b["id"].(string)+": state new → new") || !strings.Contains(out.String(), "workflow terminated at") {
+		t.Fatalf("reconcile after terminate:\n%s", out.String())
+	}
+	if got := c.must(200, "GET", "/api/v1/processes/"+b["id"].(string), "dev-auditor", nil); got["ended_at"] == nil {
+		t.Fatalf("terminated process still open: %v", got)
+	}
 }

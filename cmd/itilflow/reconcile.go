@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/itilflow/itilflow/history"
@@ -55,10 +58,28 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 			return fmt.Errorf("%s: %w", p.ID, err)
 		}
 		truth := rec.View
-		if truth.Seq == p.Seq && truth.State == p.State && int64(len(rec.Events)) == p.Events {
+		closed := ""
+		if truth.EndedAt == nil {
+			// Terminated or timed-out workflows run no code at the end: the history's
+			// last view still says open. Their close time ends the process.
+			desc, err := tc.DescribeWorkflowExecution(ctx, p.ID, "")
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.ID, err)
+			}
+			if info := desc.GetWorkflowExecutionInfo(); info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				at := info.GetCloseTime().AsTime()
+				truth.EndedAt = &at
+				truth.NextWake = nil
+				closed = strings.ToLower(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
+			}
+		}
+		if closed == "" && truth.Seq == p.Seq && truth.State == p.State && int64(len(rec.Events)) == p.Events {
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: state %s → %s, seq %d → %d, %d missing event(s)", p.ID, p.State, truth.State, p.Seq, truth.Seq, int64(len(rec.Events))-p.Events)
+		if closed != "" {
+			fmt.Fprintf(stdout, ", workflow %s at %s: marked ended", closed, truth.EndedAt.UTC().Format(time.RFC3339))
+		}
 		if *dryRun {
 			fmt.Fprintln(stdout, " (dry run: not repaired)")
 			continue
