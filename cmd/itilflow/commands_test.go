@@ -103,7 +103,11 @@ func TestAuditVerifyCommandNamesEditedRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if err := publishDefinitions(ctx, st, "../../definitions", nil, slog.New(slog.DiscardHandler)); err != nil {
+	calendars, err := loadCalendars("../../definitions/" + calendarsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := publishDefinitions(ctx, st, "../../definitions", calendars, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	src := strings.Replace(quickDefinition, "title: Quick check", "title: Quick", 1)
