@@ -169,5 +169,3 @@ func CalendarOf(def *Definition) Calendar {
 	}
 	return def.cal
 }
-
-func calendarOf(def *Definition) Calendar { return CalendarOf(def) }

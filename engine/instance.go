@@ -164,7 +164,7 @@ func (in *Instance) value(name string) any {
 // the goal moves. Marks of the new target that already lie in the past fall due
 // now, not retroactively.
 func (in *Instance) retarget(def *Definition, now time.Time) {
-	cal := calendarOf(def)
+	cal := CalendarOf(def)
 	for i, s := range def.SLAs {
 		c := &in.Clocks[i]
 		if s.By == "" || c.Status == ClockStopped {
@@ -309,7 +309,7 @@ func (in *Instance) clocksOnEnter(def *Definition, from, to string, now time.Tim
 			}
 			in.stopClock(def, i, now, reason)
 		case contains(s.PauseIn, to) && c.Status == ClockRunning:
-			c.Elapsed = Duration(c.used(calendarOf(def), now))
+			c.Elapsed = Duration(c.used(CalendarOf(def), now))
 			c.Status = ClockPaused
 			in.emit(Event{At: now, Type: EventSLAPaused, Actor: System.ID, SLA: c.Name, Data: map[string]any{"state": to, "elapsed": c.Elapsed.String()}})
 		case !contains(s.PauseIn, to) && c.Status == ClockPaused:
@@ -321,7 +321,7 @@ func (in *Instance) clocksOnEnter(def *Definition, from, to string, now time.Tim
 
 func (in *Instance) stopClock(def *Definition, i int, now time.Time, reason string) {
 	c := &in.Clocks[i]
-	c.Elapsed = Duration(c.used(calendarOf(def), now))
+	c.Elapsed = Duration(c.used(CalendarOf(def), now))
 	c.Status = ClockStopped
 	c.StoppedAt = &now
 	in.emit(Event{At: now, Type: EventSLAStopped, Actor: System.ID, SLA: c.Name,
@@ -354,7 +354,7 @@ func (w wake) describe(def *Definition, in *Instance) string {
 // next returns the earliest thing due, if any. Ties go to SLA marks in definition
 // order (breach before escalations at the same mark), then to state timers.
 func (in *Instance) next(def *Definition) (wake, bool) {
-	cal := calendarOf(def)
+	cal := CalendarOf(def)
 	best, found := wake{}, false
 	consider := func(w wake) {
 		if !found || w.at.Before(best.at) {

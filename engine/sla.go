@@ -57,7 +57,7 @@ func (c Clock) Due(def *Definition) (time.Time, bool) {
 	if c.Status != ClockRunning {
 		return time.Time{}, false
 	}
-	return c.at(calendarOf(def), time.Duration(c.Target)), true
+	return c.at(CalendarOf(def), time.Duration(c.Target)), true
 }
 
 func (c *Clock) fired(i int) bool {

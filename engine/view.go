@@ -35,7 +35,7 @@ type View struct {
 
 // View returns the instance as seen at now.
 func (in *Instance) View(def *Definition, now time.Time) View {
-	cal := calendarOf(def)
+	cal := CalendarOf(def)
 	v := View{
 		ID: in.ID, Definition: in.Definition, Version: in.Version, State: in.State,
 		Priority: in.Priority(), Input: in.Input, Vars: in.Vars, SLAs: []SLAView{},

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,7 +69,7 @@ func appendAudit(ctx context.Context, tx *sqlx.Tx, r AuditRecord, source string)
 		Hash string `db:"hash"`
 	}
 	err := tx.GetContext(ctx, &last, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)
-	if err != nil && fail("", err).(*engine.Error).Code != engine.ENOTFOUND {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
 	// PostgreSQL keeps microseconds: hash what will be read back.

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -62,7 +64,7 @@ func (s *Store) PublishDefinition(ctx context.Context, def *engine.Definition, s
 			return tx.GetContext(ctx, &out, `SELECT name, version, title, source, hash, compiled, published_by, published_at
 				FROM definitions WHERE name = $1 AND version = $2`, def.Name, latest.Version)
 		}
-		if err != nil && fail(op, err).(*engine.Error).Code != engine.ENOTFOUND {
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		out.Version = latest.Version + 1
@@ -89,7 +91,7 @@ func (s *Store) Definition(ctx context.Context, name string, version int) (Defin
 	err := s.db.GetContext(ctx, &d, `SELECT name, version, title, source, hash, compiled, published_by, published_at
 		FROM definitions WHERE name = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1`, name, version)
 	if err != nil {
-		if e := fail(op, err).(*engine.Error); e.Code == engine.ENOTFOUND {
+		if errors.Is(err, sql.ErrNoRows) {
 			if version > 0 {
 				return d, engine.Errorf(engine.ENOTFOUND, "definition %q has no version %d", name, version)
 			}

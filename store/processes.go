@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -135,7 +137,7 @@ func (s *Store) Process(ctx context.Context, id string) (engine.View, error) {
 	var raw []byte
 	var v engine.View
 	if err := s.db.GetContext(ctx, &raw, `SELECT view FROM processes WHERE id = $1`, id); err != nil {
-		if e := fail("store.Process", err).(*engine.Error); e.Code == engine.ENOTFOUND {
+		if errors.Is(err, sql.ErrNoRows) {
 			return v, engine.Errorf(engine.ENOTFOUND, "no process %q", id)
 		}
 		return v, fail("store.Process", err)

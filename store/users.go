@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 
 	"github.com/lib/pq"
 
@@ -45,7 +47,7 @@ func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
 	err := s.db.GetContext(ctx, &u, `SELECT u.id, u.name, u.roles FROM tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.digest = $1 AND t.revoked_at IS NULL`, tokenDigest(token))
 	if err != nil {
-		if e := fail("store.UserByToken", err).(*engine.Error); e.Code == engine.ENOTFOUND {
+		if errors.Is(err, sql.ErrNoRows) {
 			return u, engine.Errorf(engine.EUNAUTHORIZED, "unknown or revoked token")
 		}
 		return u, fail("store.UserByToken", err)

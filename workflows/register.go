@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"sort"
-
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -16,5 +14,3 @@ type Registry interface {
 func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(Process, workflow.RegisterOptions{Name: ProcessType})
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

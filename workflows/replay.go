@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/converter"
@@ -128,7 +129,7 @@ func sortedKeys(a, b map[string]any) []string {
 			}
 		}
 	}
-	sortStrings(keys)
+	sort.Strings(keys)
 	return keys
 }
 

@@ -24,15 +24,13 @@ import (
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("dev", getenv, stderr)
 	dataDir := f.string("data-dir", ".itilflow", "directory for Temporal's and PostgreSQL's data")
-	httpAddr := f.string("http-addr", "127.0.0.1:8080", "address of the HTTP API")
+	sf := f.stack()
 	temporalPort := f.int("temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
 	uiPort := f.int("ui-port", 8233, "port of the Temporal UI; 0 disables it")
-	defsDir := f.string("definitions", "definitions", "directory of process definitions to publish at start")
-	logLevel := f.string("log-level", "info", "debug, info, warn or error")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, *logLevel)
+	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
 	}
@@ -62,9 +60,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		Port:             *temporalPort,
 		Namespace:        "default",
 		SearchAttributes: workflows.SearchAttributes(),
-		// The server is chatty at warn (start-up races between its own services
-		// print stack traces); show its warnings only when debugging.
-		LogLevel: map[bool]string{true: "warn", false: "error"}[*logLevel == "debug"],
+		LogLevel:         serverLogLevel(*sf.logLevel),
 	})
 	if err != nil {
 		return fmt.Errorf("embedded Temporal: %w", err)
@@ -84,7 +80,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := st.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	users, err := seedDevUsers(ctx, st, filepath.Join(*defsDir, "dev-users.yaml"))
+	users, err := seedDevUsers(ctx, st, filepath.Join(*sf.definitions, "dev-users.yaml"))
 	if err != nil {
 		return err
 	}
@@ -98,7 +94,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *httpAddr, definitions: *defsDir, debug: true}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, debug: true}
 	return s.run(ctx, func(addr string) {
 		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, users)
 	})
@@ -151,4 +147,14 @@ func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir string, user
 		fmt.Fprintf(w, "    %-24s %-22s %s\n", u.Token, u.ID, strings.Join(u.Roles, ","))
 	}
 	fmt.Fprintln(w, "\nPress Ctrl-C to stop.")
+}
+
+// serverLogLevel is the embedded Temporal server's log level. The server is chatty
+// at warn (start-up races between its own services print stack traces), so its
+// warnings show only when debugging.
+func serverLogLevel(ours string) string {
+	if ours == "debug" {
+		return "warn"
+	}
+	return "error"
 }

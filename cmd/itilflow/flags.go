@@ -61,3 +61,16 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
+
+// stackFlags are the flags of the commands that run the API and worker.
+type stackFlags struct {
+	httpAddr, definitions, logLevel *string
+}
+
+func (f *flags) stack() stackFlags {
+	return stackFlags{
+		httpAddr:    f.string("http-addr", "127.0.0.1:8080", "address of the HTTP API"),
+		definitions: f.string("definitions", "definitions", "directory of process definitions and calendars to publish at start"),
+		logLevel:    f.string("log-level", "info", "debug, info, warn or error"),
+	}
+}

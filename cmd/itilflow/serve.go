@@ -20,13 +20,11 @@ import (
 // PostgreSQL. It keeps no state of its own, so any number of replicas can run.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("serve", getenv, stderr)
-	httpAddr := f.string("http-addr", "127.0.0.1:8080", "address of the HTTP API")
-	defsDir := f.string("definitions", "definitions", "directory of process definitions to publish at start (skipped if missing)")
-	logLevel := f.string("log-level", "info", "debug, info, warn or error")
+	sf := f.stack()
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, *logLevel)
+	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
 	}
@@ -58,12 +56,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := temporalserver.EnsureSearchAttributes(dctx, tc, namespace, workflows.SearchAttributes()); err != nil {
 		return fmt.Errorf("search attributes on namespace %s: %w", namespace, err)
 	}
-	defs := *defsDir
+	defs := *sf.definitions
 	if _, err := os.Stat(defs); err != nil {
 		log.Info("no definitions directory; publishing none", "dir", defs)
 		defs = ""
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *httpAddr, definitions: defs}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs}
 	return s.run(ctx, func(addr string) {
 		fmt.Fprintf(stdout, "itilflow serving http://%s/api/v1 (Temporal %s, namespace %s)\n", addr, address, namespace)
 	})
