@@ -97,6 +97,8 @@ func (p *parser) check(def *Definition) {
 		}
 	}
 	p.checkRetargets(def)
+	p.checkConstructs(def, knownState)
+	p.checkExprs(def)
 	for i, e := range def.Escalations {
 		path := fmt.Sprintf("escalations[%d].on.sla", i)
 		if e.SLA != "" && !contains(slaNames, e.SLA) {
@@ -153,10 +155,20 @@ func reachable(def *Definition) map[string]bool {
 		if st == nil {
 			continue
 		}
+		next := make([]string, 0, len(st.Actions)+3)
 		for _, a := range st.Actions {
-			if !seen[a.To] {
-				seen[a.To] = true
-				queue = append(queue, a.To)
+			next = append(next, a.To)
+		}
+		if st.Approval != nil {
+			next = append(next, st.Approval.Approved, st.Approval.Rejected)
+		}
+		if st.Parallel != nil {
+			next = append(next, st.Parallel.To)
+		}
+		for _, to := range next {
+			if !seen[to] {
+				seen[to] = true
+				queue = append(queue, to)
 			}
 		}
 	}

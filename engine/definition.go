@@ -10,12 +10,16 @@ type Definition struct {
 	// definition is compiled; nil means 24x7.
 	CalendarSpec *CalendarSpec `json:"calendar_spec,omitempty"`
 	Input        []Field       `json:"input,omitempty"`
-	Initial      string        `json:"initial"`
-	States       []State       `json:"states"`
-	SLAs         []SLA         `json:"slas,omitempty"`
-	Escalations  []Escalation  `json:"escalations,omitempty"`
+	// Variables are the typed values a process keeps besides its input; set
+	// steps and expressions use them.
+	Variables   []Field      `json:"variables,omitempty"`
+	Initial     string       `json:"initial"`
+	States      []State      `json:"states"`
+	SLAs        []SLA        `json:"slas,omitempty"`
+	Escalations []Escalation `json:"escalations,omitempty"`
 
-	cal Calendar // built from CalendarSpec on first use
+	cal   Calendar   // built from CalendarSpec on first use
+	cache *exprCache // compiled expressions, made on first use
 }
 
 // Field types of the input schema.
@@ -26,6 +30,14 @@ const (
 	TypeInt    = "int"
 	TypeNumber = "number"
 	TypeBool   = "bool"
+	// TypeDuration holds a duration such as "4h" or "2d" (see ParseDuration).
+	TypeDuration = "duration"
+	// TypeDatetime holds an instant in RFC 3339, such as "2026-11-23T09:00:00+08:00".
+	TypeDatetime = "datetime"
+	// TypeUser holds a user id; notify and reassign steps can address it.
+	TypeUser = "user"
+	// TypeList holds a list of strings, each one of Values when Values is set.
+	TypeList = "list"
 )
 
 // Field is one input field of a process or an action.
@@ -48,13 +60,84 @@ type State struct {
 	Actions   []Action   `json:"actions,omitempty"`
 	Timers    []Timer    `json:"timers,omitempty"`
 	Reminders []Reminder `json:"reminders,omitempty"`
+	// Approval makes the state a vote: approve and reject become its actions.
+	Approval *Approval `json:"approval,omitempty"`
+	// Parallel holds tasks done side by side; each task is an action of the
+	// state that completes it.
+	Parallel *Parallel `json:"parallel,omitempty"`
+}
+
+// Quorum kinds of an approval.
+const (
+	QuorumAny      = "any"      // the first vote decides
+	QuorumAll      = "all"      // every approver approves; one rejection rejects
+	QuorumMajority = "majority" // more than half approve
+	QuorumCount    = "count"    // Count approvals
+	QuorumPercent  = "percent"  // Percent of the approvers (rounded up)
+)
+
+// Timeout outcomes of an approval.
+const (
+	TimeoutReject   = "reject"
+	TimeoutApprove  = "approve"
+	TimeoutEscalate = "escalate"
+)
+
+// Approval is a vote among approvers that ends in Approved or Rejected.
+type Approval struct {
+	Roles []string `json:"roles,omitempty"`
+	Users []string `json:"users,omitempty"`
+	// Mandatory users must approve; a rejection by one of them is a veto.
+	Mandatory []string `json:"mandatory,omitempty"`
+	Quorum    string   `json:"quorum"`
+	Count     int      `json:"count,omitempty"`
+	Percent   int      `json:"percent,omitempty"`
+	// Due is how long the vote may take (business time); zero means no limit.
+	Due       Duration `json:"due,omitempty"`
+	OnTimeout string   `json:"on_timeout,omitempty"`
+	// Escalate runs when the vote is due and OnTimeout is escalate.
+	Escalate []Step `json:"escalate,omitempty"`
+	Approved string `json:"approved"`
+	Rejected string `json:"rejected"`
+}
+
+// Vote actions of a state with an approval.
+const (
+	ActionApprove = "approve"
+	ActionReject  = "reject"
+)
+
+// Join kinds of parallel tasks.
+const (
+	JoinAll = "all"
+	JoinAny = "any"
+)
+
+// Parallel is a set of tasks done side by side in a state; the process moves to
+// To once all of them (or any one) are done.
+type Parallel struct {
+	Tasks []Task `json:"tasks"`
+	Join  string `json:"join"`
+	To    string `json:"to"`
+}
+
+// Task is one of a state's parallel tasks. Due (business time from entering the
+// state) is when it is overdue: its roles are notified.
+type Task struct {
+	Name  string   `json:"name"`
+	Roles []string `json:"roles,omitempty"`
+	Due   Duration `json:"due,omitempty"`
+	Input []Field  `json:"input,omitempty"`
 }
 
 // Reminder does its steps every Every (business time) while the process stays
 // in the state; an action in ResetBy (a progress report) starts the period again,
 // so the steps run only when a whole period passes without one.
 type Reminder struct {
-	Every   Duration `json:"every"`
+	Every Duration `json:"every"`
+	// When, an expression, must hold for the steps to run; a period in which it
+	// does not passes silently.
+	When    string   `json:"when,omitempty"`
 	Do      []Step   `json:"do"`
 	ResetBy []string `json:"reset_by,omitempty"`
 }
@@ -66,7 +149,20 @@ type Action struct {
 	To    string   `json:"to"`
 	Roles []string `json:"roles,omitempty"`
 	Input []Field  `json:"input,omitempty"`
+	// When is a guard: an expression that must hold for the action to be taken.
+	When string `json:"when,omitempty"`
+	// Do runs after the action's input is stored, before the process moves on.
+	Do []Step `json:"do,omitempty"`
+	// Kind is set on the actions a state gets from its approval (the votes) or
+	// its parallel tasks; Parse adds them.
+	Kind string `json:"kind,omitempty"`
 }
+
+// Kinds of the actions Parse adds for approvals and parallel tasks.
+const (
+	KindVote = "vote"
+	KindTask = "task"
+)
 
 // Timer takes Action on behalf of the system when the process has stayed After in
 // the state (in the definition's calendar).
@@ -85,6 +181,16 @@ type SLA struct {
 	StopOnLeave []string `json:"stop_on_leave,omitempty"`
 	StopOnEnter []string `json:"stop_on_enter,omitempty"`
 	PauseIn     []string `json:"pause_in,omitempty"`
+	// StartOnEnter and StartWhen hold the clock back until the process enters
+	// one of the states or the expression holds; without them it starts with
+	// the process.
+	StartOnEnter []string `json:"start_on_enter,omitempty"`
+	StartWhen    string   `json:"start_when,omitempty"`
+	// StopWhen and PauseWhen are expressions checked after every change.
+	StopWhen  string `json:"stop_when,omitempty"`
+	PauseWhen string `json:"pause_when,omitempty"`
+	// WarnAt is the percentage of the target at which the SLA is at risk.
+	WarnAt int `json:"warn_at,omitempty"`
 }
 
 // Target is the SLA target when the SLA's By field has value Key.
@@ -97,25 +203,74 @@ type Target struct {
 type Escalation struct {
 	SLA string `json:"sla"`
 	At  int    `json:"at"`
-	Do  []Step `json:"do"`
+	// When, an expression, must hold at the mark for the steps to run.
+	When string `json:"when,omitempty"`
+	Do   []Step `json:"do"`
 }
 
-// Step is one thing an escalation does; exactly one field is set.
+// Step is one thing an escalation, reminder, action or state entry does;
+// exactly one field is set.
 type Step struct {
 	Notify *Notify      `json:"notify,omitempty"`
 	Set    []Assignment `json:"set,omitempty"`
+	// Reassign hands the process to a group (role) or a user and tells them.
+	Reassign *Assignee `json:"reassign,omitempty"`
+	// RaisePriority moves the priority field this many values towards the
+	// first (most urgent) value of its enum.
+	RaisePriority int `json:"raise_priority,omitempty"`
+	// Action takes an action of the current state on behalf of the system.
+	Action  string        `json:"action,omitempty"`
+	Start   *StartProcess `json:"start,omitempty"`
+	Webhook *Webhook      `json:"webhook,omitempty"`
 }
 
-// Notify addresses a notification to everyone with Role, or to one User.
+// Notify addresses a notification to everyone with Role, or to one User. User
+// may be an expression ("= vars.assignee").
 type Notify struct {
 	Role string `json:"role,omitempty"`
 	User string `json:"user,omitempty"`
 }
 
-// Assignment sets process variable Name to Value.
+// Assignee is who a process is assigned to: a group (a role) or a user (which
+// may be an expression). Reassigning stores them in the variables
+// assignment_group and assignee.
+type Assignee struct {
+	Group string `json:"group,omitempty"`
+	User  string `json:"user,omitempty"`
+}
+
+// Assignment sets process variable Name to Value, or to the value of Expr.
 type Assignment struct {
 	Name  string `json:"name"`
-	Value any    `json:"value"`
+	Value any    `json:"value,omitempty"`
+	Expr  string `json:"expr,omitempty"`
+}
+
+// StartProcess starts another process with input mapped from this one. The two
+// are linked both ways; with OnEnd set, this process takes that action when the
+// other one ends (it waits for it).
+type StartProcess struct {
+	Process string       `json:"process"`
+	Input   []Assignment `json:"input,omitempty"`
+	OnEnd   string       `json:"on_end,omitempty"`
+}
+
+// Webhook calls an HTTP endpoint with a JSON body, retrying failures, and maps
+// the response into variables. OnFailure is taken when every attempt failed.
+type Webhook struct {
+	URL       string       `json:"url"`
+	Method    string       `json:"method"`
+	Body      []Assignment `json:"body,omitempty"`
+	Timeout   Duration     `json:"timeout"`
+	Retries   int          `json:"retries"`
+	Result    []Assignment `json:"result,omitempty"`
+	OnFailure string       `json:"on_failure,omitempty"`
+}
+
+// WebhookResponse is what a webhook answered: its status and JSON body.
+type WebhookResponse struct {
+	Status int `json:"status"`
+	Body   any `json:"body,omitempty"`
 }
 
 // State returns the named state, or nil.

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 	"unicode/utf8"
 )
 
-var fieldTypes = []string{TypeString, TypeText, TypeEnum, TypeInt, TypeNumber, TypeBool}
+var fieldTypes = []string{TypeString, TypeText, TypeEnum, TypeInt, TypeNumber, TypeBool, TypeDuration, TypeDatetime, TypeUser, TypeList}
 
 // ValidateInput checks values against the fields of a process or action and returns
 // them with defaults applied. Unknown fields are refused, so a misspelt field name
@@ -72,7 +73,7 @@ func (f Field) check(path string, v any) (any, *Detail) {
 		return nil, &Detail{Field: path, Message: fmt.Sprintf(format, args...)}
 	}
 	switch f.Type {
-	case TypeString, TypeText, TypeEnum:
+	case TypeString, TypeText, TypeEnum, TypeUser:
 		s, ok := v.(string)
 		if !ok {
 			return bad("must be a string, got %s", jsonKind(v))
@@ -102,6 +103,43 @@ func (f Field) check(path string, v any) (any, *Detail) {
 			return bad("must be true or false, got %s", jsonKind(v))
 		}
 		return b, nil
+	case TypeDuration:
+		s, ok := v.(string)
+		if !ok {
+			return bad("must be a duration such as \"4h\" or \"2d\", got %s", jsonKind(v))
+		}
+		d, err := ParseDuration(s)
+		if err != nil {
+			return bad("%v", err)
+		}
+		return d.String(), nil
+	case TypeDatetime:
+		s, ok := v.(string)
+		if !ok {
+			return bad("must be a date and time in RFC 3339 such as \"2026-11-23T09:00:00+08:00\", got %s", jsonKind(v))
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return bad("must be a date and time in RFC 3339 such as \"2026-11-23T09:00:00+08:00\", got %q", s)
+		}
+		return t.Format(time.RFC3339), nil
+	case TypeList:
+		items, ok := v.([]any)
+		if !ok {
+			return bad("must be a list of strings, got %s", jsonKind(v))
+		}
+		out := make([]any, len(items))
+		for i, item := range items {
+			s, ok := item.(string)
+			switch {
+			case !ok:
+				return bad("item %d must be a string, got %s", i, jsonKind(item))
+			case len(f.Values) > 0 && !contains(f.Values, s):
+				return bad("item %d: %q is not one of %v", i, s, f.Values)
+			}
+			out[i] = s
+		}
+		return out, nil
 	}
 	return bad("has unknown type %q", f.Type)
 }

@@ -37,6 +37,30 @@ const (
 	EventCancelled = "process_cancelled"
 	// EventReminder records a reminder period that passed in a state.
 	EventReminder = "reminder"
+	// EventSLAWarning records an SLA reaching its warning threshold (at risk).
+	EventSLAWarning = "sla_warning"
+	// EventReassigned records a process handed to another group or user.
+	EventReassigned = "reassigned"
+	// EventStepFailed records a step that could not be done (an action not
+	// allowed at that moment, an expression that failed at run time).
+	EventStepFailed = "step_failed"
+	// EventApprovalDecided records the outcome of an approval.
+	EventApprovalDecided = "approval_decided"
+	// EventApprovalDue records an approval that reached its due time.
+	EventApprovalDue = "approval_due"
+	// EventTaskOverdue records a parallel task not done by its due time.
+	EventTaskOverdue = "task_overdue"
+	// EventSubprocessRequested, EventSubprocessStarted, EventSubprocessEnded
+	// and EventLinked record processes started from this one and their ends.
+	EventSubprocessRequested = "subprocess_requested"
+	EventSubprocessStarted   = "subprocess_started"
+	EventSubprocessEnded     = "subprocess_ended"
+	EventLinked              = "linked"
+	// EventWebhookRequested, EventWebhookCalled and EventWebhookFailed record
+	// a webhook step and its outcome.
+	EventWebhookRequested = "webhook_requested"
+	EventWebhookCalled    = "webhook_called"
+	EventWebhookFailed    = "webhook_failed"
 )
 
 // Event is one entry of an instance's event list. Seq numbers the events of an
@@ -75,6 +99,20 @@ type Instance struct {
 	// started; zero means when the state was entered.
 	RemindFrom []time.Time `json:"remind_from,omitempty"`
 	Seq        int64       `json:"seq"`
+	// Votes are the votes cast in the current state's approval; TasksDone the
+	// parallel tasks done and TasksOverdue those past due in the current state.
+	Votes        []Vote     `json:"votes,omitempty"`
+	ApprovalDue  bool       `json:"approval_due,omitempty"`
+	TasksDone    []TaskDone `json:"tasks_done,omitempty"`
+	TasksOverdue []string   `json:"tasks_overdue,omitempty"`
+	// Links are the processes this one started, and the one that started it.
+	Links []Link `json:"links,omitempty"`
+	// Effects are steps only the workflow can do (start a process, call a
+	// webhook), waiting for it; see CompleteStart and CompleteWebhook.
+	Effects []Effect `json:"effects,omitempty"`
+	// depth counts nested action steps, so steps that act on each other cannot
+	// recurse for ever.
+	depth int
 	// Pending holds the events not yet handed to the projection; the workflow
 	// clears it once they are stored.
 	Pending []Event `json:"pending,omitempty"`
@@ -104,12 +142,18 @@ func Start(def *Definition, id string, version int, input map[string]any, actor 
 	}
 	in.emit(Event{At: now, Type: EventStarted, Actor: actor.ID, To: def.Initial, RequestID: requestID})
 	for _, s := range def.SLAs {
+		if s.StartWhen != "" || len(s.StartOnEnter) > 0 {
+			// Held back until its start condition holds; conditions starts it.
+			in.Clocks = append(in.Clocks, Clock{Name: s.Name, Target: s.targetFor(vals), Status: ClockPending})
+			continue
+		}
 		c := Clock{Name: s.Name, Target: s.targetFor(vals), Status: ClockRunning, Since: now, StartedAt: now}
 		in.Clocks = append(in.Clocks, c)
 		in.emit(Event{At: now, Type: EventSLAStarted, Actor: System.ID, SLA: s.Name, Data: map[string]any{"target": c.Target.String()}})
 	}
 	in.clocksOnEnter(def, "", def.Initial, now)
 	in.onEnter(def, def.Initial, now)
+	in.conditions(def, now)
 	return in, nil
 }
 
@@ -121,7 +165,7 @@ func (in *Instance) Cancel(def *Definition, now time.Time) {
 	}
 	in.emit(Event{At: now, Type: EventCancelled, Actor: System.ID, From: in.State})
 	for i := range in.Clocks {
-		if in.Clocks[i].Status != ClockStopped {
+		if st := in.Clocks[i].Status; st != ClockStopped && st != ClockPending {
 			in.stopClock(def, i, now, "process cancelled")
 		}
 	}
@@ -182,10 +226,10 @@ func (in *Instance) retarget(def *Definition, now time.Time) {
 	}
 }
 
-// Check decides whether req may be applied now without changing anything, and
+// Check decides whether req may be applied at now without changing anything, and
 // returns the action's input with defaults applied. Its errors are *Error with code
 // ENOTFOUND or ECONFLICT (with the allowed actions), EFORBIDDEN or EINVALID.
-func (in *Instance) Check(def *Definition, req ActionRequest) (map[string]any, error) {
+func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (map[string]any, error) {
 	const op = "engine.Check"
 	st := def.State(in.State)
 	if st == nil || st.Final {
@@ -200,9 +244,32 @@ func (in *Instance) Check(def *Definition, req ActionRequest) (map[string]any, e
 		}
 		return nil, &Error{Code: code, Op: op, Message: msg, Allowed: allowed}
 	}
-	if req.Actor.ID != System.ID && !hasAnyRole(req.Actor.Roles, a.Roles) {
-		return nil, &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("action %q needs one of the roles %s; %s has %s",
-			a.Name, strings.Join(a.Roles, ", "), req.Actor.ID, rolesText(req.Actor.Roles))}
+	switch a.Kind {
+	case KindVote:
+		if err := in.checkVote(st.Approval, req.Actor); err != nil {
+			return nil, err
+		}
+	case KindTask:
+		if done := in.taskDone(a.Name); done != nil {
+			return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("task %q was done by %s at %s", a.Name, done.Actor, done.At.Format(time.RFC3339)),
+				Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
+		}
+		fallthrough
+	default:
+		if req.Actor.ID != System.ID && !hasAnyRole(req.Actor.Roles, a.Roles) {
+			return nil, &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("action %q needs one of the roles %s; %s has %s",
+				a.Name, strings.Join(a.Roles, ", "), req.Actor.ID, rolesText(req.Actor.Roles))}
+		}
+	}
+	if a.When != "" {
+		ok, err := def.evalBool(a.When, Scope{Instance: in, Actor: req.Actor, Now: now})
+		switch {
+		case err != nil:
+			return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("action %q: its condition could not be evaluated: %v", a.Name, err)}
+		case !ok:
+			return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("action %q is not possible now: its condition %q does not hold", a.Name, a.When),
+				Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
+		}
 	}
 	return ValidateInput(a.Input, req.Input, "input")
 }
@@ -225,27 +292,56 @@ func (d *Definition) hasAction(name string) bool {
 
 // Apply checks req and, when allowed, takes the action at now.
 func (in *Instance) Apply(def *Definition, req ActionRequest, now time.Time) error {
-	vals, err := in.Check(def, req)
+	vals, err := in.Check(def, req, now)
 	if err != nil {
 		return err
 	}
 	in.take(def, req, vals, now)
+	in.conditions(def, now)
 	return nil
 }
 
 // take performs an action whose request has been checked; vals is its input with
 // defaults applied.
 func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any, now time.Time) {
-	a := def.State(in.State).Action(req.Action)
-	ev := Event{At: now, Type: EventAction, Actor: req.Actor.ID, Action: a.Name, From: in.State, To: a.To, Comment: req.Comment, RequestID: req.RequestID}
+	st := def.State(in.State)
+	a := st.Action(req.Action)
+	to, data, decided := a.To, map[string]any{}, ""
+	switch a.Kind {
+	case KindVote:
+		in.Votes = append(in.Votes, Vote{Actor: req.Actor.ID, Decision: a.Name, Comment: req.Comment, At: now})
+		t := st.Approval.tally(in.Votes)
+		data["tally"] = t
+		if decided = t.Outcome; decided != "" {
+			to = st.Approval.target(decided)
+		}
+	case KindTask:
+		in.TasksDone = append(in.TasksDone, TaskDone{Name: a.Name, Actor: req.Actor.ID, At: now})
+		data["task"] = a.Name
+		if st.Parallel.joined(in.TasksDone) {
+			to = st.Parallel.To
+		}
+	}
+	ev := Event{At: now, Type: EventAction, Actor: req.Actor.ID, Action: a.Name, From: in.State, To: to, Comment: req.Comment, RequestID: req.RequestID}
 	if len(vals) > 0 {
-		ev.Data = map[string]any{"input": vals}
+		data["input"] = vals
+	}
+	if len(data) > 0 {
+		ev.Data = data
 	}
 	in.emit(ev)
 	for _, k := range sortedKeys(vals) {
 		in.Vars[k] = vals[k]
 	}
 	in.retarget(def, now)
+	msg := fmt.Sprintf("%s %s: %s by %s", def.Title, in.ID, a.Name, req.Actor.ID)
+	for _, step := range a.Do {
+		in.doStep(def, step, "", msg, now)
+	}
+	if decided != "" {
+		in.emit(Event{At: now, Type: EventApprovalDecided, Actor: System.ID, From: in.State, To: to,
+			Data: map[string]any{"outcome": decided, "tally": st.Approval.tally(in.Votes)}})
+	}
 	if st := def.State(in.State); st != nil {
 		for i, r := range st.Reminders {
 			if contains(r.ResetBy, a.Name) {
@@ -253,7 +349,7 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 			}
 		}
 	}
-	in.enter(def, a.To, now)
+	in.enter(def, to, now)
 }
 
 // remindFrom starts reminder i of the current state's period at t.
@@ -277,6 +373,8 @@ func (in *Instance) enter(def *Definition, to string, now time.Time) {
 	if from != to {
 		in.TimersFired = nil
 		in.RemindFrom = nil
+		in.Votes, in.ApprovalDue = nil, false
+		in.TasksDone, in.TasksOverdue = nil, nil
 		in.EnteredAt = now
 	}
 	in.State = to
@@ -286,7 +384,7 @@ func (in *Instance) enter(def *Definition, to string, now time.Time) {
 	}
 	if st := def.State(to); st != nil && st.Final {
 		for i := range in.Clocks {
-			if in.Clocks[i].Status != ClockStopped {
+			if st := in.Clocks[i].Status; st != ClockStopped && st != ClockPending {
 				in.stopClock(def, i, now, "process ended")
 			}
 		}
@@ -301,7 +399,7 @@ func (in *Instance) clocksOnEnter(def *Definition, from, to string, now time.Tim
 	for i, s := range def.SLAs {
 		c := &in.Clocks[i]
 		switch {
-		case c.Status == ClockStopped:
+		case c.Status == ClockStopped || c.Status == ClockPending:
 		case (from != to && contains(s.StopOnLeave, from)) || contains(s.StopOnEnter, to):
 			reason := "entered " + to
 			if from != to && contains(s.StopOnLeave, from) {
@@ -309,14 +407,26 @@ func (in *Instance) clocksOnEnter(def *Definition, from, to string, now time.Tim
 			}
 			in.stopClock(def, i, now, reason)
 		case contains(s.PauseIn, to) && c.Status == ClockRunning:
-			c.Elapsed = Duration(c.used(CalendarOf(def), now))
-			c.Status = ClockPaused
-			in.emit(Event{At: now, Type: EventSLAPaused, Actor: System.ID, SLA: c.Name, Data: map[string]any{"state": to, "elapsed": c.Elapsed.String()}})
-		case !contains(s.PauseIn, to) && c.Status == ClockPaused:
-			c.Status, c.Since = ClockRunning, now
-			in.emit(Event{At: now, Type: EventSLAResumed, Actor: System.ID, SLA: c.Name, Data: map[string]any{"state": to, "elapsed": c.Elapsed.String()}})
+			in.pauseClock(def, i, now, map[string]any{"state": to})
+		case !contains(s.PauseIn, to) && c.Status == ClockPaused && !in.holds(def, s.PauseWhen, now):
+			in.resumeClock(i, now, map[string]any{"state": to})
 		}
 	}
+}
+
+func (in *Instance) pauseClock(def *Definition, i int, now time.Time, data map[string]any) {
+	c := &in.Clocks[i]
+	c.Elapsed = Duration(c.used(CalendarOf(def), now))
+	c.Status = ClockPaused
+	data["elapsed"] = c.Elapsed.String()
+	in.emit(Event{At: now, Type: EventSLAPaused, Actor: System.ID, SLA: c.Name, Data: data})
+}
+
+func (in *Instance) resumeClock(i int, now time.Time, data map[string]any) {
+	c := &in.Clocks[i]
+	c.Status, c.Since = ClockRunning, now
+	data["elapsed"] = c.Elapsed.String()
+	in.emit(Event{At: now, Type: EventSLAResumed, Actor: System.ID, SLA: c.Name, Data: data})
 }
 
 func (in *Instance) stopClock(def *Definition, i int, now time.Time, reason string) {
@@ -333,11 +443,29 @@ type wake struct {
 	at         time.Time
 	clock      int  // index into Clocks, or -1 for a state timer or reminder
 	escalation int  // index into Definition.Escalations, or -1 for the breach
-	timer      int  // index into the state's timers (or reminders)
+	timer      int  // index into the state's timers (or reminders, or tasks)
 	reminder   bool // timer indexes the state's reminders
+	// kind, when not zero, is one of the wakes added with approvals, tasks and
+	// warnings; the fields above then index as documented on each kind.
+	kind int
 }
 
+// Kinds of wake beyond breaches, escalations, timers and reminders.
+const (
+	wakeWarn     = iota + 1 // clock reaches its SLA's warning threshold
+	wakeTask                // timer indexes the state's parallel tasks
+	wakeApproval            // the state's approval is due
+)
+
 func (w wake) describe(def *Definition, in *Instance) string {
+	switch w.kind {
+	case wakeWarn:
+		return fmt.Sprintf("SLA %s warning", in.Clocks[w.clock].Name)
+	case wakeTask:
+		return fmt.Sprintf("task %s due", def.State(in.State).Parallel.Tasks[w.timer].Name)
+	case wakeApproval:
+		return fmt.Sprintf("approval in %s due", in.State)
+	}
 	switch {
 	case w.reminder:
 		return fmt.Sprintf("reminder: every %s in %s", def.State(in.State).Reminders[w.timer].Every, in.State)
@@ -374,6 +502,9 @@ func (in *Instance) next(def *Definition) (wake, bool) {
 				consider(wake{at: c.notBefore(c.at(cal, time.Duration(c.Target)*time.Duration(e.At)/100)), clock: i, escalation: j})
 			}
 		}
+		if warn := def.SLAs[i].WarnAt; warn > 0 && !c.Warned {
+			consider(wake{at: c.notBefore(c.at(cal, time.Duration(c.Target)*time.Duration(warn)/100)), clock: i, kind: wakeWarn})
+		}
 	}
 	if st := def.State(in.State); st != nil {
 		for i, t := range st.Timers {
@@ -383,6 +514,16 @@ func (in *Instance) next(def *Definition) (wake, bool) {
 		}
 		for i, r := range st.Reminders {
 			consider(wake{at: cal.Add(in.reminderAnchor(i), time.Duration(r.Every)), clock: -1, timer: i, reminder: true})
+		}
+		if par := st.Parallel; par != nil {
+			for i, t := range par.Tasks {
+				if t.Due > 0 && in.taskDone(t.Name) == nil && !contains(in.TasksOverdue, t.Name) {
+					consider(wake{at: cal.Add(in.EnteredAt, time.Duration(t.Due)), clock: -1, timer: i, kind: wakeTask})
+				}
+			}
+		}
+		if a := st.Approval; a != nil && a.Due > 0 && !in.ApprovalDue {
+			consider(wake{at: cal.Add(in.EnteredAt, time.Duration(a.Due)), clock: -1, kind: wakeApproval})
 		}
 	}
 	return best, found
@@ -415,11 +556,28 @@ func (in *Instance) Advance(def *Definition, now time.Time) {
 }
 
 func (in *Instance) fire(def *Definition, w wake) {
+	defer in.conditions(def, w.at)
+	switch w.kind {
+	case wakeWarn:
+		c := &in.Clocks[w.clock]
+		c.Warned = true
+		in.emit(Event{At: w.at, Type: EventSLAWarning, Actor: System.ID, SLA: c.Name, Data: map[string]any{"at": fmt.Sprintf("%d%%", def.SLAs[w.clock].WarnAt), "target": c.Target.String()}})
+		return
+	case wakeTask:
+		in.taskOverdue(def, w.timer, w.at)
+		return
+	case wakeApproval:
+		in.approvalDue(def, w.at)
+		return
+	}
 	switch {
 	case w.reminder:
 		st := def.State(in.State)
 		r := st.Reminders[w.timer]
 		in.remindFrom(st, w.timer, w.at)
+		if r.When != "" && !in.holds(def, r.When, w.at) {
+			return // the period passed while the condition did not hold
+		}
 		data := map[string]any{"state": in.State, "every": r.Every.String()}
 		msg := fmt.Sprintf("%s %s: %s has passed in %s", def.Title, in.ID, r.Every, in.State)
 		if len(r.ResetBy) > 0 {
@@ -449,31 +607,14 @@ func (in *Instance) fire(def *Definition, w wake) {
 		c := &in.Clocks[w.clock]
 		c.Fired = append(c.Fired, w.escalation)
 		e := def.Escalations[w.escalation]
+		if e.When != "" && !in.holds(def, e.When, w.at) {
+			return
+		}
 		in.emit(Event{At: w.at, Type: EventEscalation, Actor: System.ID, SLA: c.Name, Data: map[string]any{"at": fmt.Sprintf("%d%%", e.At)}})
 		msg := fmt.Sprintf("%s %s: SLA %s has used %d%% of its %s target (state %s)", def.Title, in.ID, c.Name, e.At, c.Target, in.State)
 		for _, step := range e.Do {
 			in.doStep(def, step, c.Name, msg, w.at)
 		}
-	}
-}
-
-// doStep does one step of an escalation (sla names its SLA) or a reminder.
-func (in *Instance) doStep(def *Definition, step Step, sla, msg string, at time.Time) {
-	switch {
-	case step.Notify != nil:
-		data := map[string]any{"message": msg}
-		if step.Notify.Role != "" {
-			data["role"] = step.Notify.Role
-		} else {
-			data["user"] = step.Notify.User
-		}
-		in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, SLA: sla, Data: data})
-	default:
-		for _, a := range step.Set {
-			in.Vars[a.Name] = a.Value
-			in.emit(Event{At: at, Type: EventVariableSet, Actor: System.ID, SLA: sla, Data: map[string]any{"name": a.Name, "value": a.Value}})
-		}
-		in.retarget(def, at)
 	}
 }
 

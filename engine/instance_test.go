@@ -219,7 +219,7 @@ func TestCheckRefusesActions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			seq := in.Seq
-			_, err := in.Check(def, tc.req)
+			_, err := in.Check(def, tc.req, t0)
 			if engine.ErrorCode(err) != tc.code {
 				t.Fatalf("got %v, want %s", err, tc.code)
 			}
@@ -229,14 +229,14 @@ func TestCheckRefusesActions(t *testing.T) {
 		})
 	}
 	t.Run("ConflictListsAllowedActions", func(t *testing.T) {
-		_, err := in.Check(def, engine.ActionRequest{Action: "resolve", Actor: desk})
+		_, err := in.Check(def, engine.ActionRequest{Action: "resolve", Actor: desk}, t0)
 		if e := err.(*engine.Error); len(e.Allowed) != 1 || e.Allowed[0] != "acknowledge" {
 			t.Fatalf("allowed = %v", e.Allowed)
 		}
 	})
 	t.Run("MissingActionInput", func(t *testing.T) {
 		act(t, def, in, "acknowledge", desk, nil, t0)
-		_, err := in.Check(def, engine.ActionRequest{Action: "resolve", Actor: desk})
+		_, err := in.Check(def, engine.ActionRequest{Action: "resolve", Actor: desk}, t0)
 		if e, ok := err.(*engine.Error); !ok || e.Code != engine.EINVALID || e.Details[0].Field != "input.resolution" {
 			t.Fatalf("got %v", err)
 		}
@@ -244,7 +244,7 @@ func TestCheckRefusesActions(t *testing.T) {
 	t.Run("EndedProcess", func(t *testing.T) {
 		act(t, def, in, "resolve", desk, map[string]any{"resolution": "r"}, t0)
 		act(t, def, in, "close", desk, nil, t0)
-		if _, err := in.Check(def, engine.ActionRequest{Action: "reopen", Actor: requester}); engine.ErrorCode(err) != engine.ECONFLICT {
+		if _, err := in.Check(def, engine.ActionRequest{Action: "reopen", Actor: requester}, t0); engine.ErrorCode(err) != engine.ECONFLICT {
 			t.Fatalf("got %v", err)
 		}
 	})

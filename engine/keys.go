@@ -3,17 +3,25 @@ package engine
 // The keys the parser accepts, per kind of mapping. The parser, the JSON Schema
 // and the reference test all read them from here, so they cannot drift apart.
 var (
-	keysDefinition    = []string{"name", "title", "calendar", "input", "initial", "states", "slas", "escalations"}
+	keysDefinition    = []string{"name", "title", "calendar", "input", "variables", "initial", "states", "slas", "escalations"}
 	keysField         = []string{"type", "required", "default", "maxLength", "values"}
-	keysState         = []string{"final", "on_enter", "actions", "timers", "reminders"}
-	keysReminder      = []string{"every", "do", "reset_by"}
-	keysAction        = []string{"to", "roles", "input"}
+	keysState         = []string{"final", "on_enter", "actions", "timers", "reminders", "approval", "parallel"}
+	keysReminder      = []string{"every", "when", "do", "reset_by"}
+	keysAction        = []string{"to", "roles", "input", "when", "do"}
 	keysTimer         = []string{"after", "action"}
-	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in"}
-	keysEscalation    = []string{"on", "do"}
+	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in", "start_on_enter", "start_when", "stop_when", "pause_when", "warn_at"}
+	keysEscalation    = []string{"on", "when", "do"}
 	keysOn            = []string{"sla", "at"}
-	keysStep          = []string{"notify", "set"}
+	keysStep          = []string{"notify", "set", "reassign", "raise_priority", "action", "start", "webhook"}
 	keysNotify        = []string{"role", "user"}
+	keysReassign      = []string{"group", "user"}
+	keysStart         = []string{"process", "input", "on_end"}
+	keysWebhook       = []string{"url", "method", "body", "timeout", "retries", "result", "on_failure"}
+	keysApproval      = []string{"approvers", "mandatory", "quorum", "due", "on_timeout", "escalate", "approved", "rejected"}
+	keysApprovers     = []string{"roles", "users"}
+	keysQuorum        = []string{"count", "percent"}
+	keysParallel      = []string{"tasks", "join", "to"}
+	keysTask          = []string{"roles", "due", "input"}
 	keysCalendarsFile = []string{"calendars"}
 	keysCalendar      = []string{"timezone", "hours", "holidays", "working_days"}
 )
@@ -23,7 +31,9 @@ func Keys() map[string][]string {
 	return map[string][]string{
 		"definition": keysDefinition, "field": keysField, "state": keysState, "action": keysAction,
 		"timer": keysTimer, "reminder": keysReminder, "sla": keysSLA, "escalation": keysEscalation, "on": keysOn, "step": keysStep,
-		"notify": keysNotify, "calendars file": keysCalendarsFile, "calendar": keysCalendar,
+		"notify": keysNotify, "reassign": keysReassign, "start": keysStart, "webhook": keysWebhook,
+		"approval": keysApproval, "approvers": keysApprovers, "quorum": keysQuorum, "parallel": keysParallel, "task": keysTask,
+		"calendars file": keysCalendarsFile, "calendar": keysCalendar,
 		"calendar hours": weekdayKeys,
 	}
 }

@@ -19,6 +19,19 @@ func Parse(src []byte) (*Definition, error) { return ParseWith(src, nil) }
 // ParseWith is Parse with business calendars the definition may name; the one it
 // names is copied into the compiled definition.
 func ParseWith(src []byte, calendars Calendars) (*Definition, error) {
+	return Compile(src, Env{Calendars: calendars})
+}
+
+// Env is what a definition may refer to outside itself.
+type Env struct {
+	Calendars Calendars
+	// Processes are the names of the definitions that start steps may start;
+	// nil leaves those references unchecked (the set is not known).
+	Processes []string
+}
+
+// Compile is Parse in an environment of calendars and other processes.
+func Compile(src []byte, env Env) (*Definition, error) {
 	const op = "engine.Parse"
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
@@ -27,8 +40,9 @@ func ParseWith(src []byte, calendars Calendars) (*Definition, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is empty", Details: []Detail{{Line: 1, Column: 1, Message: "expected a mapping with name, states, …"}}}
 	}
-	p := &parser{calendars: calendars}
+	p := &parser{calendars: env.Calendars, processes: env.Processes}
 	def := p.definition(doc.Content[0])
+	def.exprs() // before the definition is shared; see exprs
 	p.check(def)
 	if len(p.problems) > 0 {
 		p.sortProblems()
@@ -56,8 +70,13 @@ var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 type parser struct {
 	problems  []Detail
 	calendars Calendars
+	processes []string
 	// positions of named elements, for problems found after parsing
 	pos map[string]*yaml.Node
+	// expressions and literal assignments, type-checked once the whole
+	// definition is known
+	exprs    []exprRef
+	literals []literalRef
 }
 
 // sortProblems puts the problems in document order.
@@ -251,6 +270,8 @@ func (p *parser) definition(n *yaml.Node) *Definition {
 			def.Calendar = p.str(e.value, e.key)
 		case "input":
 			def.Input = p.fields(e.value, e.key)
+		case "variables":
+			def.Variables = p.fields(e.value, e.key)
 		case "initial":
 			def.Initial = p.str(e.value, e.key)
 		case "states":
@@ -313,8 +334,8 @@ func (p *parser) field(e entry, path string) Field {
 	switch {
 	case f.Type == TypeEnum && len(f.Values) == 0:
 		p.errorf(e.keyN, path, "an enum needs values")
-	case f.Type != TypeEnum && len(f.Values) > 0:
-		p.errorf(e.keyN, join(path, "values"), "values apply only to type enum")
+	case f.Type != TypeEnum && f.Type != TypeList && len(f.Values) > 0:
+		p.errorf(e.keyN, join(path, "values"), "values apply only to types enum and list")
 	case f.MaxLength > 0 && f.Type != TypeString && f.Type != TypeText:
 		p.errorf(e.keyN, join(path, "maxLength"), "maxLength applies only to string and text")
 	}
@@ -357,9 +378,37 @@ func (p *parser) state(e entry) State {
 			for i, rn := range se.value.Content {
 				st.Reminders = append(st.Reminders, p.reminder(rn, fmt.Sprintf("%s[%d]", sub, i)))
 			}
+		case "approval":
+			st.Approval = p.approval(se.value, sub)
+		case "parallel":
+			st.Parallel = p.parallel(se.value, sub)
 		}
 	}
+	p.implicitActions(&st, path)
 	return st
+}
+
+// implicitActions gives a state the actions of its approval (approve, reject)
+// and of its parallel tasks (one per task), so roles, input, the API and the
+// graph treat them like any other action.
+func (p *parser) implicitActions(st *State, path string) {
+	add := func(a Action, what string) {
+		if st.Action(a.Name) != nil {
+			p.errorf(p.at(path), join(path, "actions."+a.Name), "action %q clashes with the %s of the same name", a.Name, what)
+			return
+		}
+		st.Actions = append(st.Actions, a)
+	}
+	if a := st.Approval; a != nil {
+		for _, v := range approvalVotes {
+			add(Action{Name: v, To: st.Name, Roles: a.Roles, Kind: KindVote}, "vote of the approval")
+		}
+	}
+	if par := st.Parallel; par != nil {
+		for _, t := range par.Tasks {
+			add(Action{Name: t.Name, To: st.Name, Roles: t.Roles, Input: t.Input, Kind: KindTask}, "parallel task")
+		}
+	}
 }
 
 func (p *parser) action(e entry, path string) Action {
@@ -375,6 +424,10 @@ func (p *parser) action(e entry, path string) Action {
 			a.Roles = p.strings(ae.value, sub)
 		case "input":
 			a.Input = p.fields(ae.value, sub)
+		case "when":
+			a.When = p.expr(ae.value, sub, scopeProcess, wantBool)
+		case "do":
+			a.Do = p.steps(ae.value, sub)
 		}
 	}
 	if a.To == "" {
@@ -416,6 +469,8 @@ func (p *parser) reminder(n *yaml.Node, path string) Reminder {
 			r.Do = p.steps(re.value, sub)
 		case "reset_by":
 			r.ResetBy = p.strings(re.value, sub)
+		case "when":
+			r.When = p.expr(re.value, sub, scopeProcess, wantBool)
 		}
 	}
 	if n.Kind == yaml.MappingNode && (r.Every == 0 || len(r.Do) == 0) {
@@ -447,6 +502,16 @@ func (p *parser) sla(e entry) SLA {
 			s.StopOnEnter = p.strings(se.value, sub)
 		case "pause_in":
 			s.PauseIn = p.strings(se.value, sub)
+		case "start_on_enter":
+			s.StartOnEnter = p.strings(se.value, sub)
+		case "start_when":
+			s.StartWhen = p.expr(se.value, sub, scopeProcess, wantBool)
+		case "stop_when":
+			s.StopWhen = p.expr(se.value, sub, scopeProcess, wantBool)
+		case "pause_when":
+			s.PauseWhen = p.expr(se.value, sub, scopeProcess, wantBool)
+		case "warn_at":
+			s.WarnAt = p.percent(se.value, sub)
 		}
 	}
 	switch {
@@ -485,6 +550,8 @@ func (p *parser) escalations(n *yaml.Node, path string) []Escalation {
 				}
 			case "do":
 				esc.Do = p.steps(ee.value, join(sub, "do"))
+			case "when":
+				esc.When = p.expr(ee.value, join(sub, "when"), scopeProcess, wantBool)
 			}
 		}
 		if en.Kind == yaml.MappingNode && (esc.SLA == "" || esc.At == 0 || len(esc.Do) == 0) {
@@ -503,50 +570,6 @@ func (p *parser) percent(n *yaml.Node, path string) int {
 		return 0
 	}
 	return v
-}
-
-func (p *parser) steps(n *yaml.Node, path string) []Step {
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n, path, "expected a list of steps, got %s", kindName(n))
-		return nil
-	}
-	var out []Step
-	for i, sn := range n.Content {
-		sub := fmt.Sprintf("%s[%d]", path, i)
-		entries := p.mapping(sn, sub, keysStep)
-		if len(entries) != 1 {
-			if sn.Kind == yaml.MappingNode {
-				p.errorf(sn, sub, "a step has exactly one of notify or set")
-			}
-			continue
-		}
-		e := entries[0]
-		var st Step
-		switch e.key {
-		case "notify":
-			st.Notify = &Notify{}
-			for _, ne := range p.mapping(e.value, join(sub, "notify"), keysNotify) {
-				switch ne.key {
-				case "role":
-					st.Notify.Role = p.str(ne.value, join(sub, "notify.role"))
-				case "user":
-					st.Notify.User = p.str(ne.value, join(sub, "notify.user"))
-				}
-			}
-			if (st.Notify.Role == "") == (st.Notify.User == "") {
-				p.errorf(e.value, join(sub, "notify"), "notify needs exactly one of role or user")
-			}
-		case "set":
-			for _, ae := range p.mapping(e.value, join(sub, "set"), nil) {
-				st.Set = append(st.Set, Assignment{Name: p.ident(ae.keyN, join(sub, "set."+ae.key)), Value: p.value(ae.value, join(sub, "set."+ae.key))})
-			}
-			if len(st.Set) == 0 {
-				p.errorf(e.value, join(sub, "set"), "set needs at least one variable")
-			}
-		}
-		out = append(out, st)
-	}
-	return out
 }
 
 // suggest returns the candidate closest to s when it is close enough to be a typo.

@@ -22,6 +22,16 @@ func Schema() map[string]any {
 		return o
 	}
 	duration := ref("duration")
+	expr := func(desc string) map[string]any {
+		return map[string]any{"type": "string", "description": desc + " A CEL expression over input, vars, state, actor and now."}
+	}
+	steps := func(desc string) map[string]any {
+		return map[string]any{"type": "array", "items": ref("step"), "description": desc}
+	}
+	assignments := func(desc string) map[string]any {
+		return map[string]any{"type": "object", "description": desc + " A string starting with = is an expression."}
+	}
+	percent := map[string]any{"type": []string{"string", "integer"}, "pattern": `^[0-9]+%?$`, "description": "Share of the target, 1% to 1000%, e.g. 75% or 100%."}
 
 	defs := map[string]any{
 		"duration": map[string]any{"type": "string", "pattern": `^([0-9]+[smhdw])+$`,
@@ -39,42 +49,100 @@ func Schema() map[string]any {
 			"actions":   mapOf("action", "Actions that move the process on from this state, by name."),
 			"timers":    map[string]any{"type": "array", "items": ref("timer"), "description": "Actions the system takes after a time in this state."},
 			"reminders": map[string]any{"type": "array", "items": ref("reminder"), "description": "Steps taken every period while the process stays in this state."},
+			"approval": object("A vote: approve and reject become actions of the state.", keysApproval, map[string]any{
+				"approvers": object("Who may vote.", keysApprovers, map[string]any{
+					"roles": names("Everyone with one of these roles."),
+					"users": names("These users."),
+				}),
+				"mandatory": names("Users who must approve; a rejection by one of them is a veto."),
+				"quorum": map[string]any{"description": "any, all, majority, {count: N} or {percent: P}.", "oneOf": []any{
+					map[string]any{"enum": quorumKinds},
+					object("A number or share of approvals.", keysQuorum, map[string]any{
+						"count":   map[string]any{"type": "integer", "minimum": 1, "description": "This many approvals."},
+						"percent": map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "description": "This share of the approvers, rounded up."},
+					}),
+				}},
+				"due":        duration,
+				"on_timeout": map[string]any{"enum": timeoutKinds, "description": "What happens when the vote is due."},
+				"escalate":   steps("Steps run when the vote is due and on_timeout is escalate."),
+				"approved":   str("The state an approval leads to."),
+				"rejected":   str("The state a rejection leads to."),
+			}, "approvers", "approved", "rejected"),
+			"parallel": object("Tasks done side by side; each is an action of the state.", keysParallel, map[string]any{
+				"tasks": mapOf("task", "The tasks, by name."),
+				"join":  map[string]any{"enum": joinKinds, "default": JoinAll, "description": "Move on when all tasks, or any one, are done."},
+				"to":    str("The state to move to when the tasks are done."),
+			}, "tasks", "to"),
+		}),
+		"task": object("A parallel task.", keysTask, map[string]any{
+			"roles": names("Roles that may do the task."),
+			"due":   duration,
+			"input": mapOf("field", "Input the task takes."),
 		}),
 		"reminder": object("Steps taken every period while the process stays in the state.", keysReminder, map[string]any{
 			"every":    duration,
 			"do":       map[string]any{"type": "array", "items": ref("step"), "minItems": 1, "description": "What to do each time a period passes."},
 			"reset_by": names("Actions that start the period again (a progress report), so the steps run only when a whole period passes without one."),
+			"when":     expr("The steps run only while this holds."),
 		}, "every", "do"),
 		"action": object("An action people take.", keysAction, map[string]any{
 			"to":    str("The state the action leads to."),
 			"roles": names("Roles that may take the action; empty: any authenticated user."),
 			"input": mapOf("field", "Input the action takes, by field name."),
+			"when":  expr("A guard: the action is possible only while this holds."),
+			"do":    steps("Steps run after the action's input is stored."),
 		}, "to"),
 		"timer": object("An action the system takes after a time in the state.", keysTimer, map[string]any{
 			"after":  duration,
 			"action": str("The action to take; one of the state's actions."),
 		}, "after", "action"),
 		"sla": object("An SLA clock: it starts with the process.", keysSLA, map[string]any{
-			"target":        duration,
-			"by":            str("An enum input field that chooses the target, e.g. priority."),
-			"targets":       map[string]any{"type": "object", "additionalProperties": duration, "description": "The target for each value of the by field."},
-			"stop_on_leave": names("States whose leaving stops the clock."),
-			"stop_on_enter": names("States whose entering stops the clock."),
-			"pause_in":      names("States in which the clock pauses."),
+			"target":         duration,
+			"by":             str("An enum input field that chooses the target, e.g. priority."),
+			"targets":        map[string]any{"type": "object", "additionalProperties": duration, "description": "The target for each value of the by field."},
+			"stop_on_leave":  names("States whose leaving stops the clock."),
+			"stop_on_enter":  names("States whose entering stops the clock."),
+			"pause_in":       names("States in which the clock pauses."),
+			"start_on_enter": names("The clock starts when the process first enters one of these states."),
+			"start_when":     expr("The clock starts once this holds."),
+			"stop_when":      expr("The clock stops once this holds."),
+			"pause_when":     expr("The clock pauses while this holds."),
+			"warn_at":        percent,
 		}),
 		"escalation": object("Steps taken once when an SLA has used a share of its target.", keysEscalation, map[string]any{
 			"on": object("When the escalation fires.", keysOn, map[string]any{
 				"sla": str("The SLA."),
-				"at":  map[string]any{"type": []string{"string", "integer"}, "pattern": `^[0-9]+%?$`, "description": "Share of the target, 1% to 1000%, e.g. 75% or 100%."},
+				"at":  percent,
 			}, "sla", "at"),
-			"do": map[string]any{"type": "array", "items": ref("step"), "minItems": 1, "description": "What to do."},
+			"when": expr("The steps run only if this holds at the mark."),
+			"do":   map[string]any{"type": "array", "items": ref("step"), "minItems": 1, "description": "What to do."},
 		}, "on", "do"),
 		"step": object("One thing an escalation does: exactly one key.", keysStep, map[string]any{
 			"notify": object("Notify a role or a user.", keysNotify, map[string]any{
 				"role": str("Everyone with this role."),
-				"user": str("This user."),
+				"user": str("This user, or an expression giving one (= vars.assignee)."),
 			}),
-			"set": map[string]any{"type": "object", "description": "Process variables to set, by name."},
+			"set": assignments("Process variables to set, by name."),
+			"reassign": object("Hand the process to a group or a user, and tell them.", keysReassign, map[string]any{
+				"group": str("The assignment group (a role)."),
+				"user":  str("The assignee, or an expression giving one."),
+			}),
+			"raise_priority": map[string]any{"type": "integer", "minimum": 1, "description": "Levels to raise the priority input field by."},
+			"action":         str("An action of the current state, taken by the system."),
+			"start": object("Start another process, linked to this one.", keysStart, map[string]any{
+				"process": str("The definition to start."),
+				"input":   assignments("Its input, by field name."),
+				"on_end":  str("An action this process takes when the other one ends; without it, the two are only linked."),
+			}, "process"),
+			"webhook": object("Call an HTTP endpoint.", keysWebhook, map[string]any{
+				"url":        str("http:// or https:// URL."),
+				"method":     map[string]any{"enum": []string{"POST", "PUT", "PATCH", "GET"}, "default": "POST"},
+				"body":       assignments("The JSON body, by key."),
+				"timeout":    duration,
+				"retries":    map[string]any{"type": "integer", "minimum": 0, "maximum": maxWebhookRetries, "default": defaultWebhookRetries},
+				"result":     assignments("Variables to set from the answer: expressions over response.status and response.body."),
+				"on_failure": str("An action to take when every attempt failed."),
+			}, "url"),
 		}),
 	}
 	return map[string]any{
@@ -90,6 +158,7 @@ func Schema() map[string]any {
 			"title":       str("A title for people."),
 			"calendar":    map[string]any{"type": "string", "default": Calendar24x7, "description": "The business calendar SLA targets and timers count in: 24x7 or one of calendars.yaml."},
 			"input":       mapOf("field", "Input the process starts with, by field name."),
+			"variables":   mapOf("field", "Typed variables the process keeps, by name."),
 			"initial":     str("The state the process starts in."),
 			"states":      map[string]any{"type": "object", "minProperties": 1, "additionalProperties": ref("state"), "description": "The states, by name."},
 			"slas":        mapOf("sla", "SLA clocks, by name."),

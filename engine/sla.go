@@ -7,6 +7,8 @@ const (
 	ClockRunning = "running"
 	ClockPaused  = "paused"
 	ClockStopped = "stopped"
+	// ClockPending is a clock whose start condition has not held yet.
+	ClockPending = "pending"
 )
 
 // Clock is the running state of one SLA of an instance. Elapsed counts business time
@@ -26,6 +28,8 @@ type Clock struct {
 	Fired []int `json:"fired,omitempty"`
 	// NotBefore is when the target last changed: no mark falls due before it.
 	NotBefore *time.Time `json:"not_before,omitempty"`
+	// Warned is set once the clock has passed its SLA's warning threshold.
+	Warned bool `json:"warned,omitempty"`
 }
 
 // notBefore moves a mark that lies before the last change of target to it.

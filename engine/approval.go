@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Approval outcomes.
+const (
+	OutcomeApproved = "approved"
+	OutcomeRejected = "rejected"
+)
+
+// Vote is one approver's decision in the current state's approval.
+type Vote struct {
+	Actor    string    `json:"actor"`
+	Decision string    `json:"decision"` // approve or reject
+	Comment  string    `json:"comment,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Tally counts the votes of an approval. Electorate is the number of approvers
+// when they are named (zero when they are roles); Needed is how many approvals
+// decide it.
+type Tally struct {
+	Approve    int    `json:"approve"`
+	Reject     int    `json:"reject"`
+	Electorate int    `json:"electorate,omitempty"`
+	Needed     int    `json:"needed"`
+	Outcome    string `json:"outcome,omitempty"`
+	// Missing lists the mandatory approvers who have not approved.
+	Missing []string `json:"missing,omitempty"`
+}
+
+// electorate returns the named approvers, once each, or nil when roles vote.
+func (a *Approval) electorate() []string {
+	if len(a.Roles) > 0 {
+		return nil
+	}
+	var out []string
+	for _, u := range append(append([]string{}, a.Users...), a.Mandatory...) {
+		if !contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// needed returns how many approvals decide the approval.
+func (a *Approval) needed() int {
+	n := len(a.electorate())
+	switch a.Quorum {
+	case QuorumAll:
+		return n
+	case QuorumMajority:
+		return n/2 + 1
+	case QuorumCount:
+		return a.Count
+	case QuorumPercent:
+		return (a.Percent*n + 99) / 100
+	}
+	return 1
+}
+
+// tally counts votes and decides: a mandatory approver's rejection is a veto;
+// approval needs Needed approvals and every mandatory approver; with any or all,
+// one rejection rejects; otherwise the approval is rejected once the approvals
+// can no longer reach Needed (or, when roles vote, on Needed rejections).
+func (a *Approval) tally(votes []Vote) Tally {
+	t := Tally{Electorate: len(a.electorate()), Needed: a.needed()}
+	veto := false
+	for _, v := range votes {
+		if v.Decision == ActionApprove {
+			t.Approve++
+			continue
+		}
+		t.Reject++
+		veto = veto || contains(a.Mandatory, v.Actor)
+	}
+	for _, m := range a.Mandatory {
+		if !votedYes(votes, m) {
+			t.Missing = append(t.Missing, m)
+		}
+	}
+	switch {
+	case veto:
+		t.Outcome = OutcomeRejected
+	case t.Approve >= t.Needed && len(t.Missing) == 0:
+		t.Outcome = OutcomeApproved
+	case t.Reject > 0 && (a.Quorum == QuorumAny || a.Quorum == QuorumAll):
+		t.Outcome = OutcomeRejected
+	case t.Electorate > 0 && t.Electorate-t.Reject < t.Needed:
+		t.Outcome = OutcomeRejected
+	case t.Electorate == 0 && t.Reject >= t.Needed:
+		t.Outcome = OutcomeRejected
+	}
+	return t
+}
+
+func votedYes(votes []Vote, actor string) bool {
+	for _, v := range votes {
+		if v.Actor == actor && v.Decision == ActionApprove {
+			return true
+		}
+	}
+	return false
+}
+
+// target is the state an outcome leads to.
+func (a *Approval) target(outcome string) string {
+	if outcome == OutcomeApproved {
+		return a.Approved
+	}
+	return a.Rejected
+}
+
+// checkVote decides whether actor may vote now: an approver by role or name,
+// not the person who started the process (separation of duties), and only once.
+func (in *Instance) checkVote(a *Approval, actor Actor) error {
+	const op = "engine.Check"
+	named := contains(a.Users, actor.ID) || contains(a.Mandatory, actor.ID)
+	if !named && !(len(a.Roles) > 0 && hasAnyRole(actor.Roles, a.Roles)) {
+		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("%s is not an approver of this step (approvers: %s)", actor.ID, a.approversText())}
+	}
+	if actor.ID == in.StartedBy {
+		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("separation of duties: %s started %s and cannot approve it", actor.ID, in.ID)}
+	}
+	for _, v := range in.Votes {
+		if v.Actor == actor.ID {
+			return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("%s has already voted (%s at %s)", actor.ID, v.Decision, v.At.Format(time.RFC3339))}
+		}
+	}
+	return nil
+}
+
+func (a *Approval) approversText() string {
+	var parts []string
+	if len(a.Roles) > 0 {
+		parts = append(parts, "roles "+strings.Join(a.Roles, ", "))
+	}
+	if users := append(append([]string{}, a.Users...), a.Mandatory...); len(users) > 0 {
+		parts = append(parts, "users "+strings.Join(users, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// approvalDue handles an approval reaching its due time without a decision.
+func (in *Instance) approvalDue(def *Definition, at time.Time) {
+	st := def.State(in.State)
+	a := st.Approval
+	in.ApprovalDue = true
+	t := a.tally(in.Votes)
+	in.emit(Event{At: at, Type: EventApprovalDue, Actor: System.ID, Data: map[string]any{"due": a.Due.String(), "on_timeout": a.OnTimeout, "tally": t}})
+	switch a.OnTimeout {
+	case TimeoutEscalate:
+		msg := fmt.Sprintf("%s %s: the approval in %s is past its %s due time (%d of %d approvals)", def.Title, in.ID, in.State, a.Due, t.Approve, t.Needed)
+		for _, step := range a.Escalate {
+			in.doStep(def, step, "", msg, at)
+		}
+	case TimeoutApprove, TimeoutReject:
+		outcome := OutcomeRejected
+		if a.OnTimeout == TimeoutApprove {
+			outcome = OutcomeApproved
+		}
+		to := a.target(outcome)
+		in.emit(Event{At: at, Type: EventApprovalDecided, Actor: System.ID, From: in.State, To: to,
+			Data: map[string]any{"outcome": outcome, "tally": t, "timeout": true}})
+		in.enter(def, to, at)
+	}
+}

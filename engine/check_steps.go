@@ -1,0 +1,104 @@
+package engine
+
+// checkConstructs checks what approvals, parallel tasks, variables and steps
+// refer to: states, actions, processes and fields must exist, and an action the
+// system takes must need no input it cannot supply.
+func (p *parser) checkConstructs(def *Definition, knownState func(name, path string)) {
+	for _, st := range def.States {
+		path := join("states", st.Name)
+		if a := st.Approval; a != nil {
+			knownState(a.Approved, path+".approval.approved")
+			knownState(a.Rejected, path+".approval.rejected")
+		}
+		if par := st.Parallel; par != nil {
+			knownState(par.To, path+".parallel.to")
+		}
+	}
+	inputs := map[string]bool{}
+	for _, f := range def.Input {
+		inputs[f.Name] = true
+	}
+	for _, f := range def.Variables {
+		if inputs[f.Name] {
+			vp := join("variables", f.Name)
+			p.errorf(p.at("variables"), vp, "variable %q has the name of an input field; set the input field instead", f.Name)
+		}
+	}
+	p.checkFieldTypes(def)
+	for _, s := range def.steps() {
+		switch step := s.step; {
+		case step.Action != "":
+			p.systemAction(def, step.Action, s.path+".action")
+		case step.RaisePriority > 0:
+			if f := def.inputField(PriorityField); f == nil || f.Type != TypeEnum {
+				p.errorf(p.at(s.path), s.path+".raise_priority", "raise_priority needs an enum input field %q, most urgent value first", PriorityField)
+			}
+		case step.Start != nil:
+			if p.processes != nil && step.Start.Process != "" && !contains(p.processes, step.Start.Process) {
+				p.errorf(p.at(s.path+".start.process"), s.path+".start.process", "%s", unknown("process", step.Start.Process, p.processes))
+			}
+			if step.Start.OnEnd != "" {
+				p.systemAction(def, step.Start.OnEnd, s.path+".start.on_end")
+			}
+		case step.Webhook != nil && step.Webhook.OnFailure != "":
+			p.systemAction(def, step.Webhook.OnFailure, s.path+".webhook.on_failure")
+		}
+	}
+}
+
+// systemAction checks an action the system takes on its own.
+func (p *parser) systemAction(def *Definition, name, path string) {
+	var found *Action
+	var all []string
+	for i := range def.States {
+		for j := range def.States[i].Actions {
+			a := &def.States[i].Actions[j]
+			all = append(all, a.Name)
+			if a.Name == name && found == nil {
+				found = a
+			}
+		}
+	}
+	if found == nil {
+		p.errorf(p.at(path), path, "%s", unknown("action", name, all))
+		return
+	}
+	for _, f := range found.Input {
+		if f.Required && f.Default == nil {
+			p.errorf(p.at(path), path, "action %q has required input %q without a default: the system cannot supply it", name, f.Name)
+		}
+	}
+}
+
+// checkFieldTypes refuses a name that actions' input declares with types that
+// differ in expressions (string, text, enum and user are all strings there):
+// expressions read it as one variable.
+func (p *parser) checkFieldTypes(def *Definition) {
+	types := map[string]string{}
+	for _, f := range append(append([]Field{}, def.Input...), def.Variables...) {
+		types[f.Name] = f.Type
+	}
+	for _, st := range def.States {
+		for _, a := range st.Actions {
+			for _, f := range a.Input {
+				t, ok := types[f.Name]
+				switch {
+				case !ok:
+					types[f.Name] = f.Type
+				case celType(t).String() != celType(f.Type).String():
+					path := join("states", st.Name+".actions."+a.Name+".input."+f.Name)
+					p.errorf(p.at(join("states", st.Name+".actions."+a.Name)), path, "%s is %s here but %s elsewhere in the definition; one name has one type", f.Name, f.Type, t)
+				}
+			}
+		}
+	}
+}
+
+func (d *Definition) inputField(name string) *Field {
+	for i := range d.Input {
+		if d.Input[i].Name == name {
+			return &d.Input[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+)
+
+// Effect is a step only the workflow can carry out, because it reaches outside
+// the process: start another process, or call a webhook. ID is the sequence
+// number of the event that asked for it; the workflow reports back with
+// CompleteStart or CompleteWebhook.
+type Effect struct {
+	ID      int64         `json:"id"`
+	Start   *StartRequest `json:"start,omitempty"`
+	Webhook *WebhookCall  `json:"webhook,omitempty"`
+}
+
+// StartRequest asks for a new process of Process with Input, linked to Parent.
+type StartRequest struct {
+	Parent  string         `json:"parent"`
+	Process string         `json:"process"`
+	Input   map[string]any `json:"input,omitempty"`
+	OnEnd   string         `json:"on_end,omitempty"`
+}
+
+// WebhookCall is a webhook with its body evaluated.
+type WebhookCall struct {
+	Webhook
+	Payload map[string]any `json:"payload,omitempty"`
+}
+
+// Link relates two processes: Relation is "child" (this one started it) or
+// "parent" (it started this one).
+type Link struct {
+	ID         string     `json:"id"`
+	Definition string     `json:"definition"`
+	Relation   string     `json:"relation"`
+	OnEnd      string     `json:"on_end,omitempty"`
+	EndedAt    *time.Time `json:"ended_at,omitempty"`
+	EndState   string     `json:"end_state,omitempty"`
+}
+
+// Relations of a link.
+const (
+	RelationChild  = "child"
+	RelationParent = "parent"
+)
+
+func (in *Instance) requestStart(def *Definition, sp *StartProcess, scope Scope) {
+	input, err := in.values(def, sp.Input, scope)
+	if err != nil {
+		in.stepFailed(scope.Now, "", map[string]any{"start": sp.Process, "error": err.Error()})
+		return
+	}
+	data := map[string]any{"process": sp.Process}
+	if sp.OnEnd != "" {
+		data["on_end"] = sp.OnEnd
+	}
+	in.emit(Event{At: scope.Now, Type: EventSubprocessRequested, Actor: System.ID, Data: data})
+	in.Effects = append(in.Effects, Effect{ID: in.Seq, Start: &StartRequest{Parent: in.ID, Process: sp.Process, Input: input, OnEnd: sp.OnEnd}})
+}
+
+func (in *Instance) requestWebhook(def *Definition, w *Webhook, scope Scope) {
+	payload, err := in.values(def, w.Body, scope)
+	if err != nil {
+		in.stepFailed(scope.Now, "", map[string]any{"webhook": w.URL, "error": err.Error()})
+		return
+	}
+	in.emit(Event{At: scope.Now, Type: EventWebhookRequested, Actor: System.ID, Data: map[string]any{"url": w.URL, "method": w.Method}})
+	in.Effects = append(in.Effects, Effect{ID: in.Seq, Webhook: &WebhookCall{Webhook: *w, Payload: payload}})
+}
+
+// effect removes and returns the pending effect id.
+func (in *Instance) effect(id int64) (Effect, bool) {
+	for i, e := range in.Effects {
+		if e.ID == id {
+			in.Effects = append(in.Effects[:i:i], in.Effects[i+1:]...)
+			return e, true
+		}
+	}
+	return Effect{}, false
+}
+
+// CompleteStart records the outcome of a start effect: the id of the process
+// started, or why it could not be.
+func (in *Instance) CompleteStart(def *Definition, id int64, child, failure string, now time.Time) {
+	e, ok := in.effect(id)
+	if !ok || e.Start == nil {
+		return
+	}
+	if failure != "" {
+		in.stepFailed(now, "", map[string]any{"start": e.Start.Process, "error": failure})
+		return
+	}
+	in.Links = append(in.Links, Link{ID: child, Definition: e.Start.Process, Relation: RelationChild, OnEnd: e.Start.OnEnd})
+	in.emit(Event{At: now, Type: EventSubprocessStarted, Actor: System.ID, Data: map[string]any{"id": child, "process": e.Start.Process}})
+}
+
+// LinkParent records that the process was started by parent.
+func (in *Instance) LinkParent(parent, definition string, now time.Time) {
+	in.Links = append(in.Links, Link{ID: parent, Definition: definition, Relation: RelationParent})
+	in.emit(Event{At: now, Type: EventLinked, Actor: System.ID, Data: map[string]any{"parent": parent, "process": definition}})
+}
+
+// ChildEnded records the end of a process this one started, and takes the
+// start step's on_end action when it has one.
+func (in *Instance) ChildEnded(def *Definition, child, state string, now time.Time) {
+	for i := range in.Links {
+		l := &in.Links[i]
+		if l.ID != child || l.Relation != RelationChild || l.EndedAt != nil {
+			continue
+		}
+		l.EndedAt, l.EndState = &now, state
+		in.emit(Event{At: now, Type: EventSubprocessEnded, Actor: System.ID, Data: map[string]any{"id": child, "process": l.Definition, "state": state}})
+		if l.OnEnd != "" && !in.Ended() {
+			if err := in.Apply(def, ActionRequest{Action: l.OnEnd, Actor: System}, now); err != nil {
+				in.stepFailed(now, "", map[string]any{"action": l.OnEnd, "error": err.Error()})
+			}
+		}
+		return
+	}
+}
+
+// CompleteWebhook records a webhook's answer and maps it into variables, or
+// records its failure and takes its on_failure action.
+func (in *Instance) CompleteWebhook(def *Definition, id int64, resp *WebhookResponse, failure string, now time.Time) {
+	e, ok := in.effect(id)
+	if !ok || e.Webhook == nil {
+		return
+	}
+	w := e.Webhook
+	if failure != "" {
+		in.emit(Event{At: now, Type: EventWebhookFailed, Actor: System.ID, Data: map[string]any{"url": w.URL, "error": failure, "attempts": w.Retries + 1}})
+		if w.OnFailure != "" && !in.Ended() {
+			if err := in.Apply(def, ActionRequest{Action: w.OnFailure, Actor: System}, now); err != nil {
+				in.stepFailed(now, "", map[string]any{"action": w.OnFailure, "error": err.Error()})
+			}
+		}
+		return
+	}
+	in.emit(Event{At: now, Type: EventWebhookCalled, Actor: System.ID, Data: map[string]any{"url": w.URL, "status": resp.Status}})
+	if !in.Ended() {
+		in.assign(def, w.Result, "", scopeWebhook, Scope{Instance: in, Actor: System, Now: now, Response: resp})
+		in.conditions(def, now)
+	}
+}
+
+func (e Effect) String() string {
+	if e.Start != nil {
+		return fmt.Sprintf("start %s", e.Start.Process)
+	}
+	return fmt.Sprintf("webhook %s %s", e.Webhook.Method, e.Webhook.URL)
+}

@@ -1,0 +1,223 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// What an expression must yield, checked once the whole definition is known.
+const (
+	wantBool   = "bool"
+	wantString = "string"
+	wantAny    = "any"
+	// wantVar + name: the type of the variable or input field it is assigned to.
+	wantVar = "var:"
+)
+
+// exprRef is an expression found while parsing, type-checked afterwards.
+type exprRef struct {
+	path  string
+	node  *yaml.Node
+	src   string
+	scope string
+	want  string
+}
+
+// expr records the expression in node (without the "=" of a value) for checking.
+func (p *parser) expr(n *yaml.Node, path, scope, want string) string {
+	src := p.str(n, path)
+	if s, ok := isExpr(src); ok {
+		src = s
+	}
+	if strings.TrimSpace(src) == "" {
+		if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+			p.errorf(n, path, "expected an expression, got an empty string")
+		}
+		return ""
+	}
+	p.exprs = append(p.exprs, exprRef{path: path, node: n, src: src, scope: scope, want: want})
+	return src
+}
+
+// assignments reads a mapping of names to values; a string starting with "="
+// is an expression. target, when set, names the kind of the keys checked later.
+func (p *parser) assignments(n *yaml.Node, path, scope string, typed bool) []Assignment {
+	var out []Assignment
+	for _, ae := range p.mapping(n, path, nil) {
+		sub := join(path, ae.key)
+		p.remember(sub, ae.keyN)
+		a := Assignment{Name: p.ident(ae.keyN, sub)}
+		want := wantAny
+		if typed {
+			want = wantVar + a.Name
+		}
+		if src, ok := isExpr(ae.value.Value); ok && ae.value.Kind == yaml.ScalarNode && ae.value.Tag == "!!str" {
+			a.Expr = src
+			p.expr(ae.value, sub, scope, want)
+		} else {
+			a.Value = p.value(ae.value, sub)
+			if typed {
+				p.literals = append(p.literals, literalRef{path: sub, node: ae.value, name: a.Name, value: a.Value})
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// literalRef is a literal assigned to a variable, type-checked afterwards.
+type literalRef struct {
+	path  string
+	node  *yaml.Node
+	name  string
+	value any
+}
+
+func (p *parser) steps(n *yaml.Node, path string) []Step {
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, path, "expected a list of steps, got %s", kindName(n))
+		return nil
+	}
+	var out []Step
+	for i, sn := range n.Content {
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		p.remember(sub, sn)
+		entries := p.mapping(sn, sub, keysStep)
+		if len(entries) != 1 {
+			if sn.Kind == yaml.MappingNode {
+				p.errorf(sn, sub, "a step has exactly one of %s", strings.Join(keysStep, ", "))
+			}
+			continue
+		}
+		out = append(out, p.step(entries[0], join(sub, entries[0].key)))
+	}
+	return out
+}
+
+func (p *parser) step(e entry, path string) Step {
+	var st Step
+	p.remember(path, e.value)
+	switch e.key {
+	case "notify":
+		st.Notify = &Notify{}
+		for _, ne := range p.mapping(e.value, path, keysNotify) {
+			switch ne.key {
+			case "role":
+				st.Notify.Role = p.str(ne.value, join(path, "role"))
+			case "user":
+				st.Notify.User = p.userRef(ne.value, join(path, "user"))
+			}
+		}
+		if (st.Notify.Role == "") == (st.Notify.User == "") {
+			p.errorf(e.value, path, "notify needs exactly one of role or user")
+		}
+	case "reassign":
+		st.Reassign = &Assignee{}
+		for _, re := range p.mapping(e.value, path, keysReassign) {
+			switch re.key {
+			case "group":
+				st.Reassign.Group = p.str(re.value, join(path, "group"))
+			case "user":
+				st.Reassign.User = p.userRef(re.value, join(path, "user"))
+			}
+		}
+		if (st.Reassign.Group == "") == (st.Reassign.User == "") {
+			p.errorf(e.value, path, "reassign needs exactly one of group or user")
+		}
+	case "set":
+		st.Set = p.assignments(e.value, path, scopeProcess, true)
+		if len(st.Set) == 0 && e.value.Kind == yaml.MappingNode {
+			p.errorf(e.value, path, "set needs at least one variable")
+		}
+	case "raise_priority":
+		st.RaisePriority = p.integer(e.value, path)
+		if st.RaisePriority <= 0 {
+			p.errorf(e.value, path, "raise_priority is how many levels to raise: a whole number from 1")
+		}
+	case "action":
+		st.Action = p.str(e.value, path)
+	case "start":
+		st.Start = p.start(e.value, path)
+	case "webhook":
+		st.Webhook = p.webhook(e.value, path)
+	}
+	return st
+}
+
+// userRef reads a user id or an expression that yields one.
+func (p *parser) userRef(n *yaml.Node, path string) string {
+	if src, ok := isExpr(n.Value); ok && n.Kind == yaml.ScalarNode {
+		p.expr(n, path, scopeProcess, wantString)
+		return exprPrefix + " " + src
+	}
+	return p.str(n, path)
+}
+
+func (p *parser) start(n *yaml.Node, path string) *StartProcess {
+	sp := &StartProcess{}
+	for _, se := range p.mapping(n, path, keysStart) {
+		sub := join(path, se.key)
+		p.remember(sub, se.value)
+		switch se.key {
+		case "process":
+			sp.Process = p.ident(se.value, sub)
+		case "input":
+			sp.Input = p.assignments(se.value, sub, scopeProcess, false)
+		case "on_end":
+			sp.OnEnd = p.str(se.value, sub)
+		}
+	}
+	if sp.Process == "" && n.Kind == yaml.MappingNode {
+		p.errorf(n, path, "start needs the process to start")
+	}
+	return sp
+}
+
+// Webhook defaults: a slow or failing endpoint must not hold a process for long.
+const (
+	defaultWebhookTimeout = Duration(10_000_000_000) // 10s
+	defaultWebhookRetries = 3
+	maxWebhookRetries     = 20
+)
+
+func (p *parser) webhook(n *yaml.Node, path string) *Webhook {
+	w := &Webhook{Method: "POST", Timeout: defaultWebhookTimeout, Retries: defaultWebhookRetries}
+	for _, we := range p.mapping(n, path, keysWebhook) {
+		sub := join(path, we.key)
+		p.remember(sub, we.value)
+		switch we.key {
+		case "url":
+			w.URL = p.str(we.value, sub)
+			if w.URL != "" && !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
+				p.errorf(we.value, sub, "url must start with http:// or https://, got %q", w.URL)
+			}
+		case "method":
+			w.Method = strings.ToUpper(p.str(we.value, sub))
+			if !contains([]string{"POST", "PUT", "PATCH", "GET"}, w.Method) {
+				p.errorf(we.value, sub, "method must be POST, PUT, PATCH or GET, got %q", w.Method)
+			}
+		case "body":
+			w.Body = p.assignments(we.value, sub, scopeProcess, false)
+		case "timeout":
+			w.Timeout = p.duration(we.value, sub)
+			if w.Timeout <= 0 || w.Timeout > Duration(5*60_000_000_000) {
+				p.errorf(we.value, sub, "timeout must be more than zero and at most 5m")
+			}
+		case "retries":
+			w.Retries = p.integer(we.value, sub)
+			if w.Retries < 0 || w.Retries > maxWebhookRetries {
+				p.errorf(we.value, sub, "retries must be from 0 to %d", maxWebhookRetries)
+			}
+		case "result":
+			w.Result = p.assignments(we.value, sub, scopeWebhook, true)
+		case "on_failure":
+			w.OnFailure = p.str(we.value, sub)
+		}
+	}
+	if w.URL == "" && n.Kind == yaml.MappingNode {
+		p.errorf(n, path, "a webhook needs a url")
+	}
+	return w
+}
