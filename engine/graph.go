@@ -16,13 +16,8 @@ func Mermaid(def *Definition) string {
 	}
 	fmt.Fprintf(&b, "  [*] --> %s\n", def.Initial)
 	for _, s := range def.States {
-		for _, a := range s.Actions {
-			fmt.Fprintf(&b, "  %s --> %s : %s\n", s.Name, a.To, mermaidText(actionLabel(a)))
-		}
-		for _, t := range s.Timers {
-			if a := s.Action(t.Action); a != nil {
-				fmt.Fprintf(&b, "  %s --> %s : %s\n", s.Name, a.To, mermaidText(timerLabel(t)))
-			}
+		for _, e := range edges(s) {
+			fmt.Fprintf(&b, "  %s --> %s : %s\n", s.Name, e.to, mermaidText(e.label))
 		}
 		if s.Final {
 			fmt.Fprintf(&b, "  %s --> [*]\n", s.Name)
@@ -58,17 +53,62 @@ func DOT(def *Definition) string {
 		fmt.Fprintf(&b, "  %s [%s];\n", dotQuote(s.Name), attrs)
 	}
 	for _, s := range def.States {
-		for _, a := range s.Actions {
-			fmt.Fprintf(&b, "  %s -> %s [label=%s];\n", dotQuote(s.Name), dotQuote(a.To), dotQuote(actionLabel(a)))
-		}
-		for _, t := range s.Timers {
-			if a := s.Action(t.Action); a != nil {
-				fmt.Fprintf(&b, "  %s -> %s [label=%s, style=dashed];\n", dotQuote(s.Name), dotQuote(a.To), dotQuote(timerLabel(t)))
+		for _, e := range edges(s) {
+			style := ""
+			if e.system {
+				style = ", style=dashed"
 			}
+			fmt.Fprintf(&b, "  %s -> %s [label=%s%s];\n", dotQuote(s.Name), dotQuote(e.to), dotQuote(e.label), style)
 		}
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// edge is one transition drawn: system is set for those the system takes
+// (timers, approval timeouts).
+type edge struct {
+	to, label string
+	system    bool
+}
+
+// edges lists the transitions out of a state: its actions and timers; an
+// approval as its two outcomes (and its timeout), parallel tasks as their join.
+func edges(s State) []edge {
+	var out []edge
+	for _, a := range s.Actions {
+		if a.Kind == "" {
+			out = append(out, edge{to: a.To, label: actionLabel(a)})
+		}
+	}
+	for _, t := range s.Timers {
+		if a := s.Action(t.Action); a != nil {
+			out = append(out, edge{to: a.To, label: timerLabel(t), system: true})
+		}
+	}
+	if a := s.Approval; a != nil {
+		quorum := a.Quorum
+		switch a.Quorum {
+		case QuorumCount:
+			quorum = fmt.Sprintf("%d approvals", a.Count)
+		case QuorumPercent:
+			quorum = fmt.Sprintf("%d%% approve", a.Percent)
+		}
+		who := a.approversText()
+		out = append(out, edge{to: a.Approved, label: fmt.Sprintf("approved (%s of %s)", quorum, who)}, edge{to: a.Rejected, label: "rejected"})
+		if a.OnTimeout == TimeoutApprove || a.OnTimeout == TimeoutReject {
+			out = append(out, edge{to: a.target(map[string]string{TimeoutApprove: OutcomeApproved, TimeoutReject: OutcomeRejected}[a.OnTimeout]),
+				label: fmt.Sprintf("after %s: %s (timeout)", a.Due, a.OnTimeout), system: true})
+		}
+	}
+	if par := s.Parallel; par != nil {
+		names := make([]string, len(par.Tasks))
+		for i, t := range par.Tasks {
+			names[i] = actionLabel(Action{Name: t.Name, Roles: t.Roles})
+		}
+		out = append(out, edge{to: par.To, label: fmt.Sprintf("%s of: %s", par.Join, strings.Join(names, ", "))})
+	}
+	return out
 }
 
 func actionLabel(a Action) string {

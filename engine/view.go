@@ -13,6 +13,26 @@ type SLAView struct {
 	Elapsed   Duration   `json:"elapsed"`
 	StartedAt time.Time  `json:"started_at"`
 	StoppedAt *time.Time `json:"stopped_at,omitempty"`
+	Warned    bool       `json:"warned,omitempty"`
+}
+
+// ApprovalView is the vote of the current state: the votes so far, the tally
+// and when it is due.
+type ApprovalView struct {
+	Votes []Vote     `json:"votes"`
+	Tally Tally      `json:"tally"`
+	Due   *time.Time `json:"due,omitempty"`
+}
+
+// TaskView is one parallel task of the current state.
+type TaskView struct {
+	Name    string     `json:"name"`
+	Roles   []string   `json:"roles,omitempty"`
+	Done    bool       `json:"done"`
+	By      string     `json:"by,omitempty"`
+	At      *time.Time `json:"at,omitempty"`
+	Due     *time.Time `json:"due,omitempty"`
+	Overdue bool       `json:"overdue,omitempty"`
 }
 
 // View is the readable state of an instance at a time: what the API returns and
@@ -31,6 +51,9 @@ type View struct {
 	EndedAt    *time.Time     `json:"ended_at,omitempty"`
 	NextWake   *time.Time     `json:"next_wake,omitempty"`
 	Seq        int64          `json:"seq"`
+	Approval   *ApprovalView  `json:"approval,omitempty"`
+	Tasks      []TaskView     `json:"tasks,omitempty"`
+	Links      []Link         `json:"links,omitempty"`
 }
 
 // View returns the instance as seen at now.
@@ -44,7 +67,7 @@ func (in *Instance) View(def *Definition, now time.Time) View {
 	for i := range in.Clocks {
 		c := &in.Clocks[i]
 		sv := SLAView{Name: c.Name, Status: c.Status, Target: c.Target, Breached: c.Breached, BreachAt: c.BreachAt,
-			Elapsed: Duration(c.used(cal, now)), StartedAt: c.StartedAt, StoppedAt: c.StoppedAt}
+			Elapsed: Duration(c.used(cal, now)), StartedAt: c.StartedAt, StoppedAt: c.StoppedAt, Warned: c.Warned}
 		if due, ok := c.Due(def); ok {
 			sv.Due = &due
 		}
@@ -52,6 +75,31 @@ func (in *Instance) View(def *Definition, now time.Time) View {
 	}
 	if t, _, ok := in.NextWake(def); ok {
 		v.NextWake = &t
+	}
+	v.Links = in.Links
+	if st := def.State(in.State); st != nil && !in.Ended() {
+		if a := st.Approval; a != nil {
+			av := &ApprovalView{Votes: append([]Vote{}, in.Votes...), Tally: a.tally(in.Votes)}
+			if a.Due > 0 {
+				due := cal.Add(in.EnteredAt, time.Duration(a.Due))
+				av.Due = &due
+			}
+			v.Approval = av
+		}
+		if par := st.Parallel; par != nil {
+			for _, t := range par.Tasks {
+				tv := TaskView{Name: t.Name, Roles: t.Roles, Overdue: contains(in.TasksOverdue, t.Name)}
+				if d := in.taskDone(t.Name); d != nil {
+					at := d.At
+					tv.Done, tv.By, tv.At = true, d.Actor, &at
+				}
+				if t.Due > 0 {
+					due := cal.Add(in.EnteredAt, time.Duration(t.Due))
+					tv.Due = &due
+				}
+				v.Tasks = append(v.Tasks, tv)
+			}
+		}
 	}
 	return v
 }

@@ -1,0 +1,306 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+// Tests of the constructs beyond states and SLAs: expressions, variables,
+// approvals, parallel tasks, SLA conditions and the newer steps.
+
+func problems(t *testing.T, src string) []engine.Detail {
+	t.Helper()
+	_, err := engine.Parse([]byte(src))
+	e, ok := err.(*engine.Error)
+	if !ok {
+		t.Fatalf("Parse: got %v, want problems", err)
+	}
+	return e.Details
+}
+
+func TestGuardsAndComputedValues(t *testing.T) {
+	def := mustParse(t, `
+name: guarded
+input:
+  priority: {type: enum, values: [P1, P2, P3], required: true}
+  budget: {type: number, default: 0}
+variables:
+  respond_by: {type: datetime}
+initial: open
+states:
+  open:
+    on_enter:
+      - set: {respond_by: "= now + duration('4h')"}
+    actions:
+      fast_track:
+        to: done
+        when: "input.priority == 'P1' && input.budget < 1000.0"
+        do: [{set: {note: "= 'fast-tracked by ' + actor.id"}}]
+      finish: {to: done}
+  done: {final: true}
+`)
+	p3 := start(t, def, map[string]any{"priority": "P3"})
+	if got := p3.Vars["respond_by"]; got != t0.Add(4*time.Hour).Format(time.RFC3339) {
+		t.Fatalf("respond_by = %v", got)
+	}
+	err := p3.Apply(def, engine.ActionRequest{Action: "fast_track", Actor: desk}, t0)
+	if engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), "does not hold") {
+		t.Fatalf("guard on P3: got %v, want a conflict naming the condition", err)
+	}
+	p1 := start(t, def, map[string]any{"priority": "P1"})
+	act(t, def, p1, "fast_track", desk, nil, t0.Add(time.Minute))
+	// The action's do step ran, by the system, with the actor of the action
+	// out of scope: note records the system.
+	if p1.State != "done" || p1.Vars["note"] != "fast-tracked by system" {
+		t.Fatalf("state %s, vars %v", p1.State, p1.Vars)
+	}
+}
+
+func TestExpressionErrorsHavePositions(t *testing.T) {
+	got := problems(t, `
+name: typos
+input:
+  priority: {type: enum, values: [P1, P2]}
+  count: {type: int}
+initial: open
+states:
+  open:
+    actions:
+      go:
+        to: done
+        when: "input.priorty == 'P1'"
+      other:
+        to: done
+        when: "input.count + 1"
+        do: [{set: {count: "= 'many'"}}]
+  done: {final: true}
+`)
+	want := []struct {
+		line, col int
+		text      string
+	}{
+		{12, 21, "undefined field 'priorty'"}, // CEL points at the select
+		{15, 15, "gives a whole number (int), but a condition needs true or false"},
+		{16, 28, "gives a string, but count (int) needs a whole number (int)"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d problems, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if got[i].Line != w.line || got[i].Column != w.col || !strings.Contains(got[i].Message, w.text) {
+			t.Errorf("problem %d = %d:%d %s; want %d:%d …%s…", i, got[i].Line, got[i].Column, got[i].Message, w.line, w.col, w.text)
+		}
+	}
+}
+
+func TestNewInputTypes(t *testing.T) {
+	fields := []engine.Field{
+		{Name: "window", Type: engine.TypeDuration},
+		{Name: "at", Type: engine.TypeDatetime},
+		{Name: "owner", Type: engine.TypeUser},
+		{Name: "cis", Type: engine.TypeList, Values: []string{"db", "web"}},
+	}
+	got, err := engine.ValidateInput(fields, map[string]any{"window": "90m", "at": "2026-11-23T09:00:00+08:00", "owner": "alice", "cis": []any{"db"}}, "input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["window"] != "1h30m" || got["at"] != "2026-11-23T09:00:00+08:00" {
+		t.Fatalf("canonical values = %v", got)
+	}
+	_, err = engine.ValidateInput(fields, map[string]any{"window": "soon", "at": "tomorrow", "cis": []any{"mail"}}, "input")
+	e := err.(*engine.Error)
+	if len(e.Details) != 3 || e.Details[0].Field != "input.window" || e.Details[1].Field != "input.at" || e.Details[2].Field != "input.cis" {
+		t.Fatalf("details = %+v", e.Details)
+	}
+}
+
+const approvalDef = `
+name: change
+initial: authorise
+states:
+  authorise:
+    approval:
+      approvers: {users: [ann, bob, cem]}
+      mandatory: [max]
+      quorum: majority
+      due: 2h
+      on_timeout: reject
+      approved: scheduled
+      rejected: rejected
+  scheduled: {final: true}
+  rejected: {final: true}
+`
+
+func vote(def *engine.Definition, in *engine.Instance, who, decision string, at time.Time) error {
+	in.Advance(def, at)
+	return in.Apply(def, engine.ActionRequest{Action: decision, Actor: engine.Actor{ID: who}, Comment: "ok"}, at)
+}
+
+func TestApprovalQuorumVetoAndTimeout(t *testing.T) {
+	def := mustParse(t, approvalDef)
+	t.Run("MajorityWithMandatory", func(t *testing.T) {
+		in := start(t, def, nil)
+		for _, v := range []struct{ who, d string }{{"ann", "approve"}, {"bob", "reject"}, {"cem", "approve"}} {
+			if err := vote(def, in, v.who, v.d, t0.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 2 of 3 approvals but the mandatory approver has not approved yet.
+		if in.State != "authorise" {
+			t.Fatalf("decided without the mandatory approver: %s", in.State)
+		}
+		if err := vote(def, in, "max", "approve", t0.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if in.State != "scheduled" || eventTypes(in)[engine.EventApprovalDecided] != 1 {
+			t.Fatalf("state %s, events %v", in.State, eventTypes(in))
+		}
+	})
+	t.Run("Veto", func(t *testing.T) {
+		in := start(t, def, nil)
+		_ = vote(def, in, "ann", "approve", t0)
+		if err := vote(def, in, "max", "reject", t0); err != nil || in.State != "rejected" {
+			t.Fatalf("veto: %v, state %s", err, in.State)
+		}
+	})
+	t.Run("RefusedVotes", func(t *testing.T) {
+		in, err := engine.Start(def, "change-000001", 1, nil, engine.Actor{ID: "ann"}, "", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := vote(def, in, "ann", "approve", t0); engine.ErrorCode(err) != engine.EFORBIDDEN || !strings.Contains(err.Error(), "separation of duties") {
+			t.Fatalf("own change: %v", err)
+		}
+		if err := vote(def, in, "zed", "approve", t0); engine.ErrorCode(err) != engine.EFORBIDDEN {
+			t.Fatalf("not an approver: %v", err)
+		}
+		_ = vote(def, in, "bob", "approve", t0)
+		if err := vote(def, in, "bob", "reject", t0); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Fatalf("second vote: %v", err)
+		}
+	})
+	t.Run("Timeout", func(t *testing.T) {
+		in := start(t, def, nil)
+		in.Advance(def, t0.Add(3*time.Hour))
+		if in.State != "rejected" || eventTypes(in)[engine.EventApprovalDue] != 1 {
+			t.Fatalf("state %s, events %v", in.State, eventTypes(in))
+		}
+	})
+}
+
+func TestParallelTasksJoinAndOverdue(t *testing.T) {
+	def := mustParse(t, `
+name: release
+initial: build_and_test
+states:
+  build_and_test:
+    parallel:
+      tasks:
+        build: {roles: [dev], due: 1h}
+        test: {roles: [qa], due: 2h}
+      join: all
+      to: acceptance
+  acceptance:
+    actions: {accept: {to: done}}
+  done: {final: true}
+`)
+	in := start(t, def, nil)
+	dev, qa := engine.Actor{ID: "d", Roles: []string{"dev"}}, engine.Actor{ID: "q", Roles: []string{"qa"}}
+	if err := in.Apply(def, engine.ActionRequest{Action: "test", Actor: dev}, t0); engine.ErrorCode(err) != engine.EFORBIDDEN {
+		t.Fatalf("task by the wrong role: %v", err)
+	}
+	act(t, def, in, "build", dev, nil, t0.Add(30*time.Minute))
+	if err := in.Apply(def, engine.ActionRequest{Action: "build", Actor: dev}, t0.Add(31*time.Minute)); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("task done twice: %v", err)
+	}
+	in.Advance(def, t0.Add(2*time.Hour+time.Minute))
+	if eventTypes(in)[engine.EventTaskOverdue] != 1 || in.State != "build_and_test" {
+		t.Fatalf("events %v, state %s", eventTypes(in), in.State)
+	}
+	act(t, def, in, "test", qa, nil, t0.Add(3*time.Hour))
+	if in.State != "acceptance" {
+		t.Fatalf("state after both tasks = %s", in.State)
+	}
+}
+
+func TestSLAStartConditionWarningAndEscalationSteps(t *testing.T) {
+	def := mustParse(t, `
+name: tiered
+input:
+  priority: {type: enum, values: [P1, P2, P3], default: P3}
+initial: new
+states:
+  new:
+    actions: {accept: {to: working}}
+  working:
+    actions: {resolve: {to: done}}
+  done: {final: true}
+slas:
+  resolution:
+    target: 4h
+    start_on_enter: [working]
+    stop_on_enter: [done]
+    warn_at: 75%
+escalations:
+  - on: {sla: resolution, at: 50%}
+    when: "input.priority != 'P1'"
+    do:
+      - reassign: {group: tier2}
+      - raise_priority: 1
+`)
+	in := start(t, def, nil)
+	if c := clock(in, "resolution"); c.Status != engine.ClockPending {
+		t.Fatalf("clock before working = %s", c.Status)
+	}
+	act(t, def, in, "accept", desk, nil, t0.Add(time.Hour))
+	in.Advance(def, t0.Add(3*time.Hour+time.Minute)) // 2h01 of 4h
+	if in.Vars["assignment_group"] != "tier2" || in.Priority() != "P2" {
+		t.Fatalf("vars after the 50%% mark = %v", in.Vars)
+	}
+	if eventTypes(in)[engine.EventSLAWarning] != 0 {
+		t.Fatal("warned before 75%")
+	}
+	in.Advance(def, t0.Add(4*time.Hour+time.Minute)) // 3h01 of 4h
+	if c := clock(in, "resolution"); !c.Warned || eventTypes(in)[engine.EventSLAWarning] != 1 {
+		t.Fatalf("not warned at 75%%: %+v", c)
+	}
+}
+
+func TestConstructReferencesAreChecked(t *testing.T) {
+	got := problems(t, `
+name: refs
+initial: vote
+states:
+  vote:
+    approval:
+      approvers: {roles: [cab-member]}
+      quorum: majority
+      approved: nowhere
+      rejected: done
+    actions:
+      approve: {to: done}
+    on_enter:
+      - action: launch
+      - raise_priority: 1
+  done: {final: true}
+`)
+	var msgs []string
+	for _, p := range got {
+		msgs = append(msgs, p.Message)
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		`quorum majority counts the approvers`,
+		`action "approve" clashes with the vote`,
+		`unknown action "launch"`,
+		`raise_priority needs an enum input field "priority"`,
+		`unknown state "nowhere"`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no problem %q in:\n%s", want, all)
+		}
+	}
+}
