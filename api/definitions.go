@@ -55,7 +55,16 @@ func (s *Server) readDefinition(c echo.Context) (*engine.Definition, []byte, err
 	if err != nil {
 		return nil, nil, &engine.Error{Code: engine.EBADREQUEST, Message: "cannot read request body", Err: err}
 	}
-	def, err := engine.ParseWith(src, s.calendars)
+	published, err := s.store.Definitions(c.Request().Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	// Start steps may name any published process (or this one).
+	names := make([]string, 0, len(published))
+	for _, d := range published {
+		names = append(names, d.Name)
+	}
+	def, err := engine.Compile(src, engine.Env{Calendars: s.calendars, Processes: names})
 	return def, src, err
 }
 

@@ -34,7 +34,7 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 				p.errorf(p.at(s.path), s.path+".raise_priority", "raise_priority needs an enum input field %q, most urgent value first", PriorityField)
 			}
 		case step.Start != nil:
-			if p.processes != nil && step.Start.Process != "" && !contains(p.processes, step.Start.Process) {
+			if p.processes != nil && step.Start.Process != "" && step.Start.Process != def.Name && !contains(p.processes, step.Start.Process) {
 				p.errorf(p.at(s.path+".start.process"), s.path+".start.process", "%s", unknown("process", step.Start.Process, p.processes))
 			}
 			if step.Start.OnEnd != "" {

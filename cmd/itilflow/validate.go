@@ -5,7 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/scenario"
@@ -27,6 +30,7 @@ func runValidate(args []string, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	env := engine.Env{Calendars: calendars, Processes: knownProcesses(files)}
 	bad := 0
 	for _, file := range files {
 		src, err := os.ReadFile(file)
@@ -52,7 +56,7 @@ func runValidate(args []string, getenv func(string) string, stdout, stderr io.Wr
 			fmt.Fprintf(stdout, "%s: skipped (not a process definition)\n", file)
 			continue
 		}
-		if _, err := engine.ParseWith(src, calendars); err != nil {
+		if _, err := engine.Compile(src, env); err != nil {
 			bad++
 			for _, line := range formatProblems(file, err) {
 				fmt.Fprintln(stderr, line)
@@ -65,4 +69,47 @@ func runValidate(args []string, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("%d of %d file(s) have problems", bad, len(files))
 	}
 	return nil
+}
+
+// knownProcesses names the processes a start step may start: those of the files
+// given and of the definition files beside them. It reads only each file's name,
+// so a file with problems still counts.
+func knownProcesses(files []string) []string {
+	seen := map[string]bool{}
+	var names []string
+	add := func(file string) {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			return
+		}
+		var head struct {
+			Name string `yaml:"name"`
+		}
+		if yaml.Unmarshal(src, &head) == nil && head.Name != "" && !seen[head.Name] {
+			seen[head.Name] = true
+			names = append(names, head.Name)
+		}
+	}
+	dirs := map[string]bool{}
+	for _, file := range files {
+		add(file)
+		dirs[filepath.Dir(file)] = true
+	}
+	for _, dir := range sortedDirs(dirs) {
+		beside, _ := definitionFiles(dir)
+		for _, file := range beside {
+			add(file)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func sortedDirs(dirs map[string]bool) []string {
+	out := make([]string, 0, len(dirs))
+	for d := range dirs {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
 }
