@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/itilflow/itilflow/engine"
 )
@@ -169,10 +170,39 @@ func FuzzParse(f *testing.F) {
 	src, _ := os.ReadFile("testdata/design-example.yaml")
 	f.Add(string(src))
 	f.Add("name: x\ninitial: a\nstates: {a: {final: true}}\n")
+	f.Add(approvalDef)
+	f.Add(`name: x
+input: {p: {type: enum, values: [a, b], default: b}, n: {type: int, default: 2}}
+initial: a
+states:
+  a:
+    on_enter: [{set: {d: "= now + duration('1h')"}}, {raise_priority: 1}]
+    parallel: {tasks: {t1: {due: 1h}, t2: {}}, join: any, to: b}
+    actions: {go: {to: b, when: "input.n > 1", do: [{action: go}]}}
+  b: {final: true}
+slas: {s: {target: 2h, start_when: "vars.d != ''", warn_at: 50%}}
+escalations: [{on: {sla: s, at: 80%}, when: "state == 'a'", do: [{reassign: {user: "= actor.id"}}]}]
+`)
 	f.Fuzz(func(t *testing.T, s string) {
 		def, err := engine.Parse([]byte(s))
 		if err == nil && def == nil {
 			t.Fatal("nil definition without error")
 		}
+		if err != nil {
+			return
+		}
+		// A definition that validates must also run without panicking: take
+		// each action the system may take, and let a month pass.
+		in, err := engine.Start(def, "x-1", 1, map[string]any{}, engine.Actor{ID: "u"}, "", t0)
+		if err != nil {
+			return
+		}
+		for _, st := range def.States {
+			for _, a := range st.Actions {
+				_ = in.Apply(def, engine.ActionRequest{Action: a.Name, Actor: engine.System}, t0.Add(time.Minute))
+			}
+		}
+		in.Advance(def, t0.Add(30*24*time.Hour))
+		_ = in.View(def, t0.Add(30*24*time.Hour))
 	})
 }
