@@ -87,7 +87,7 @@ func (p *parser) check(def *Definition) {
 		for _, key := range []struct {
 			name  string
 			state []string
-		}{{"stop_on_leave", s.StopOnLeave}, {"stop_on_enter", s.StopOnEnter}, {"pause_in", s.PauseIn}} {
+		}{{"stop_on_leave", s.StopOnLeave}, {"stop_on_enter", s.StopOnEnter}, {"pause_in", s.PauseIn}, {"start_on_enter", s.StartOnEnter}} {
 			for i, st := range key.state {
 				knownState(st, fmt.Sprintf("%s.%s[%d]", path, key.name, i))
 			}

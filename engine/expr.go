@@ -53,7 +53,7 @@ type exprCache struct {
 	mu       sync.Mutex
 	envs     map[string]*cel.Env
 	programs map[string]cel.Program
-	envErr   error
+	vars     []Field // varFields, computed once
 }
 
 // exprEnv returns the CEL environment of scope for def, building it once.
@@ -227,6 +227,18 @@ func (d *Definition) varFields() []Field {
 	return append(out, d.assignedFields(seen)...)
 }
 
+// cachedVarFields is varFields, computed once per definition: it walks every
+// step, and expressions are evaluated after every change.
+func (d *Definition) cachedVarFields() []Field {
+	c := d.exprs()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.vars == nil {
+		c.vars = d.varFields()
+	}
+	return c.vars
+}
+
 // compileExpr type-checks src in scope and returns its CEL result type, or the
 // problems found with their positions within src (line 1-based, column 0-based).
 func (d *Definition) compileExpr(src, scope string) (*cel.Type, []exprProblem) {
@@ -284,7 +296,7 @@ func (d *Definition) eval(src, scope string, s Scope) (any, error) {
 	}
 	vars := map[string]any{
 		"input": d.activation(d.Input, s.Instance.Input, s.Instance.Vars),
-		"vars":  d.activation(d.varFields(), s.Instance.Vars, nil),
+		"vars":  d.activation(d.cachedVarFields(), s.Instance.Vars, nil),
 		"state": s.Instance.State,
 		"actor": map[string]any{"id": s.Actor.ID, "roles": append([]string{}, s.Actor.Roles...)},
 		"now":   s.Now,

@@ -140,6 +140,11 @@ func Start(def *Definition, id string, version int, input map[string]any, actor 
 		State: def.Initial, EnteredAt: now, StartedAt: now, StartedBy: actor.ID,
 		Input: vals, Vars: map[string]any{},
 	}
+	for _, f := range def.Variables {
+		if f.Default != nil {
+			in.Vars[f.Name] = f.Default
+		}
+	}
 	in.emit(Event{At: now, Type: EventStarted, Actor: actor.ID, To: def.Initial, RequestID: requestID})
 	for _, s := range def.SLAs {
 		if s.StartWhen != "" || len(s.StartOnEnter) > 0 {

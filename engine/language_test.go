@@ -29,6 +29,7 @@ input:
   budget: {type: number, default: 0}
 variables:
   respond_by: {type: datetime}
+  tier: {type: int, default: 1}
 initial: open
 states:
   open:
@@ -45,6 +46,9 @@ states:
 	p3 := start(t, def, map[string]any{"priority": "P3"})
 	if got := p3.Vars["respond_by"]; got != t0.Add(4*time.Hour).Format(time.RFC3339) {
 		t.Fatalf("respond_by = %v", got)
+	}
+	if p3.Vars["tier"] != 1 {
+		t.Fatalf("variable default not applied: %v", p3.Vars)
 	}
 	err := p3.Apply(def, engine.ActionRequest{Action: "fast_track", Actor: desk}, t0)
 	if engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), "does not hold") {

@@ -273,6 +273,11 @@ func (p *parser) definition(n *yaml.Node) *Definition {
 			def.Input = p.fields(e.value, e.key)
 		case "variables":
 			def.Variables = p.fields(e.value, e.key)
+			for _, f := range def.Variables {
+				if f.Required {
+					p.errorf(p.at(join(e.key, f.Name)), join(e.key, f.Name+".required"), "a variable cannot be required: it has no value until a step sets it (give it a default)")
+				}
+			}
 		case "initial":
 			def.Initial = p.str(e.value, e.key)
 		case "states":
@@ -305,6 +310,7 @@ func (p *parser) fields(n *yaml.Node, path string) []Field {
 
 func (p *parser) field(e entry, path string) Field {
 	f := Field{Name: p.ident(e.keyN, path), Type: TypeString}
+	p.remember(path, e.keyN)
 	var defaultN *yaml.Node
 	for _, fe := range p.mapping(e.value, path, keysField) {
 		sub := join(path, fe.key)
