@@ -139,7 +139,13 @@ func (a *Approval) approversText() string {
 	if len(a.Roles) > 0 {
 		parts = append(parts, "roles "+strings.Join(a.Roles, ", "))
 	}
-	if users := append(append([]string{}, a.Users...), a.Mandatory...); len(users) > 0 {
+	var users []string
+	for _, u := range append(append([]string{}, a.Users...), a.Mandatory...) {
+		if !contains(users, u) {
+			users = append(users, u)
+		}
+	}
+	if len(users) > 0 {
 		parts = append(parts, "users "+strings.Join(users, ", "))
 	}
 	return strings.Join(parts, "; ")

@@ -106,7 +106,7 @@ func edges(s State) []edge {
 		for i, t := range par.Tasks {
 			names[i] = actionLabel(Action{Name: t.Name, Roles: t.Roles})
 		}
-		out = append(out, edge{to: par.To, label: fmt.Sprintf("%s of: %s", par.Join, strings.Join(names, ", "))})
+		out = append(out, edge{to: par.To, label: fmt.Sprintf("%s of %s", par.Join, strings.Join(names, ", "))})
 	}
 	return out
 }
