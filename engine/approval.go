@@ -33,11 +33,17 @@ type Tally struct {
 	Missing []string `json:"missing,omitempty"`
 }
 
-// electorate returns the named approvers, once each, or nil when roles vote.
+// electorate returns the named approvers, or nil when roles vote (how many
+// people hold a role is not known to the process).
 func (a *Approval) electorate() []string {
 	if len(a.Roles) > 0 {
 		return nil
 	}
+	return a.named()
+}
+
+// named returns the users and mandatory approvers, once each.
+func (a *Approval) named() []string {
 	var out []string
 	for _, u := range append(append([]string{}, a.Users...), a.Mandatory...) {
 		if !contains(out, u) {
@@ -139,13 +145,7 @@ func (a *Approval) approversText() string {
 	if len(a.Roles) > 0 {
 		parts = append(parts, "roles "+strings.Join(a.Roles, ", "))
 	}
-	var users []string
-	for _, u := range append(append([]string{}, a.Users...), a.Mandatory...) {
-		if !contains(users, u) {
-			users = append(users, u)
-		}
-	}
-	if len(users) > 0 {
+	if users := a.named(); len(users) > 0 {
 		parts = append(parts, "users "+strings.Join(users, ", "))
 	}
 	return strings.Join(parts, "; ")
