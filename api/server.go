@@ -41,6 +41,7 @@ func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slo
 	e.GET("/healthz", s.health)
 	// The schema is public: editors fetch it without a token.
 	e.GET("/api/v1/schema/process.json", s.schema)
+	e.GET("/api/v1/openapi.json", openAPIHandler())
 	v1 := e.Group("/api/v1", s.authenticate)
 	v1.GET("/me", s.me)
 	v1.GET("/notifications", s.notifications)
