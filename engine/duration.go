@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -94,7 +95,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	td, err := time.ParseDuration(s)
 	if err != nil {
-		p, perr := ParseDuration(s)
+		p, perr := parseWritten(s)
 		if perr != nil {
 			return perr
 		}
@@ -102,4 +103,30 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(td)
 	return nil
+}
+
+// subSecondRe matches the part String writes after the whole seconds, such as
+// "999ms" or "1.000001ms".
+var subSecondRe = regexp.MustCompile(`^(.*?)([0-9]+(?:\.[0-9]+)?(?:ms|µs|us|ns))$`)
+
+// parseWritten reads back what String writes: whole units ("2d8h"), optionally
+// followed by a sub-second part in Go's notation ("2d8h59m59s999ms"), which
+// clocks that count real instants have.
+func parseWritten(s string) (Duration, error) {
+	m := subSecondRe.FindStringSubmatch(s)
+	if m == nil {
+		return ParseDuration(s)
+	}
+	frac, err := time.ParseDuration(m[2])
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q: %w", s, err)
+	}
+	if m[1] == "" {
+		return Duration(frac), nil
+	}
+	whole, err := ParseDuration(m[1])
+	if err != nil {
+		return 0, err
+	}
+	return whole + Duration(frac), nil
 }

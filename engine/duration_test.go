@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -53,6 +54,27 @@ func TestDurationJSONRoundTrip(t *testing.T) {
 		}
 		if back != d {
 			t.Fatalf("%s round-tripped to %v", s, back)
+		}
+	}
+}
+
+// Clocks count real instants, so durations of a day or more with a sub-second
+// part reach JSON (workflow payloads, the projection): they must read back.
+func TestDurationJSONRoundTripBeyondADay(t *testing.T) {
+	for _, d := range []time.Duration{
+		24*time.Hour + time.Nanosecond,
+		56*time.Hour + 59*time.Minute + 59*time.Second + 999*time.Millisecond,
+		8*24*time.Hour + time.Millisecond + 1500*time.Nanosecond,
+		999 * time.Millisecond,
+		3 * time.Hour,
+	} {
+		b, err := json.Marshal(engine.Duration(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got engine.Duration
+		if err := json.Unmarshal(b, &got); err != nil || time.Duration(got) != d {
+			t.Errorf("%v → %s → %v, %v", d, b, time.Duration(got), err)
 		}
 	}
 }
