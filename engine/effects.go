@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Effect is a step only the workflow can carry out, because it reaches outside
 // the process: start another process, or call a webhook. ID is the sequence
@@ -89,11 +86,11 @@ func (in *Instance) CompleteStart(def *Definition, id int64, child, failure stri
 		return
 	}
 	if failure != "" {
-		in.stepFailed(now, "", map[string]any{"start": e.Start.Process, "error": failure})
+		in.stepFailed(now, "", map[string]any{"start": e.Start.Process, "error": failure, "effect": id})
 		return
 	}
 	in.Links = append(in.Links, Link{ID: child, Definition: e.Start.Process, Relation: RelationChild, OnEnd: e.Start.OnEnd})
-	in.emit(Event{At: now, Type: EventSubprocessStarted, Actor: System.ID, Data: map[string]any{"id": child, "process": e.Start.Process}})
+	in.emit(Event{At: now, Type: EventSubprocessStarted, Actor: System.ID, Data: map[string]any{"id": child, "process": e.Start.Process, "effect": id}})
 }
 
 // LinkParent records that the process was started by parent.
@@ -130,7 +127,7 @@ func (in *Instance) CompleteWebhook(def *Definition, id int64, resp *WebhookResp
 	}
 	w := e.Webhook
 	if failure != "" {
-		in.emit(Event{At: now, Type: EventWebhookFailed, Actor: System.ID, Data: map[string]any{"url": w.URL, "error": failure, "attempts": w.Retries + 1}})
+		in.emit(Event{At: now, Type: EventWebhookFailed, Actor: System.ID, Data: map[string]any{"url": w.URL, "error": failure, "max_attempts": w.Retries + 1, "effect": id}})
 		if w.OnFailure != "" && !in.Ended() {
 			if err := in.Apply(def, ActionRequest{Action: w.OnFailure, Actor: System}, now); err != nil {
 				in.stepFailed(now, "", map[string]any{"action": w.OnFailure, "error": err.Error()})
@@ -138,16 +135,11 @@ func (in *Instance) CompleteWebhook(def *Definition, id int64, resp *WebhookResp
 		}
 		return
 	}
-	in.emit(Event{At: now, Type: EventWebhookCalled, Actor: System.ID, Data: map[string]any{"url": w.URL, "status": resp.Status}})
+	// The answer is recorded whole: it is what the result mapping read, so an
+	// auditor can see it and a rebuild can map it again.
+	in.emit(Event{At: now, Type: EventWebhookCalled, Actor: System.ID, Data: map[string]any{"url": w.URL, "status": resp.Status, "body": resp.Body, "effect": id}})
 	if !in.Ended() {
 		in.assign(def, w.Result, "", scopeWebhook, Scope{Instance: in, Actor: System, Now: now, Response: resp})
 		in.conditions(def, now)
 	}
-}
-
-func (e Effect) String() string {
-	if e.Start != nil {
-		return fmt.Sprintf("start %s", e.Start.Process)
-	}
-	return fmt.Sprintf("webhook %s %s", e.Webhook.Method, e.Webhook.URL)
 }

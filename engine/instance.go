@@ -126,6 +126,10 @@ type ActionRequest struct {
 	Comment string         `json:"comment,omitempty"`
 	// RequestID identifies the API request, for the audit log.
 	RequestID string `json:"request_id,omitempty"`
+	// Recorded marks an action taken from a history (what-if analysis): it was
+	// authorised when it was taken, so roles and approvers are not checked
+	// again. Never set from outside: it does not travel in JSON.
+	Recorded bool `json:"-"`
 }
 
 // Start creates an instance of def at now, validating input and starting its SLAs.
@@ -249,22 +253,20 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 		}
 		return nil, &Error{Code: code, Op: op, Message: msg, Allowed: allowed}
 	}
-	switch a.Kind {
-	case KindVote:
+	if done := in.taskDone(a.Name); a.Kind == KindTask && done != nil {
+		return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("task %q was done by %s at %s", a.Name, done.Actor, done.At.Format(time.RFC3339)),
+			Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
+	}
+	switch {
+	case req.Recorded:
+		// Authorised when it was taken.
+	case a.Kind == KindVote:
 		if err := in.checkVote(st.Approval, req.Actor); err != nil {
 			return nil, err
 		}
-	case KindTask:
-		if done := in.taskDone(a.Name); done != nil {
-			return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("task %q was done by %s at %s", a.Name, done.Actor, done.At.Format(time.RFC3339)),
-				Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
-		}
-		fallthrough
-	default:
-		if req.Actor.ID != System.ID && !hasAnyRole(req.Actor.Roles, a.Roles) {
-			return nil, &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("action %q needs one of the roles %s; %s has %s",
-				a.Name, strings.Join(a.Roles, ", "), req.Actor.ID, rolesText(req.Actor.Roles))}
-		}
+	case req.Actor.ID != System.ID && !hasAnyRole(req.Actor.Roles, a.Roles):
+		return nil, &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("action %q needs one of the roles %s; %s has %s",
+			a.Name, strings.Join(a.Roles, ", "), req.Actor.ID, rolesText(req.Actor.Roles))}
 	}
 	if a.When != "" {
 		ok, err := def.evalBool(a.When, Scope{Instance: in, Actor: req.Actor, Now: now})

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -463,9 +462,6 @@ func (p *parser) timer(n *yaml.Node, path string) Timer {
 	return t
 }
 
-// minReminderEvery is the shortest reminder period.
-const minReminderEvery = Duration(time.Minute)
-
 func (p *parser) reminder(n *yaml.Node, path string) Reminder {
 	var r Reminder
 	p.remember(path, n)
@@ -485,9 +481,6 @@ func (p *parser) reminder(n *yaml.Node, path string) Reminder {
 	}
 	if n.Kind == yaml.MappingNode && (r.Every == 0 || len(r.Do) == 0) {
 		p.errorf(n, path, "a reminder needs every and do")
-	}
-	if r.Every > 0 && r.Every < minReminderEvery {
-		p.errorf(n, join(path, "every"), "a reminder every %s would flood people and the history; the shortest period is %s", r.Every, minReminderEvery)
 	}
 	return r
 }

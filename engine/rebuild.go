@@ -27,17 +27,12 @@ func Rebuild(def *Definition, id string, version int, input map[string]any, reco
 		return nil, &Error{Code: EINTERNAL, Op: op, Message: "the recorded start no longer validates", Err: err}
 	}
 	for _, e := range recorded {
-		if e.Type != EventAction || e.Actor == System.ID || e.At.After(asOf) {
+		if e.At.After(asOf) {
 			continue
 		}
-		in.Advance(def, e.At)
-		vals, _ := e.Data["input"].(map[string]any)
-		st := def.State(in.State)
-		if st == nil || st.Final || st.Action(e.Action) == nil {
-			return nil, disagree(op, e, fmt.Sprintf("action %q is not possible in state %q", e.Action, in.State))
+		if err := in.ApplyRecorded(def, e); err != nil {
+			return nil, disagree(op, e, err.Error())
 		}
-		// The action was authorised when it was taken; roles are not re-checked.
-		in.take(def, ActionRequest{Action: e.Action, Actor: Actor{ID: e.Actor}, Comment: e.Comment, RequestID: e.RequestID}, vals, e.At)
 	}
 	in.Advance(def, asOf)
 	for i, got := range in.Pending {

@@ -84,12 +84,21 @@ func (r Record) WhatIf(def *engine.Definition, horizon time.Time) (Outcome, erro
 	}
 	var refused []string
 	for _, e := range r.Events {
-		if e.Type != engine.EventAction || e.Actor == engine.System.ID || e.At.After(horizon) {
+		if e.At.After(horizon) {
+			continue
+		}
+		if e.Type != engine.EventAction {
+			// Outcomes of start and webhook steps happened outside the process;
+			// they apply when the proposed definition asked for the same step.
+			_ = in.ApplyRecorded(def, e)
+			continue
+		}
+		if e.Actor == engine.System.ID {
 			continue
 		}
 		in.Advance(def, e.At)
 		input, _ := e.Data["input"].(map[string]any)
-		err := in.Apply(def, engine.ActionRequest{Action: e.Action, Actor: engine.System, Input: input, Comment: e.Comment}, e.At)
+		err := in.Apply(def, engine.ActionRequest{Action: e.Action, Actor: engine.Actor{ID: e.Actor}, Input: input, Comment: e.Comment, Recorded: true}, e.At)
 		if err != nil {
 			refused = append(refused, fmt.Sprintf("%s at %s (%v)", e.Action, e.At.UTC().Format(time.RFC3339), err))
 		}

@@ -1,0 +1,61 @@
+package engine
+
+import "fmt"
+
+// ApplyRecorded applies one recorded event that came from outside the engine —
+// an action a person took, or the outcome of a start or webhook step — at the
+// time it happened, after everything that fell due before it. Events the engine
+// derives by itself are skipped: applying the outside ones again derives them.
+// Authorisation is not checked again; it was checked when the event happened.
+func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
+	switch e.Type {
+	case EventAction:
+		if e.Actor == System.ID {
+			return nil
+		}
+		in.Advance(def, e.At)
+		st := def.State(in.State)
+		if st == nil || st.Final || st.Action(e.Action) == nil {
+			return fmt.Errorf("action %q is not possible in state %q", e.Action, in.State)
+		}
+		vals, _ := e.Data["input"].(map[string]any)
+		in.take(def, ActionRequest{Action: e.Action, Actor: Actor{ID: e.Actor}, Comment: e.Comment, RequestID: e.RequestID}, vals, e.At)
+		in.conditions(def, e.At)
+	case EventLinked:
+		parent, _ := e.Data["parent"].(string)
+		process, _ := e.Data["process"].(string)
+		in.LinkParent(parent, process, e.At)
+	case EventSubprocessStarted:
+		child, _ := e.Data["id"].(string)
+		in.Advance(def, e.At)
+		in.CompleteStart(def, effectOf(e), child, "", e.At)
+	case EventStepFailed:
+		// Only a failed start is an outcome from outside; other failures are
+		// derived.
+		if _, ok := e.Data["start"]; ok && e.Data["effect"] != nil {
+			failure, _ := e.Data["error"].(string)
+			in.Advance(def, e.At)
+			in.CompleteStart(def, effectOf(e), "", failure, e.At)
+		}
+	case EventWebhookCalled:
+		status, _ := toFloat(e.Data["status"])
+		in.Advance(def, e.At)
+		in.CompleteWebhook(def, effectOf(e), &WebhookResponse{Status: int(status), Body: e.Data["body"]}, "", e.At)
+	case EventWebhookFailed:
+		failure, _ := e.Data["error"].(string)
+		in.Advance(def, e.At)
+		in.CompleteWebhook(def, effectOf(e), nil, failure, e.At)
+	case EventSubprocessEnded:
+		child, _ := e.Data["id"].(string)
+		state, _ := e.Data["state"].(string)
+		in.Advance(def, e.At)
+		in.ChildEnded(def, child, state, e.At)
+	}
+	return nil
+}
+
+// effectOf is the effect id an outcome event names.
+func effectOf(e Event) int64 {
+	id, _ := toFloat(e.Data["effect"])
+	return int64(id)
+}
