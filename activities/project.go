@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/itilflow/itilflow/engine"
 )
@@ -23,6 +24,12 @@ type Projector interface {
 // Activities are registered on the worker with their dependencies.
 type Activities struct {
 	Projector Projector
+	// HTTPClient calls webhooks. It must be set: the wiring decides timeouts,
+	// proxies and TLS, not a package default.
+	HTTPClient *http.Client
+	// Processes and Starter start the processes that start steps ask for.
+	Processes Processes
+	Starter   Starter
 }
 
 // Project writes a projection.

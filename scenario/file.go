@@ -4,6 +4,19 @@
 // interpreter workflow in the Temporal SDK's time-skipping test environment, so a
 // week-long observation period takes milliseconds and a process owner can prove a
 // changed definition without writing Go.
+//
+// Steps that reach outside the process are stood in for, not carried out:
+//
+//   - A start step's process is recorded, not run: it gets the id
+//     "<process>-scenario-N" (N counts the starts of the scenario from 1), and
+//     shows as a subprocess_started event; expect it with `started:`. Its end
+//     is simulated by a step `child_ended: {process: change, state: closed}`,
+//     which the process takes as it would the real child's end (on_end).
+//   - A webhook step gets the answer the file gives for its URL under
+//     `webhooks:` (top level, or per test, which wins for the same URL):
+//     `{status: 200, body: {ticket: CHG-1}}`, status defaulting to 200. A
+//     status outside 2xx fails the call as the real one would (retries, then
+//     on_failure). A URL with no answer fails the call, and the scenario.
 package scenario
 
 import (
@@ -24,7 +37,9 @@ type File struct {
 	// Definition is the definition under test, relative to this file; default:
 	// the file's name without ".test" (incident.test.yaml → incident.yaml).
 	Definition string `yaml:"definition"`
-	Tests      []Test `yaml:"tests"`
+	// Webhooks answers the webhook steps of every test, by URL.
+	Webhooks map[string]WebhookAnswer `yaml:"webhooks"`
+	Tests    []Test                   `yaml:"tests"`
 
 	path string
 }
@@ -39,6 +54,22 @@ type Test struct {
 	// Until runs the process on after the last step, up to this offset, so timers
 	// can fire; the run also stops when the process ends.
 	Until string `yaml:"until"`
+	// Webhooks answers webhook steps by URL, over the file's answers.
+	Webhooks map[string]WebhookAnswer `yaml:"webhooks"`
+}
+
+// WebhookAnswer is what a webhook answers in a scenario: a status (default 200)
+// and a body, sent as JSON.
+type WebhookAnswer struct {
+	Status int `yaml:"status"`
+	Body   any `yaml:"body"`
+}
+
+// ChildEnd simulates the end of a process that a start step started: the
+// latest one of Process, ending in State.
+type ChildEnd struct {
+	Process string `yaml:"process"`
+	State   string `yaml:"state"`
 }
 
 // Step is an action or an expectation at an offset from the start.
@@ -51,8 +82,10 @@ type Step struct {
 	Comment string         `yaml:"comment"`
 	// Refused expects the action to be refused with this code: forbidden,
 	// conflict, invalid or not_found.
-	Refused string  `yaml:"refused"`
-	Expect  *Expect `yaml:"expect"`
+	Refused string `yaml:"refused"`
+	// ChildEnded ends a process the scenario's start steps started.
+	ChildEnded *ChildEnd `yaml:"child_ended"`
+	Expect     *Expect   `yaml:"expect"`
 }
 
 // Expect is what must hold at a step's instant.
@@ -67,6 +100,9 @@ type Expect struct {
 	NotEvents []string `yaml:"not_events"`
 	// Notified lists roles or users that must have been notified by then.
 	Notified []string `yaml:"notified"`
+	// Started lists processes (by definition name) that start steps must have
+	// started by then.
+	Started []string `yaml:"started"`
 }
 
 // SLAExpect is what must hold of one SLA clock.

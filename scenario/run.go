@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/engine"
@@ -35,7 +38,7 @@ func (f *File) Run(def *engine.Definition) []Result {
 	out := make([]Result, len(f.Tests))
 	for i, t := range f.Tests {
 		began := time.Now()
-		out[i] = Result{Name: t.Name, Failures: run(def, t)}
+		out[i] = Result{Name: t.Name, Failures: run(def, f.Webhooks, t)}
 		out[i].Elapsed = time.Since(began)
 	}
 	return out
@@ -59,7 +62,7 @@ func (r *recorder) Project(_ context.Context, _ engine.View, events []engine.Eve
 	return nil
 }
 
-func run(def *engine.Definition, t Test) (failures []string) {
+func run(def *engine.Definition, webhooks map[string]WebhookAnswer, t Test) (failures []string) {
 	fail := func(format string, args ...any) { failures = append(failures, fmt.Sprintf(format, args...)) }
 	start, err := t.start()
 	if err != nil {
@@ -70,9 +73,16 @@ func run(def *engine.Definition, t Test) (failures []string) {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	env.SetTestTimeout(30 * time.Second)
+	// A scenario proves behaviour, not speed: on a starved CI machine the SDK's
+	// 1 s deadlock detector fires on a workflow task that only waited for a CPU.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: 10 * time.Second})
 	workflows.Register(env)
 	rec := &recorder{}
-	env.RegisterActivity(&activities.Activities{Projector: rec})
+	world := newOutside(webhooks, t.Webhooks)
+	// The real webhook activity runs, against answers from the file; starting a
+	// process is only recorded.
+	env.RegisterActivity(&activities.Activities{Projector: rec, HTTPClient: &http.Client{Transport: world}})
+	env.RegisterActivityWithOptions(world.start, activity.RegisterOptions{Name: startActivity, DisableAlreadyRegisteredCheck: true})
 
 	type later struct {
 		step   int
@@ -95,6 +105,9 @@ func run(def *engine.Definition, t Test) (failures []string) {
 		if s.Action != "" {
 			env.RegisterDelayedCallback(func() { act(env, s, where, fail) }, when)
 		}
+		if s.ChildEnded != nil {
+			env.RegisterDelayedCallback(func() { world.endChild(env, s.ChildEnded, where, fail) }, when)
+		}
 		if s.Expect != nil {
 			env.RegisterDelayedCallback(func() { checkLive(env, s.Expect, where, start.Add(at), fail) }, when+time.Microsecond)
 			deferred = append(deferred, later{step: i + 1, at: at, expect: s.Expect})
@@ -114,6 +127,9 @@ func run(def *engine.Definition, t Test) (failures []string) {
 	var canceled *temporal.CanceledError
 	if err := env.GetWorkflowError(); err != nil && !errors.As(err, &canceled) {
 		fail("the process failed: %v", err)
+	}
+	for _, u := range world.unanswered() {
+		fail("webhook %s has no answer: give one under webhooks: in the scenario file", u)
 	}
 	for _, d := range deferred {
 		checkEvents(rec.events, d.expect, fmt.Sprintf("step %d (at %s)", d.step, label(t.Steps[d.step-1].At)), start.Add(d.at), fail)
@@ -221,11 +237,17 @@ func checkLive(env *testsuite.TestWorkflowEnvironment, e *Expect, where string, 
 func checkEvents(events []engine.Event, e *Expect, where string, at time.Time, fail func(string, ...any)) {
 	seen := map[string]bool{}
 	notified := map[string]bool{}
+	started := map[string]bool{}
 	for _, ev := range events {
 		if ev.At.After(at) {
 			continue
 		}
 		seen[ev.Type] = true
+		if ev.Type == engine.EventSubprocessStarted {
+			if p, ok := ev.Data["process"].(string); ok {
+				started[p] = true
+			}
+		}
 		if ev.Type == engine.EventNotification {
 			for _, k := range []string{"role", "user"} {
 				if s, ok := ev.Data[k].(string); ok {
@@ -247,6 +269,11 @@ func checkEvents(events []engine.Event, e *Expect, where string, at time.Time, f
 	for _, who := range e.Notified {
 		if !notified[who] {
 			fail("%s: %s was not notified by then", where, who)
+		}
+	}
+	for _, p := range e.Started {
+		if !started[p] {
+			fail("%s: no %s process was started by then", where, p)
 		}
 	}
 }

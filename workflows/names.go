@@ -17,6 +17,8 @@ const (
 	UpdateAction = "action"
 	UpdateSync   = "sync"
 	QueryView    = "view"
+	// SignalChildEnded tells a process that one it started has ended (ChildEnd).
+	SignalChildEnded = "child_ended"
 )
 
 // Search attributes that let the Temporal UI filter processes.

@@ -24,6 +24,23 @@ type Input struct {
 	Hash string `json:"hash,omitempty"`
 	// RequestID is the API request that started the process, for the audit log.
 	RequestID string `json:"request_id,omitempty"`
+	// Parent is the process whose start step started this one; it is told when
+	// this one ends.
+	Parent *ParentRef `json:"parent,omitempty"`
+}
+
+// ParentRef names the process that started another.
+type ParentRef struct {
+	ID         string `json:"id"`
+	Definition string `json:"definition"`
+}
+
+// ChildEnd is the payload of SignalChildEnded: the process that ended and the
+// state it ended in.
+type ChildEnd struct {
+	ID         string `json:"id"`
+	Definition string `json:"definition"`
+	State      string `json:"state"`
 }
 
 // Result is what an action or a sync returns to the caller.
@@ -54,11 +71,20 @@ func Process(ctx workflow.Context, in Input) (engine.View, error) {
 	if err != nil {
 		return engine.View{}, toApplicationError(err)
 	}
+	if in.Parent != nil {
+		// Only processes started by a start step have a parent, so histories
+		// recorded before start steps existed never come here.
+		inst.LinkParent(in.Parent.ID, in.Parent.Definition, workflow.Now(ctx))
+	}
 	r := &runner{def: def, inst: inst, changed: workflow.NewBufferedChannel(ctx, 1)}
 	if err := r.register(ctx); err != nil {
 		return engine.View{}, err
 	}
-	if err := r.run(ctx); err != nil {
+	err = r.run(ctx)
+	if in.Parent != nil && inst.Ended() {
+		r.tellParent(ctx, *in.Parent)
+	}
+	if err != nil {
 		return engine.View{}, err
 	}
 	return inst.View(def, workflow.Now(ctx)), nil
@@ -70,6 +96,8 @@ type runner struct {
 	def          *engine.Definition
 	inst         *engine.Instance
 	changed      workflow.Channel // poked by update handlers
+	childEnded   workflow.ReceiveChannel
+	flights      []flight // effects whose activity is running, in the order started
 	projectedSeq int64
 	state        string // state and priority last written to the search attributes
 	priority     string
@@ -89,7 +117,13 @@ func (r *runner) register(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandler(ctx, UpdateSync, r.sync)
+	if err := workflow.SetUpdateHandler(ctx, UpdateSync, r.sync); err != nil {
+		return err
+	}
+	// Every process listens, whether or not it starts others: a signal channel
+	// issues no command, so histories recorded before it existed still replay.
+	r.childEnded = workflow.GetSignalChannel(ctx, SignalChildEnded)
+	return nil
 }
 
 // action applies an action that the validator accepted.
@@ -145,7 +179,10 @@ func (r *runner) run(ctx workflow.Context) error {
 		if projection == nil && len(r.inst.Pending) > 0 {
 			projection = r.project(ctx)
 		}
-		if r.inst.Ended() && projection == nil && len(r.inst.Pending) == 0 {
+		// Histories recorded before effects existed have none: this schedules
+		// nothing for them.
+		r.startEffects(ctx)
+		if r.inst.Ended() && projection == nil && len(r.inst.Pending) == 0 && len(r.flights) == 0 {
 			// Everything is stored; end once no update handler is still running.
 			if cancelTimer != nil {
 				cancelTimer()
@@ -181,7 +218,9 @@ func (r *runner) run(ctx workflow.Context) error {
 				}
 			})
 		}
+		r.addEffects(ctx, sel)
 		sel.AddReceive(r.changed, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.AddReceive(r.childEnded, func(c workflow.ReceiveChannel, _ bool) { r.receiveChildEnd(ctx, c) })
 		// Wake on cancellation too: with no timer pending nothing else would.
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)

@@ -64,13 +64,17 @@ type harness struct {
 	store *memoryProjector
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, &activities.Activities{}) }
+
+// newHarnessWith registers acts, with the memory projector as its Projector.
+func newHarnessWith(t *testing.T, acts *activities.Activities) *harness {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(t0)
 	env.RegisterWorkflowWithOptions(workflows.Process, workflow.RegisterOptions{Name: workflows.ProcessType})
 	store := &memoryProjector{}
-	env.RegisterActivity(&activities.Activities{Projector: store})
+	acts.Projector = store
+	env.RegisterActivity(acts)
 	return &harness{t: t, env: env, store: store}
 }
 
@@ -111,7 +115,11 @@ func (h *harness) at(d time.Duration, action string, actor engine.Actor, input m
 }
 
 func (h *harness) run(def engine.Definition, input map[string]any) engine.View {
-	h.env.ExecuteWorkflow(workflows.ProcessType, workflows.Input{ID: "incident-000001", Definition: def, Version: 1, Input: input, Actor: requester})
+	return h.runInput(workflows.Input{ID: "incident-000001", Definition: def, Version: 1, Input: input, Actor: requester})
+}
+
+func (h *harness) runInput(in workflows.Input) engine.View {
+	h.env.ExecuteWorkflow(workflows.ProcessType, in)
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}

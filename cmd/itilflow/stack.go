@@ -58,7 +58,14 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	}
 	w := worker.New(s.temporal, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Projector: s.store})
+	w.RegisterActivity(&activities.Activities{
+		Projector: s.store,
+		// Each webhook attempt is bounded by the step's timeout (at most 5m)
+		// through the activity's context; this is only a backstop.
+		HTTPClient: &http.Client{Timeout: webhookClientTimeout},
+		Processes:  s.store,
+		Starter:    workflows.ClientStarter{Client: s.temporal},
+	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -87,6 +94,9 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	}
 	return nil
 }
+
+// webhookClientTimeout is longer than any webhook step's timeout may be.
+const webhookClientTimeout = 6 * time.Minute
 
 // publishDefinitions publishes every process definition in dir (publishing
 // unchanged text creates no new version). A definition with problems stops the

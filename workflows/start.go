@@ -1,0 +1,58 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/itilflow/itilflow/activities"
+	"github.com/itilflow/itilflow/engine"
+)
+
+// WorkflowStarter is the part of a Temporal client that starts workflows.
+type WorkflowStarter interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+}
+
+// ClientStarter starts the processes that start steps ask for
+// (activities.Starter), with the options the API starts processes with.
+type ClientStarter struct {
+	Client WorkflowStarter
+}
+
+// Start starts the process, or does nothing if a workflow with its id is
+// running or has run: a retried start activity must not start it twice.
+func (s ClientStarter) Start(ctx context.Context, l activities.Launch) error {
+	priority, _ := l.Input["priority"].(string)
+	opts := StartOptions(l.ID, l.Definition.Name, l.Definition.Initial, priority)
+	// The id was allocated for this one start step: a closed workflow with it is
+	// the same process, already run, not an id to use again.
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	in := Input{ID: l.ID, Definition: l.Definition, Version: l.Version, Input: l.Input, Actor: engine.System, Hash: l.Hash,
+		Parent: &ParentRef{ID: l.Parent, Definition: l.ParentDefinition}}
+	_, err := s.Client.ExecuteWorkflow(ctx, opts, ProcessType, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil
+	}
+	return err
+}
+
+// StartOptions are the options a process workflow starts with: its id, the task
+// queue, and the search attributes the Temporal UI filters on.
+func StartOptions(id, definition, initial, priority string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			AttrDefinition.ValueSet(definition),
+			AttrState.ValueSet(initial),
+			AttrPriority.ValueSet(priority),
+		),
+	}
+}
