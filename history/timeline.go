@@ -94,6 +94,39 @@ func summary(e engine.Event) string {
 			return fmt.Sprintf("reminder: no %v for %v in %v", m, d["every"], d["state"])
 		}
 		return fmt.Sprintf("reminder: %v passed in %v", d["every"], d["state"])
+	case engine.EventSLAWarning:
+		return fmt.Sprintf("SLA %s at risk: %v of its %v target used", e.SLA, d["at"], d["target"])
+	case engine.EventReassigned:
+		if u, ok := d[engine.VarAssignee]; ok {
+			return fmt.Sprintf("reassigned to %v", u)
+		}
+		return fmt.Sprintf("reassigned to group %v", d[engine.VarAssignmentGroup])
+	case engine.EventStepFailed:
+		return fmt.Sprintf("step failed: %v", d["error"])
+	case engine.EventApprovalDecided:
+		s := fmt.Sprintf("approval %v (%s → %s)", d["outcome"], e.From, e.To)
+		if d["timeout"] == true {
+			s += " on timeout"
+		}
+		return s
+	case engine.EventApprovalDue:
+		return fmt.Sprintf("approval due after %v: %v", d["due"], d["on_timeout"])
+	case engine.EventTaskOverdue:
+		return fmt.Sprintf("task %s overdue after %v", e.Action, d["due"])
+	case engine.EventSubprocessRequested:
+		return fmt.Sprintf("start of a %v process requested", d["process"])
+	case engine.EventSubprocessStarted:
+		return fmt.Sprintf("started %v (%v)", d["id"], d["process"])
+	case engine.EventSubprocessEnded:
+		return fmt.Sprintf("%v (%v) ended in %v", d["id"], d["process"], d["state"])
+	case engine.EventLinked:
+		return fmt.Sprintf("started by %v (%v)", d["parent"], d["process"])
+	case engine.EventWebhookRequested:
+		return fmt.Sprintf("webhook %v %v requested", d["method"], d["url"])
+	case engine.EventWebhookCalled:
+		return fmt.Sprintf("webhook %v answered %v", d["url"], d["status"])
+	case engine.EventWebhookFailed:
+		return fmt.Sprintf("webhook %v failed: %v", d["url"], d["error"])
 	case engine.EventCancelled:
 		return fmt.Sprintf("process cancelled in %s", e.From)
 	case engine.EventEnded:
