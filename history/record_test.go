@@ -65,12 +65,16 @@ func TestAsOfAgreesWithTimeline(t *testing.T) {
 					t.Fatalf("at event %d: as_of says %s after %d events, timeline %s after %d", e.Seq, v.State, v.Seq, lastEntry.State, len(upto))
 				}
 				for _, sla := range v.SLAs {
-					status, breached := engine.ClockRunning, false
+					// A clock is pending until its sla_started (at the process start
+					// unless its SLA waits for a state or condition).
+					status, breached := engine.ClockPending, false
 					for _, x := range upto {
 						if x.SLA != sla.Name {
 							continue
 						}
 						switch x.Kind {
+						case engine.EventSLAStarted:
+							status = engine.ClockRunning
 						case engine.EventSLAPaused:
 							status = engine.ClockPaused
 						case engine.EventSLAResumed:

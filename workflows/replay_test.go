@@ -73,7 +73,9 @@ func TestReplayDetectsNonDeterministicChange(t *testing.T) {
 		r := worker.NewWorkflowReplayer()
 		r.RegisterWorkflowWithOptions(changed, workflow.RegisterOptions{Name: workflows.ProcessType})
 		err := r.ReplayWorkflowHistoryFromJSONFile(quiet, file)
-		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "nondetermin") {
+		// TMPRL1100 is the SDK's code for non-determinism; some mismatches
+		// are reported by it without the word.
+		if err == nil || !(strings.Contains(strings.ToLower(err.Error()), "nondetermin") || strings.Contains(err.Error(), "TMPRL1100")) {
 			t.Errorf("%s: replay of a changed workflow gave %v, want a non-determinism error", filepath.Base(file), err)
 		}
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,6 +68,78 @@ func fastIncident(t *testing.T) string {
 	return out
 }
 
+// goldenChange exercises approvals, parallel tasks, SLA conditions and the
+// newer steps in seconds, for a golden history of those workflow paths.
+const goldenChange = `
+name: golden-change
+title: Golden change
+input:
+  title: {type: string, required: true}
+  priority: {type: enum, values: [P1, P2, P3], default: P3}
+variables:
+  approved_at: {type: datetime}
+initial: authorise
+states:
+  authorise:
+    approval:
+      approvers: {users: [cara.cab, cole.cab, cody.cab]}
+      mandatory: [carl.change]
+      quorum: majority
+      due: 1h
+      on_timeout: reject
+      approved: build
+      rejected: rejected
+  build:
+    on_enter: [{set: {approved_at: "= now"}}]
+    parallel:
+      tasks:
+        build: {roles: [implementer], due: 1s}
+        test: {roles: [tester]}
+      join: all
+      to: review
+  review:
+    actions:
+      close: {to: closed, roles: [change-manager], when: "input.priority != 'P1'"}
+  closed: {final: true}
+  rejected: {final: true}
+slas:
+  delivery: {target: 4s, start_on_enter: [build], stop_on_enter: [closed], warn_at: 50%}
+escalations:
+  - on: {sla: delivery, at: 75%}
+    do: [{reassign: {group: tier2}}, {raise_priority: 1}]
+`
+
+const goldenChild = `
+name: golden-child
+input:
+  reason: {type: string, required: true}
+initial: open
+states:
+  open:
+    actions:
+      finish: {to: done}
+  done: {final: true}
+`
+
+// goldenParent calls a webhook (HOOK is replaced by a test server's URL) and
+// starts a golden-child, waiting for its end.
+const goldenParent = `
+name: golden-parent
+input:
+  title: {type: string, required: true}
+variables:
+  ticket: {type: string}
+initial: open
+states:
+  open:
+    on_enter:
+      - webhook: {url: HOOK, body: {t: "= input.title"}, result: {ticket: "= string(response.body.ticket)"}}
+      - start: {process: golden-child, input: {reason: "= input.title"}, on_end: child_done}
+    actions:
+      child_done: {to: closed}
+  closed: {final: true}
+`
+
 // TestGoldenHistories drives the incident process through every timer and action
 // path on the real stack, and replays each resulting history against the current
 // code. With -update-golden it stores them in testdata/histories, where the
@@ -75,6 +150,13 @@ func TestGoldenHistories(t *testing.T) {
 	c := apiClient{t: t, base: cfg.httpAddr}
 	c.must(201, "PUT", "/api/v1/definitions/incident", "dev-process-owner", fastIncident(t))
 	c.must(201, "PUT", "/api/v1/definitions/major-incident", "dev-process-owner", fastMajorIncident(t))
+	c.must(201, "PUT", "/api/v1/definitions/golden-change", "dev-process-owner", goldenChange)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"ticket":"EXT-1"}`)
+	}))
+	defer hook.Close()
+	c.must(201, "PUT", "/api/v1/definitions/golden-child", "dev-process-owner", goldenChild)
+	c.must(201, "PUT", "/api/v1/definitions/golden-parent", "dev-process-owner", strings.Replace(goldenParent, "HOOK", hook.URL, 1))
 
 	type step struct {
 		after  time.Duration // since the previous step
@@ -114,6 +196,19 @@ func TestGoldenHistories(t *testing.T) {
 		},
 		// immediate notice on declaration, a missed hourly report, restoration in
 		// time, and the written report after its reminder.
+		// a CAB vote (a refused self-vote, a rejection outvoted, the mandatory
+		// approver last), parallel tasks (one overdue), an SLA that starts on
+		// entering a state with a warning, reassign and raise_priority, a guard.
+		"golden-change-vote-tasks": {
+			{0, "approve", "dev-requester", nil, 403},
+			{0, "approve", "dev-cab1", nil, 200},
+			{0, "reject", "dev-cab2", nil, 200},
+			{0, "approve", "dev-cab3", nil, 200},
+			{0, "approve", "dev-change-manager", nil, 200},
+			{1500 * time.Millisecond, "build", "dev-implementer", nil, 200},
+			{0, "test", "dev-tester", nil, 200},
+			{2500 * time.Millisecond, "close", "dev-change-manager", nil, 200},
+		},
 		"major-incident-reports": {
 			{0, "take_command", "dev-service-manager", nil, 200},
 			{500 * time.Millisecond, "report_progress", "dev-service-manager", map[string]any{"progress": "generators starting"}, 200},
@@ -122,8 +217,11 @@ func TestGoldenHistories(t *testing.T) {
 		},
 	}
 	definitionOf := func(scenario string) string {
-		if strings.HasPrefix(scenario, "major-incident") {
+		switch {
+		case strings.HasPrefix(scenario, "major-incident"):
 			return "major-incident"
+		case strings.HasPrefix(scenario, "golden-change"):
+			return "golden-change"
 		}
 		return "incident"
 	}
@@ -135,8 +233,11 @@ func TestGoldenHistories(t *testing.T) {
 				t.Parallel()
 				c := apiClient{t: t, base: cfg.httpAddr}
 				input := map[string]any{"title": name, "priority": "P1"}
-				if definitionOf(name) == "major-incident" {
+				switch definitionOf(name) {
+				case "major-incident":
 					input = map[string]any{"title": name, "service": "hosting"}
+				case "golden-change":
+					input = map[string]any{"title": name}
 				}
 				p := c.must(201, "POST", "/api/v1/processes/"+definitionOf(name), "dev-requester", map[string]any{"input": input})
 				id := p["id"].(string)
@@ -150,6 +251,21 @@ func TestGoldenHistories(t *testing.T) {
 				mu.Unlock()
 			})
 		}
+	})
+	// A webhook whose answer sets a variable, and a start step whose process
+	// ends and makes its parent act: both sides of the link are recorded.
+	t.Run("Effects", func(t *testing.T) {
+		p := c.must(201, "POST", "/api/v1/processes/golden-parent", "dev-requester", map[string]any{"input": map[string]any{"title": "effects"}})
+		parent := p["id"].(string)
+		p = c.waitFor(parent, "linked", func(p map[string]any) bool {
+			links, _ := p["links"].([]any)
+			vars, _ := p["vars"].(map[string]any)
+			return len(links) == 1 && vars["ticket"] == "EXT-1"
+		})
+		child := p["links"].([]any)[0].(map[string]any)["id"].(string)
+		c.must(200, "POST", "/api/v1/processes/"+child+"/actions/finish", "dev-service-desk", map[string]any{})
+		c.waitFor(parent, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
+		ids["golden-effects-parent"], ids["golden-effects-child"] = parent, child
 	})
 	if t.Failed() {
 		return
