@@ -101,31 +101,11 @@ func (p *parser) step(e entry, path string) Step {
 	p.remember(path, e.value)
 	switch e.key {
 	case "notify":
-		st.Notify = &Notify{}
-		for _, ne := range p.mapping(e.value, path, keysNotify) {
-			switch ne.key {
-			case "role":
-				st.Notify.Role = p.str(ne.value, join(path, "role"))
-			case "user":
-				st.Notify.User = p.userRef(ne.value, join(path, "user"))
-			}
-		}
-		if (st.Notify.Role == "") == (st.Notify.User == "") {
-			p.errorf(e.value, path, "notify needs exactly one of role or user")
-		}
+		role, user := p.recipient(e.value, path, "notify", "role", keysNotify)
+		st.Notify = &Notify{Role: role, User: user}
 	case "reassign":
-		st.Reassign = &Assignee{}
-		for _, re := range p.mapping(e.value, path, keysReassign) {
-			switch re.key {
-			case "group":
-				st.Reassign.Group = p.str(re.value, join(path, "group"))
-			case "user":
-				st.Reassign.User = p.userRef(re.value, join(path, "user"))
-			}
-		}
-		if (st.Reassign.Group == "") == (st.Reassign.User == "") {
-			p.errorf(e.value, path, "reassign needs exactly one of group or user")
-		}
+		group, user := p.recipient(e.value, path, "reassign", "group", keysReassign)
+		st.Reassign = &Assignee{Group: group, User: user}
 	case "set":
 		st.Set = p.assignments(e.value, path, scopeProcess, true)
 		if len(st.Set) == 0 && e.value.Kind == yaml.MappingNode {
@@ -144,6 +124,23 @@ func (p *parser) step(e entry, path string) Step {
 		st.Webhook = p.webhook(e.value, path)
 	}
 	return st
+}
+
+// recipient reads who a notify or reassign step addresses: exactly one of a
+// role (group) and a user.
+func (p *parser) recipient(n *yaml.Node, path, step, groupKey string, keys []string) (group, user string) {
+	for _, e := range p.mapping(n, path, keys) {
+		switch e.key {
+		case groupKey:
+			group = p.str(e.value, join(path, groupKey))
+		case "user":
+			user = p.userRef(e.value, join(path, "user"))
+		}
+	}
+	if (group == "") == (user == "") {
+		p.errorf(n, path, "%s needs exactly one of %s or user", step, groupKey)
+	}
+	return group, user
 }
 
 // userRef reads a user id or an expression that yields one.

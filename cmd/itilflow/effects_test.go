@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,34 +25,10 @@ func TestDevRunsWebhookAndStartSteps(t *testing.T) {
 	cfg := newDevConfig(t)
 	startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
-	c.must(201, "PUT", "/api/v1/definitions/kid", "dev-process-owner", `
-name: kid
-input:
-  reason: {type: string, required: true}
-initial: open
-states:
-  open:
-    actions:
-      finish: {to: done}
-  done: {final: true}
-`)
-	c.must(201, "PUT", "/api/v1/definitions/mom", "dev-process-owner", fmt.Sprintf(`
-name: mom
-input:
-  title: {type: string, required: true}
-variables:
-  ticket: {type: string}
-initial: open
-states:
-  open:
-    on_enter:
-      - webhook: {url: %s, body: {t: "= input.title"}, result: {ticket: "= string(response.body.ticket)"}}
-      - start: {process: kid, input: {reason: "= input.title"}, on_end: kid_done}
-    actions:
-      kid_done: {to: closed}
-  closed: {final: true}
-`, srv.URL))
-	p := c.must(201, "POST", "/api/v1/processes/mom", "dev-requester", map[string]any{"input": map[string]any{"title": "hello"}})
+	// The definitions of the golden effects history (golden_test.go).
+	c.must(201, "PUT", "/api/v1/definitions/golden-child", "dev-process-owner", goldenChild)
+	c.must(201, "PUT", "/api/v1/definitions/golden-parent", "dev-process-owner", strings.Replace(goldenParent, "HOOK", srv.URL, 1))
+	p := c.must(201, "POST", "/api/v1/processes/golden-parent", "dev-requester", map[string]any{"input": map[string]any{"title": "hello"}})
 	id := p["id"].(string)
 	p = c.waitFor(id, "linked", func(p map[string]any) bool {
 		links, _ := p["links"].([]any)
