@@ -113,6 +113,26 @@ func votedYes(votes []Vote, actor string) bool {
 	return false
 }
 
+// Decision is how an approval ended: its state, outcome and final tally.
+type Decision struct {
+	State   string    `json:"state"`
+	Outcome string    `json:"outcome"`
+	Tally   Tally     `json:"tally"`
+	Timeout bool      `json:"timeout,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// decide records the outcome of the current state's approval.
+func (in *Instance) decide(a *Approval, outcome string, timeout bool, at time.Time) {
+	t := a.tally(in.Votes)
+	in.Decision = &Decision{State: in.State, Outcome: outcome, Tally: t, Timeout: timeout, At: at}
+	data := map[string]any{"outcome": outcome, "tally": t}
+	if timeout {
+		data["timeout"] = true
+	}
+	in.emit(Event{At: at, Type: EventApprovalDecided, Actor: System.ID, From: in.State, To: a.target(outcome), Data: data})
+}
+
 // target is the state an outcome leads to.
 func (a *Approval) target(outcome string) string {
 	if outcome == OutcomeApproved {
@@ -169,9 +189,7 @@ func (in *Instance) approvalDue(def *Definition, at time.Time) {
 		if a.OnTimeout == TimeoutApprove {
 			outcome = OutcomeApproved
 		}
-		to := a.target(outcome)
-		in.emit(Event{At: at, Type: EventApprovalDecided, Actor: System.ID, From: in.State, To: to,
-			Data: map[string]any{"outcome": outcome, "tally": t, "timeout": true}})
-		in.enter(def, to, at)
+		in.decide(a, outcome, true, at)
+		in.enter(def, a.target(outcome), at)
 	}
 }

@@ -101,7 +101,9 @@ type Instance struct {
 	Seq        int64       `json:"seq"`
 	// Votes are the votes cast in the current state's approval; TasksDone the
 	// parallel tasks done and TasksOverdue those past due in the current state.
-	Votes        []Vote     `json:"votes,omitempty"`
+	Votes []Vote `json:"votes,omitempty"`
+	// Decision is the outcome of the last approval decided.
+	Decision     *Decision  `json:"decision,omitempty"`
 	ApprovalDue  bool       `json:"approval_due,omitempty"`
 	TasksDone    []TaskDone `json:"tasks_done,omitempty"`
 	TasksOverdue []string   `json:"tasks_overdue,omitempty"`
@@ -126,6 +128,10 @@ type ActionRequest struct {
 	Comment string         `json:"comment,omitempty"`
 	// RequestID identifies the API request, for the audit log.
 	RequestID string `json:"request_id,omitempty"`
+	// State, when set, is the state the caller means to act in: if the process
+	// has moved on (another vote decided the approval), the action is refused
+	// rather than applied somewhere else.
+	State string `json:"state,omitempty"`
 	// Recorded marks an action taken from a history (what-if analysis): it was
 	// authorised when it was taken, so roles and approvers are not checked
 	// again. Never set from outside: it does not travel in JSON.
@@ -244,6 +250,13 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 	if st == nil || st.Final {
 		return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("process %s has ended in state %q; no action is possible", in.ID, in.State)}
 	}
+	if req.State != "" && req.State != in.State {
+		msg := fmt.Sprintf("process %s is in state %q, not %q", in.ID, in.State, req.State)
+		if d := in.Decision; d != nil && d.State == req.State {
+			msg = fmt.Sprintf("the approval in %q was decided (%s) at %s; process %s is now in %q", d.State, d.Outcome, d.At.Format(time.RFC3339), in.ID, in.State)
+		}
+		return nil, &Error{Code: ECONFLICT, Op: op, Message: msg, Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
+	}
 	a := st.Action(req.Action)
 	if a == nil {
 		allowed := def.AllowedActions(in.State, req.Actor.Roles)
@@ -346,8 +359,7 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 		in.doStep(def, step, "", msg, now)
 	}
 	if decided != "" {
-		in.emit(Event{At: now, Type: EventApprovalDecided, Actor: System.ID, From: in.State, To: to,
-			Data: map[string]any{"outcome": decided, "tally": st.Approval.tally(in.Votes)}})
+		in.decide(st.Approval, decided, false, now)
 	}
 	if st := def.State(in.State); st != nil {
 		for i, r := range st.Reminders {

@@ -162,6 +162,12 @@ func TestApprovalQuorumVetoAndTimeout(t *testing.T) {
 		if in.State != "scheduled" || eventTypes(in)[engine.EventApprovalDecided] != 1 {
 			t.Fatalf("state %s, events %v", in.State, eventTypes(in))
 		}
+		// A vote that arrives after the decision names it, and changes nothing.
+		seq := in.Seq
+		err := in.Apply(def, engine.ActionRequest{Action: "reject", Actor: engine.Actor{ID: "cem"}, State: "authorise"}, t0.Add(3*time.Minute))
+		if engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), "was decided (approved)") || in.Seq != seq {
+			t.Fatalf("late vote: %v", err)
+		}
 	})
 	t.Run("Veto", func(t *testing.T) {
 		in := start(t, def, nil)
