@@ -246,16 +246,16 @@ func (in *Instance) retarget(def *Definition, now time.Time) {
 // ENOTFOUND or ECONFLICT (with the allowed actions), EFORBIDDEN or EINVALID.
 func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (map[string]any, error) {
 	const op = "engine.Check"
-	st := def.State(in.State)
-	if st == nil || st.Final {
-		return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("process %s has ended in state %q; no action is possible", in.ID, in.State)}
-	}
 	if req.State != "" && req.State != in.State {
 		msg := fmt.Sprintf("process %s is in state %q, not %q", in.ID, in.State, req.State)
 		if d := in.Decision; d != nil && d.State == req.State {
 			msg = fmt.Sprintf("the approval in %q was decided (%s) at %s; process %s is now in %q", d.State, d.Outcome, d.At.Format(time.RFC3339), in.ID, in.State)
 		}
 		return nil, &Error{Code: ECONFLICT, Op: op, Message: msg, Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
+	}
+	st := def.State(in.State)
+	if st == nil || st.Final {
+		return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("process %s has ended in state %q; no action is possible", in.ID, in.State)}
 	}
 	a := st.Action(req.Action)
 	if a == nil {
