@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -149,30 +148,14 @@ func (s *Server) takeAction(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if n := utf8.RuneCountInString(req.Comment); n > 10000 {
-		return &engine.Error{Code: engine.EINVALID, Message: "comment too long", Details: []engine.Detail{{Field: "comment", Message: fmt.Sprintf("is %d characters long; at most 10000 allowed", n)}}}
-	}
-	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > maxIdempotencyKey {
-		return &engine.Error{Code: engine.EBADREQUEST, Message: "Idempotency-Key too long", Details: []engine.Detail{{Field: "Idempotency-Key", Message: fmt.Sprintf("at most %d bytes", maxIdempotencyKey)}}}
+	if err := checkComment(req.Comment); err != nil {
+		return err
 	}
 	id, actor := c.Param("id"), actorOf(c)
-	uctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	handle, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		WorkflowID: id,
-		UpdateID:   key,
-		UpdateName: workflows.UpdateAction,
-		Args: []any{engine.ActionRequest{Action: c.Param("action"), Actor: actor, Input: plainJSON(req.Input),
-			Comment: req.Comment, RequestID: requestID(c)}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	var res workflows.Result
-	if err == nil {
-		err = handle.Get(uctx, &res)
-	}
+	res, err := s.act(c, id, engine.ActionRequest{Action: c.Param("action"), Actor: actor, Input: plainJSON(req.Input),
+		Comment: req.Comment, RequestID: requestID(c)})
 	if err != nil {
-		return s.actionError(ctx, id, temporalError("api.takeAction", err))
+		return err
 	}
 	d, err := s.store.Definition(ctx, res.View.Definition, res.View.Version)
 	if err != nil {
@@ -183,6 +166,33 @@ func (s *Server) takeAction(c echo.Context) error {
 
 // actionError explains a workflow Temporal could not find: a process that ended
 // (its workflow is closed) is a 409, an id nobody started a 404.
+// act sends an action to the process's workflow and waits for its result. The
+// Idempotency-Key header becomes the update id, so a retried request acts once.
+func (s *Server) act(c echo.Context, id string, req engine.ActionRequest) (workflows.Result, error) {
+	ctx := c.Request().Context()
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		return workflows.Result{}, &engine.Error{Code: engine.EBADREQUEST, Message: "Idempotency-Key too long", Details: []engine.Detail{{Field: "Idempotency-Key", Message: fmt.Sprintf("at most %d bytes", maxIdempotencyKey)}}}
+	}
+	uctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	handle, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateID:     key,
+		UpdateName:   workflows.UpdateAction,
+		Args:         []any{req},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var res workflows.Result
+	if err == nil {
+		err = handle.Get(uctx, &res)
+	}
+	if err != nil {
+		return res, s.actionError(ctx, id, temporalError("api.act", err))
+	}
+	return res, nil
+}
+
 func (s *Server) actionError(ctx context.Context, id string, err error) error {
 	if engine.ErrorCode(err) != engine.ENOTFOUND {
 		return err

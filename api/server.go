@@ -56,6 +56,8 @@ func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slo
 	v1.POST("/processes/:definition", s.startProcess)
 	v1.GET("/processes/:id", s.getProcess)
 	v1.POST("/processes/:id/actions/:action", s.takeAction)
+	v1.POST("/processes/:id/approvals/:step", s.vote)
+	v1.GET("/approvals", s.approvals)
 	v1.GET("/processes/:id/history", s.getHistory)
 	v1.GET("/processes/:id/timeline", s.getTimeline)
 	v1.POST("/processes/:id/replay", s.replayProcess)

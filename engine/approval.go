@@ -141,18 +141,25 @@ func (a *Approval) target(outcome string) string {
 	return a.Rejected
 }
 
-// checkVote decides whether actor may vote now: an approver by role or name,
-// not the person who started the process (separation of duties), and only once.
+// checkVote decides whether actor may vote now in the current approval.
 func (in *Instance) checkVote(a *Approval, actor Actor) error {
+	return a.MayVote(actor, in.ID, in.StartedBy, in.Votes)
+}
+
+// MayVote decides whether actor may vote in the approval of process, begun by
+// startedBy, given the votes so far: an approver by role or name, not the
+// person who started the process (separation of duties), and only once. The
+// workflow decides with it; the approvals inbox uses it to list what is yours.
+func (a *Approval) MayVote(actor Actor, process, startedBy string, votes []Vote) error {
 	const op = "engine.Check"
 	named := contains(a.Users, actor.ID) || contains(a.Mandatory, actor.ID)
 	if !named && !(len(a.Roles) > 0 && hasAnyRole(actor.Roles, a.Roles)) {
 		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("%s is not an approver of this step (approvers: %s)", actor.ID, a.approversText())}
 	}
-	if actor.ID == in.StartedBy {
-		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("separation of duties: %s started %s and cannot approve it", actor.ID, in.ID)}
+	if actor.ID == startedBy {
+		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("separation of duties: %s started %s and cannot approve it", actor.ID, process)}
 	}
-	for _, v := range in.Votes {
+	for _, v := range votes {
 		if v.Actor == actor.ID {
 			return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("%s has already voted (%s at %s)", actor.ID, v.Decision, v.At.Format(time.RFC3339))}
 		}

@@ -43,6 +43,8 @@ Usage:
                      replay past processes' actions under a proposed definition and report what would change
   itilflow reconcile [--dry-run]
                      compare open processes in DATABASE_URL with their workflow histories and repair drift
+  itilflow user add|token|revoke ID
+                     manage users and API tokens in DATABASE_URL (tokens are shown once)
   itilflow load      start many processes through a running API and print figures
 
 Run "itilflow COMMAND -h" for a command's flags.
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runWhatIf(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":
 		return runReconcile(ctx, args[1:], getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// twentyApprovers is a change voted on by twenty named approvers, a majority
+// deciding.
+func twentyApprovers(users []string) string {
+	return fmt.Sprintf(`
+name: big-cab
+input:
+  title: {type: string, required: true}
+initial: authorise
+states:
+  authorise:
+    approval:
+      approvers: {users: [%s]}
+      quorum: majority
+      approved: scheduled
+      rejected: rejected
+  scheduled: {final: true}
+  rejected: {final: true}
+`, strings.Join(users, ", "))
+}
+
+// TestTwentyApproversVoteAtOnce: twenty approvers vote on one change at the same
+// instant through the real stack. Exactly one vote decides, the tally counts each
+// accepted vote once, every later vote gets 409, and the person who raised the
+// change cannot approve it. Users and tokens come from `itilflow user`.
+func TestTwentyApproversVoteAtOnce(t *testing.T) {
+	cfg := newDevConfig(t)
+	startInProcess(t, cfg)
+	port, err := os.ReadFile(filepath.Join(cfg.dataDir, "pg", "port"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbURL := fmt.Sprintf("postgres://postgres@127.0.0.1:%s/itilflow?sslmode=disable", strings.TrimSpace(string(port)))
+	getenv := func(k string) string {
+		if k == "DATABASE_URL" {
+			return dbURL
+		}
+		return ""
+	}
+	var users []string
+	tokens := map[string]string{}
+	for i := 1; i <= 20; i++ {
+		id := fmt.Sprintf("voter%02d", i)
+		users = append(users, id)
+		if err := run(context.Background(), []string{"user", "add", id, "--name", "Voter " + id, "--roles", "cab-member"}, getenv, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"user", "token", id, "--label", "test"}, getenv, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		tokens[id] = strings.TrimSpace(out.String())
+	}
+	c := apiClient{t: t, base: cfg.httpAddr}
+	c.must(201, "PUT", "/api/v1/definitions/big-cab", "dev-process-owner", twentyApprovers(users))
+	// voter01 raises the change: separation of duties keeps them out of the vote.
+	p := c.must(201, "POST", "/api/v1/processes/big-cab", tokens["voter01"], map[string]any{"input": map[string]any{"title": "core switch firmware"}})
+	id := p["id"].(string)
+	vote := func(token, decision string, header ...string) (int, map[string]any) {
+		return c.call("POST", "/api/v1/processes/"+id+"/approvals/authorise", token, map[string]any{"decision": decision, "comment": "ok"}, header...)
+	}
+
+	if code, out := vote(tokens["voter01"], "approve"); code != 403 || !strings.Contains(fmt.Sprint(out), "separation of duties") {
+		t.Fatalf("own change: %d %v", code, out)
+	}
+	inbox := c.must(200, "GET", "/api/v1/approvals?status=pending", tokens["voter02"], nil)
+	if inbox["total"] != 1.0 {
+		t.Fatalf("voter02's inbox: %v", inbox)
+	}
+	if own := c.must(200, "GET", "/api/v1/approvals", tokens["voter01"], nil); own["total"] != 0.0 {
+		t.Fatalf("the raiser's inbox lists their own change: %v", own)
+	}
+	if code, _ := vote("dev-requester", "approve"); code != 403 {
+		t.Fatalf("a non-approver voted: %d", code)
+	}
+	// A retried vote with the same Idempotency-Key counts once.
+	for i := 0; i < 2; i++ {
+		if code, out := vote(tokens["voter02"], "approve", "Idempotency-Key", "voter02-vote"); code != 200 || out["outcome"] != "pending" {
+			t.Fatalf("vote %d: %d %v", i, code, out)
+		}
+	}
+
+	// The other eighteen at once: eleven approve and seven reject, so the
+	// majority of twenty (eleven approvals) is reached, with voter02's vote.
+	type answer struct {
+		voter string
+		code  int
+		body  map[string]any
+	}
+	answers := make(chan answer, 18)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 3; i <= 20; i++ {
+		voter, decision := users[i-1], "approve"
+		if i > 13 {
+			decision = "reject"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			b, _ := json.Marshal(map[string]any{"decision": decision})
+			req, _ := http.NewRequest("POST", "http://"+cfg.httpAddr+"/api/v1/processes/"+id+"/approvals/authorise", bytes.NewReader(b))
+			req.Header.Set("Authorization", "Bearer "+tokens[voter])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers <- answer{voter: voter, code: -1}
+				return
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			answers <- answer{voter: voter, code: resp.StatusCode, body: body}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(answers)
+
+	accepted, refused, decided := 0, 0, 0
+	for a := range answers {
+		switch a.code {
+		case 200:
+			accepted++
+			if a.body["outcome"] != "pending" {
+				decided++
+				if a.body["outcome"] != "approved" {
+					t.Errorf("%s decided %v", a.voter, a.body["outcome"])
+				}
+			}
+		case 409:
+			refused++
+		default:
+			t.Errorf("%s: status %d %v", a.voter, a.code, a.body)
+		}
+	}
+	if decided != 1 {
+		t.Fatalf("%d votes decided the approval, want exactly one", decided)
+	}
+	p = c.waitFor(id, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
+	var decision map[string]any
+	votes := 0
+	for _, e := range p["events"].([]any) {
+		ev := e.(map[string]any)
+		switch ev["type"] {
+		case "approval_decided":
+			if decision != nil {
+				t.Fatal("two approval_decided events")
+			}
+			decision = ev
+		case "action":
+			votes++
+		}
+	}
+	tally := decision["data"].(map[string]any)["tally"].(map[string]any)
+	// Every accepted vote is in the tally once (voter02's counted once), and
+	// the votes refused with 409 are in no event.
+	if p["state"] != "scheduled" || tally["approve"] != 11.0 || int(tally["approve"].(float64)+tally["reject"].(float64)) != accepted+1 ||
+		votes != accepted+1 || accepted+refused != 18 {
+		t.Fatalf("state %v, tally %v, %d vote events, %d accepted, %d refused", p["state"], tally, votes, accepted, refused)
+	}
+	if code, out := vote(tokens["voter20"], "reject"); code != 409 || !strings.Contains(fmt.Sprint(out), "was decided (approved)") {
+		t.Fatalf("a vote after the decision: %d %v", code, out)
+	}
+	t.Logf("18 concurrent votes: %d accepted, %d refused after the decision", accepted, refused)
+}
