@@ -10,6 +10,8 @@ import (
 const (
 	OutcomeApproved = "approved"
 	OutcomeRejected = "rejected"
+	// OutcomeBypassed is a break-glass: the vote was skipped, with a reason.
+	OutcomeBypassed = "bypassed"
 )
 
 // Vote is one approver's decision in the current state's approval.
@@ -122,15 +124,16 @@ type Decision struct {
 	At      time.Time `json:"at"`
 }
 
-// decide records the outcome of the current state's approval.
-func (in *Instance) decide(a *Approval, outcome string, timeout bool, at time.Time) {
+// decide records the outcome of the current state's approval, which leads to
+// state to.
+func (in *Instance) decide(a *Approval, outcome string, timeout bool, to string, at time.Time) {
 	t := a.tally(in.Votes)
 	in.Decision = &Decision{State: in.State, Outcome: outcome, Tally: t, Timeout: timeout, At: at}
 	data := map[string]any{"outcome": outcome, "tally": t}
 	if timeout {
 		data["timeout"] = true
 	}
-	in.emit(Event{At: at, Type: EventApprovalDecided, Actor: System.ID, From: in.State, To: a.target(outcome), Data: data})
+	in.emit(Event{At: at, Type: EventApprovalDecided, Actor: System.ID, From: in.State, To: to, Data: data})
 }
 
 // target is the state an outcome leads to.
@@ -196,7 +199,7 @@ func (in *Instance) approvalDue(def *Definition, at time.Time) {
 		if a.OnTimeout == TimeoutApprove {
 			outcome = OutcomeApproved
 		}
-		in.decide(a, outcome, true, at)
+		in.decide(a, outcome, true, a.target(outcome), at)
 		in.enter(def, a.target(outcome), at)
 	}
 }

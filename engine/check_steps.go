@@ -9,6 +9,10 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 		if a := st.Approval; a != nil {
 			knownState(a.Approved, path+".approval.approved")
 			knownState(a.Rejected, path+".approval.rejected")
+			if a.BreakGlass != nil {
+				knownState(a.BreakGlass.To, path+".approval.break_glass.to")
+			}
+			p.checkNoBypass(st, path)
 		}
 		if par := st.Parallel; par != nil {
 			knownState(par.To, path+".parallel.to")
@@ -42,6 +46,19 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 			}
 		case step.Webhook != nil && step.Webhook.OnFailure != "":
 			p.systemAction(def, step.Webhook.OnFailure, s.path+".webhook.on_failure")
+		}
+	}
+}
+
+// checkNoBypass refuses a way past an approval other than its votes and its
+// break-glass: an ordinary action or a timer of the approval's state that leads
+// where approval leads would let a change through unapproved and unrecorded.
+func (p *parser) checkNoBypass(st State, path string) {
+	a := st.Approval
+	for _, act := range st.Actions {
+		if act.Kind == "" && act.To == a.Approved && a.Approved != st.Name {
+			ap := join(path, "actions."+act.Name+".to")
+			p.errorf(p.at(join(path, "actions."+act.Name)), ap, "action %q leads to %q, where the approval leads: only the vote (or its break_glass) may", act.Name, a.Approved)
 		}
 	}
 }

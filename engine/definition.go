@@ -99,7 +99,22 @@ type Approval struct {
 	Escalate []Step `json:"escalate,omitempty"`
 	Approved string `json:"approved"`
 	Rejected string `json:"rejected"`
+	// BreakGlass, when set, lets its roles bypass the vote with a reason.
+	BreakGlass *BreakGlass `json:"break_glass,omitempty"`
 }
+
+// BreakGlass is the one way past an approval without its votes: an action of
+// the approval's state (ActionBreakGlass) that Roles may take with a mandatory
+// reason. It leads to To (the approved state by default) and runs Do — start
+// the post-implementation review, notify the change manager.
+type BreakGlass struct {
+	Roles []string `json:"roles"`
+	To    string   `json:"to"`
+	Do    []Step   `json:"do,omitempty"`
+}
+
+// ActionBreakGlass is the action a break-glass adds to its approval's state.
+const ActionBreakGlass = "break_glass"
 
 // Vote actions of a state with an approval.
 const (
@@ -160,8 +175,9 @@ type Action struct {
 
 // Kinds of the actions Parse adds for approvals and parallel tasks.
 const (
-	KindVote = "vote"
-	KindTask = "task"
+	KindVote       = "vote"
+	KindTask       = "task"
+	KindBreakGlass = "break_glass"
 )
 
 // Timer takes Action on behalf of the system when the process has stayed After in

@@ -96,6 +96,13 @@ func edges(s State) []edge {
 		}
 		who := a.approversText()
 		out = append(out, edge{to: a.Approved, label: fmt.Sprintf("approved (%s of %s)", quorum, who)}, edge{to: a.Rejected, label: "rejected"})
+		if bg := a.BreakGlass; bg != nil {
+			to := bg.To
+			if to == "" {
+				to = a.Approved
+			}
+			out = append(out, edge{to: to, label: actionLabel(Action{Name: ActionBreakGlass + " (with reason)", Roles: bg.Roles})})
+		}
 		if a.OnTimeout == TimeoutApprove || a.OnTimeout == TimeoutReject {
 			out = append(out, edge{to: a.target(map[string]string{TimeoutApprove: OutcomeApproved, TimeoutReject: OutcomeRejected}[a.OnTimeout]),
 				label: fmt.Sprintf("after %s: %s (timeout)", a.Due, a.OnTimeout), system: true})

@@ -335,6 +335,8 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 		if decided = t.Outcome; decided != "" {
 			to = st.Approval.target(decided)
 		}
+	case KindBreakGlass:
+		decided = OutcomeBypassed
 	case KindTask:
 		in.TasksDone = append(in.TasksDone, TaskDone{Name: a.Name, Actor: req.Actor.ID, At: now})
 		data["task"] = a.Name
@@ -359,7 +361,7 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 		in.doStep(def, step, "", msg, now)
 	}
 	if decided != "" {
-		in.decide(st.Approval, decided, false, now)
+		in.decide(st.Approval, decided, false, to, now)
 	}
 	if st := def.State(in.State); st != nil {
 		for i, r := range st.Reminders {

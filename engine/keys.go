@@ -17,7 +17,8 @@ var (
 	keysReassign      = []string{"group", "user"}
 	keysStart         = []string{"process", "input", "on_end"}
 	keysWebhook       = []string{"url", "method", "body", "timeout", "retries", "result", "on_failure"}
-	keysApproval      = []string{"approvers", "mandatory", "quorum", "due", "on_timeout", "escalate", "approved", "rejected"}
+	keysApproval      = []string{"approvers", "mandatory", "quorum", "due", "on_timeout", "escalate", "approved", "rejected", "break_glass"}
+	keysBreakGlass    = []string{"roles", "to", "do"}
 	keysApprovers     = []string{"roles", "users"}
 	keysQuorum        = []string{"count", "percent"}
 	keysParallel      = []string{"tasks", "join", "to"}
@@ -32,7 +33,7 @@ func Keys() map[string][]string {
 		"definition": keysDefinition, "field": keysField, "state": keysState, "action": keysAction,
 		"timer": keysTimer, "reminder": keysReminder, "sla": keysSLA, "escalation": keysEscalation, "on": keysOn, "step": keysStep,
 		"notify": keysNotify, "reassign": keysReassign, "start": keysStart, "webhook": keysWebhook,
-		"approval": keysApproval, "approvers": keysApprovers, "quorum": keysQuorum, "parallel": keysParallel, "task": keysTask,
+		"approval": keysApproval, "approvers": keysApprovers, "quorum": keysQuorum, "break_glass": keysBreakGlass, "parallel": keysParallel, "task": keysTask,
 		"calendars file": keysCalendarsFile, "calendar": keysCalendar,
 		"calendar hours": weekdayKeys,
 	}

@@ -314,3 +314,68 @@ states:
 		}
 	}
 }
+
+func TestBreakGlassIsTheOnlyWayPastAVote(t *testing.T) {
+	def := mustParse(t, `
+name: emergency
+initial: authorise
+states:
+  authorise:
+    approval:
+      approvers: {roles: [cab-member]}
+      approved: implement
+      rejected: rejected
+      break_glass:
+        roles: [change-manager]
+        do: [{notify: {role: change-manager}}, {set: {review_required: true}}]
+  implement:
+    actions: {done: {to: closed}}
+  closed: {final: true}
+  rejected: {final: true}
+`)
+	in := start(t, def, nil)
+	cm := engine.Actor{ID: "carl", Roles: []string{"change-manager"}}
+	if err := in.Apply(def, engine.ActionRequest{Action: engine.ActionBreakGlass, Actor: engine.Actor{ID: "cara", Roles: []string{"cab-member"}},
+		Input: map[string]any{"reason": "outage"}}, t0); engine.ErrorCode(err) != engine.EFORBIDDEN {
+		t.Fatalf("break-glass by a CAB member: %v", err)
+	}
+	if err := in.Apply(def, engine.ActionRequest{Action: engine.ActionBreakGlass, Actor: cm}, t0); engine.ErrorCode(err) != engine.EINVALID {
+		t.Fatalf("break-glass without a reason: %v", err)
+	}
+	act(t, def, in, engine.ActionBreakGlass, cm, map[string]any{"reason": "payment outage, vendor fix"}, t0.Add(time.Minute))
+	var outcome any
+	for _, e := range in.Pending {
+		if e.Type == engine.EventApprovalDecided {
+			outcome = e.Data["outcome"]
+		}
+	}
+	if in.State != "implement" || outcome != engine.OutcomeBypassed || in.Vars["review_required"] != true || in.Vars["reason"] == nil {
+		t.Fatalf("state %s, outcome %v, vars %v", in.State, outcome, in.Vars)
+	}
+
+	got := problems(t, `
+name: sneaky
+initial: authorise
+states:
+  authorise:
+    approval:
+      approvers: {roles: [cab-member]}
+      approved: implement
+      rejected: done
+      break_glass: {to: implement}
+    actions:
+      skip: {to: implement}
+  implement:
+    actions: {finish: {to: done}}
+  done: {final: true}
+`)
+	all := ""
+	for _, p := range got {
+		all += p.Message + "\n"
+	}
+	for _, want := range []string{`action "skip" leads to "implement", where the approval leads`, `break_glass needs the roles`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no problem %q in:\n%s", want, all)
+		}
+	}
+}

@@ -409,6 +409,14 @@ func (p *parser) implicitActions(st *State, path string) {
 		for _, v := range approvalVotes {
 			add(Action{Name: v, To: st.Name, Roles: a.Roles, Kind: KindVote}, "vote of the approval")
 		}
+		if bg := a.BreakGlass; bg != nil {
+			to := bg.To
+			if to == "" {
+				to = a.Approved
+			}
+			add(Action{Name: ActionBreakGlass, To: to, Roles: bg.Roles, Do: bg.Do, Kind: KindBreakGlass,
+				Input: []Field{{Name: "reason", Type: TypeText, Required: true, MaxLength: 2000}}}, "break-glass of the approval")
+		}
 	}
 	if par := st.Parallel; par != nil {
 		for _, t := range par.Tasks {

@@ -44,6 +44,8 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 			a.Approved = p.str(e.value, sub)
 		case "rejected":
 			a.Rejected = p.str(e.value, sub)
+		case "break_glass":
+			a.BreakGlass = p.breakGlass(e.value, sub)
 		}
 	}
 	if n.Kind != yaml.MappingNode {
@@ -74,6 +76,26 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 		p.errorf(n, join(path, "quorum"), "quorum count %d is more than the %d approvers listed", a.Count, len(a.Users)+len(a.Mandatory))
 	}
 	return a
+}
+
+func (p *parser) breakGlass(n *yaml.Node, path string) *BreakGlass {
+	bg := &BreakGlass{}
+	for _, e := range p.mapping(n, path, keysBreakGlass) {
+		sub := join(path, e.key)
+		p.remember(sub, e.value)
+		switch e.key {
+		case "roles":
+			bg.Roles = p.strings(e.value, sub)
+		case "to":
+			bg.To = p.str(e.value, sub)
+		case "do":
+			bg.Do = p.steps(e.value, sub)
+		}
+	}
+	if len(bg.Roles) == 0 && n.Kind == yaml.MappingNode {
+		p.errorf(n, join(path, "roles"), "break_glass needs the roles that may use it: it must never be open to everyone")
+	}
+	return bg
 }
 
 // quorum reads `any`, `all`, `majority`, `{count: N}` or `{percent: P}`.

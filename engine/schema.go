@@ -67,6 +67,11 @@ func Schema() map[string]any {
 				"escalate":   steps("Steps run when the vote is due and on_timeout is escalate."),
 				"approved":   str("The state an approval leads to."),
 				"rejected":   str("The state a rejection leads to."),
+				"break_glass": object("The one audited way past the vote: an action break_glass with a mandatory reason.", keysBreakGlass, map[string]any{
+					"roles": names("Roles that may break the glass."),
+					"to":    str("The state it leads to; default: the approved state."),
+					"do":    steps("Steps it runs: start the post-implementation review, notify the change manager."),
+				}, "roles"),
 			}, "approvers", "approved", "rejected"),
 			"parallel": object("Tasks done side by side; each is an action of the state.", keysParallel, map[string]any{
 				"tasks": mapOf("task", "The tasks, by name."),
