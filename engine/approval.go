@@ -181,6 +181,27 @@ func (a *Approval) approversText() string {
 	return strings.Join(parts, "; ")
 }
 
+// approvalReminderAt is the share of an approval's due time at which the
+// approvers who have not voted are reminded.
+const approvalReminderAt = 75
+
+// noticeApprovers tells the approvers who have not voted yet that their vote is
+// needed: each role, and each named user.
+func (in *Instance) noticeApprovers(a *Approval, msg string, at time.Time) {
+	for _, r := range a.Roles {
+		in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, Data: map[string]any{"role": r, "message": msg}})
+	}
+	for _, u := range a.named() {
+		voted := false
+		for _, v := range in.Votes {
+			voted = voted || v.Actor == u
+		}
+		if !voted {
+			in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, Data: map[string]any{"user": u, "message": msg}})
+		}
+	}
+}
+
 // approvalDue handles an approval reaching its due time without a decision.
 func (in *Instance) approvalDue(def *Definition, at time.Time) {
 	st := def.State(in.State)

@@ -17,10 +17,24 @@ type Definition struct {
 	States      []State      `json:"states"`
 	SLAs        []SLA        `json:"slas,omitempty"`
 	Escalations []Escalation `json:"escalations,omitempty"`
+	// Level is the engine behaviour the definition was compiled for. A history
+	// holds its definition, so a replay keeps the behaviour it ran with while
+	// new definitions get the current one: the engine's equivalent of
+	// workflow.GetVersion. Zero is the behaviour before levels existed.
+	Level int `json:"level,omitempty"`
 
 	cal   Calendar   // built from CalendarSpec on first use
 	cache *exprCache // compiled expressions, made on first use
 }
+
+// Engine behaviour levels (see Definition.Level).
+const (
+	// LevelApprovalNotices: approvers are notified when a vote opens, and the
+	// ones who have not voted again at 75% of its due time.
+	LevelApprovalNotices = 1
+	// CurrentLevel is what Parse compiles for.
+	CurrentLevel = LevelApprovalNotices
+)
 
 // Field types of the input schema.
 const (

@@ -102,6 +102,9 @@ type Instance struct {
 	// Votes are the votes cast in the current state's approval; TasksDone the
 	// parallel tasks done and TasksOverdue those past due in the current state.
 	Votes []Vote `json:"votes,omitempty"`
+	// ApprovalReminded is set once the approvers have been reminded of a vote
+	// nearing its due time.
+	ApprovalReminded bool `json:"approval_reminded,omitempty"`
 	// Decision is the outcome of the last approval decided.
 	Decision     *Decision  `json:"decision,omitempty"`
 	ApprovalDue  bool       `json:"approval_due,omitempty"`
@@ -197,6 +200,9 @@ func (in *Instance) onEnter(def *Definition, state string, now time.Time) {
 	msg := fmt.Sprintf("%s %s entered %s", def.Title, in.ID, state)
 	for _, step := range st.OnEnter {
 		in.doStep(def, step, "", msg, now)
+	}
+	if st.Approval != nil && def.Level >= LevelApprovalNotices {
+		in.noticeApprovers(st.Approval, fmt.Sprintf("%s %s needs your vote in %s", def.Title, in.ID, state), now)
 	}
 }
 
@@ -394,7 +400,7 @@ func (in *Instance) enter(def *Definition, to string, now time.Time) {
 	if from != to {
 		in.TimersFired = nil
 		in.RemindFrom = nil
-		in.Votes, in.ApprovalDue = nil, false
+		in.Votes, in.ApprovalDue, in.ApprovalReminded = nil, false, false
 		in.TasksDone, in.TasksOverdue = nil, nil
 		in.EnteredAt = now
 	}
@@ -476,6 +482,9 @@ const (
 	wakeWarn     = iota + 1 // clock reaches its SLA's warning threshold
 	wakeTask                // timer indexes the state's parallel tasks
 	wakeApproval            // the state's approval is due
+	// wakeApprovalReminder: the approval has used approvalReminderAt percent
+	// of its due time.
+	wakeApprovalReminder
 )
 
 func (w wake) describe(def *Definition, in *Instance) string {
@@ -486,6 +495,8 @@ func (w wake) describe(def *Definition, in *Instance) string {
 		return fmt.Sprintf("task %s due", def.State(in.State).Parallel.Tasks[w.timer].Name)
 	case wakeApproval:
 		return fmt.Sprintf("approval in %s due", in.State)
+	case wakeApprovalReminder:
+		return fmt.Sprintf("approval in %s: reminder before its due time", in.State)
 	}
 	switch {
 	case w.reminder:
@@ -544,6 +555,9 @@ func (in *Instance) next(def *Definition) (wake, bool) {
 			}
 		}
 		if a := st.Approval; a != nil && a.Due > 0 && !in.ApprovalDue {
+			if def.Level >= LevelApprovalNotices && !in.ApprovalReminded {
+				consider(wake{at: cal.Add(in.EnteredAt, time.Duration(a.Due)*approvalReminderAt/100), clock: -1, kind: wakeApprovalReminder})
+			}
 			consider(wake{at: cal.Add(in.EnteredAt, time.Duration(a.Due)), clock: -1, kind: wakeApproval})
 		}
 	}
@@ -589,6 +603,11 @@ func (in *Instance) fire(def *Definition, w wake) {
 		return
 	case wakeApproval:
 		in.approvalDue(def, w.at)
+		return
+	case wakeApprovalReminder:
+		in.ApprovalReminded = true
+		a := def.State(in.State).Approval
+		in.noticeApprovers(a, fmt.Sprintf("%s %s: the vote in %s is due in %s", def.Title, in.ID, in.State, a.Due-a.Due*approvalReminderAt/100), w.at)
 		return
 	}
 	switch {

@@ -379,3 +379,34 @@ states:
 		}
 	}
 }
+
+func TestApproversAreToldAndReminded(t *testing.T) {
+	def := mustParse(t, approvalDef) // due 2h: reminded at 1h30
+	notified := func(in *engine.Instance, from int) []string {
+		var out []string
+		for _, e := range in.Pending[from:] {
+			if e.Type == engine.EventNotification {
+				out = append(out, e.Data["user"].(string))
+			}
+		}
+		return out
+	}
+	in := start(t, def, nil)
+	if got := strings.Join(notified(in, 0), ","); got != "ann,bob,cem,max" {
+		t.Fatalf("told at the start: %s", got)
+	}
+	if err := vote(def, in, "ann", "approve", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	n := len(in.Pending)
+	in.Advance(def, t0.Add(90*time.Minute))
+	if got := strings.Join(notified(in, n), ","); got != "bob,cem,max" {
+		t.Fatalf("reminded at 75%%: %s", got)
+	}
+	// A definition recorded before approval notices (level 0) behaves as it did.
+	old := mustParse(t, approvalDef)
+	old.Level = 0
+	if got := notified(start(t, old, nil), 0); len(got) != 0 {
+		t.Fatalf("a level-0 definition notified %v", got)
+	}
+}

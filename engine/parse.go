@@ -42,6 +42,7 @@ func Compile(src []byte, env Env) (*Definition, error) {
 	}
 	p := &parser{calendars: env.Calendars, processes: env.Processes}
 	def := p.definition(doc.Content[0])
+	def.Level = CurrentLevel
 	def.exprs() // before the definition is shared; see exprs
 	p.check(def)
 	if len(p.problems) > 0 {
