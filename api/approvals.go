@@ -19,6 +19,8 @@ const outcomePending = "pending"
 type voteRequest struct {
 	Decision string `json:"decision"`
 	Comment  string `json:"comment"`
+	// OnBehalfOf votes for an approver who has delegated to the caller.
+	OnBehalfOf string `json:"on_behalf_of"`
 }
 
 // voteBody answers a vote: the tally after it and the outcome, which is pending
@@ -27,6 +29,7 @@ type voteBody struct {
 	ID       string       `json:"id"`
 	Step     string       `json:"step"`
 	Decision string       `json:"decision"`
+	For      string       `json:"on_behalf_of,omitempty"`
 	Outcome  string       `json:"outcome"`
 	Tally    engine.Tally `json:"tally"`
 	State    string       `json:"state"`
@@ -71,7 +74,13 @@ func (s *Server) vote(c echo.Context) error {
 	if st := d.Compiled.State(step); st == nil || st.Approval == nil {
 		return engine.Errorf(engine.ENOTFOUND, "process %s (%s) has no approval step %q", id, v.Definition, step)
 	}
-	res, err := s.act(c, id, engine.ActionRequest{Action: req.Decision, State: step, Actor: actorOf(c), Comment: req.Comment, RequestID: requestID(c)})
+	areq := engine.ActionRequest{Action: req.Decision, State: step, Actor: actorOf(c), Comment: req.Comment, RequestID: requestID(c)}
+	if req.OnBehalfOf != "" {
+		if areq.OnBehalfOf, err = s.delegator(c, req.OnBehalfOf); err != nil {
+			return err
+		}
+	}
+	res, err := s.act(c, id, areq)
 	if err != nil {
 		// A process that has ended cannot say why itself: the record can.
 		if e, ok, derr := s.decision(ctx, id, step); engine.ErrorCode(err) == engine.ECONFLICT && derr == nil && ok {
@@ -82,7 +91,7 @@ func (s *Server) vote(c echo.Context) error {
 	}
 	// The tally as this vote left it is in the vote's own event: the view may
 	// already show later votes, or the next state.
-	body := voteBody{ID: id, Step: step, Decision: req.Decision, Outcome: outcomePending, State: res.View.State, View: res.View}
+	body := voteBody{ID: id, Step: step, Decision: req.Decision, For: req.OnBehalfOf, Outcome: outcomePending, State: res.View.State, View: res.View}
 	if a := res.View.Approval; a != nil && res.View.State == step {
 		body.Tally = a.Tally
 	}
@@ -92,7 +101,8 @@ func (s *Server) vote(c echo.Context) error {
 	}
 	actor := actorOf(c).ID
 	for _, e := range events {
-		if e.Type == engine.EventAction && e.Actor == actor && e.Action == req.Decision && e.From == step && e.Data["tally"] != nil {
+		if e.Type == engine.EventAction && e.Actor == actor && e.Action == req.Decision && e.From == step && e.Data["tally"] != nil &&
+			(req.OnBehalfOf == "" || e.Data["on_behalf_of"] == req.OnBehalfOf) {
 			body.Tally = tallyOf(e.Data["tally"])
 		}
 	}
@@ -140,6 +150,9 @@ type inboxItem struct {
 	Tally      engine.Tally   `json:"tally"`
 	Votes      []engine.Vote  `json:"votes"`
 	Input      map[string]any `json:"input"`
+	// OnBehalfOf is set when the caller may vote here only for an approver
+	// who delegated to them.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
 }
 
 // approvals lists the approvals where the caller may vote and has not: their
@@ -154,6 +167,19 @@ func (s *Server) approvals(c echo.Context) error {
 		return err
 	}
 	actor := actorOf(c)
+	// The caller votes for themselves, and for whoever delegated to them now.
+	voters := []*engine.Actor{&actor}
+	from, err := s.store.Delegators(ctx, actor.ID, time.Now())
+	if err != nil {
+		return err
+	}
+	for _, f := range from {
+		u, err := s.store.UserByID(ctx, f)
+		if err != nil {
+			return err
+		}
+		voters = append(voters, &engine.Actor{ID: u.ID, Roles: []string(u.Roles)})
+	}
 	defs := map[string]*engine.Definition{}
 	items := []inboxItem{}
 	for _, v := range views {
@@ -168,12 +194,20 @@ func (s *Server) approvals(c echo.Context) error {
 			defs[key] = def
 		}
 		st := def.State(v.State)
-		if st == nil || st.Approval == nil || v.Approval == nil ||
-			st.Approval.MayVote(actor, v.ID, v.StartedBy, v.Approval.Votes) != nil {
+		if st == nil || st.Approval == nil || v.Approval == nil || v.StartedBy == actor.ID {
 			continue
 		}
-		items = append(items, inboxItem{ID: v.ID, Definition: v.Definition, Title: v.Input["title"], Step: v.State, StartedBy: v.StartedBy,
-			StartedAt: v.StartedAt, Due: v.Approval.Due, Tally: v.Approval.Tally, Votes: v.Approval.Votes, Input: v.Input})
+		for i, voter := range voters {
+			if st.Approval.MayVote(*voter, v.ID, v.StartedBy, v.Approval.Votes) != nil {
+				continue
+			}
+			item := inboxItem{ID: v.ID, Definition: v.Definition, Title: v.Input["title"], Step: v.State, StartedBy: v.StartedBy,
+				StartedAt: v.StartedAt, Due: v.Approval.Due, Tally: v.Approval.Tally, Votes: v.Approval.Votes, Input: v.Input}
+			if i > 0 {
+				item.OnBehalfOf = voter.ID
+			}
+			items = append(items, item)
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"approvals": items, "total": len(items)})
 }

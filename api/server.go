@@ -58,6 +58,8 @@ func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slo
 	v1.POST("/processes/:id/actions/:action", s.takeAction)
 	v1.POST("/processes/:id/approvals/:step", s.vote)
 	v1.GET("/approvals", s.approvals)
+	v1.POST("/delegations", s.addDelegation)
+	v1.GET("/delegations", s.listDelegations)
 	v1.GET("/processes/:id/history", s.getHistory)
 	v1.GET("/processes/:id/timeline", s.getTimeline)
 	v1.POST("/processes/:id/replay", s.replayProcess)

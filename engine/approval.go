@@ -20,6 +20,8 @@ type Vote struct {
 	Decision string    `json:"decision"` // approve or reject
 	Comment  string    `json:"comment,omitempty"`
 	At       time.Time `json:"at"`
+	// By is the delegate who cast the vote for Actor, if it was not Actor.
+	By string `json:"by,omitempty"`
 }
 
 // Tally counts the votes of an approval. Electorate is the number of approvers
@@ -144,9 +146,17 @@ func (a *Approval) target(outcome string) string {
 	return a.Rejected
 }
 
-// checkVote decides whether actor may vote now in the current approval.
-func (in *Instance) checkVote(a *Approval, actor Actor) error {
-	return a.MayVote(actor, in.ID, in.StartedBy, in.Votes)
+// checkVote decides whether the request's actor may vote now in the current
+// approval — for themselves, or for the approver who delegated to them, in which
+// case separation of duties holds for both.
+func (in *Instance) checkVote(a *Approval, req ActionRequest) error {
+	if req.OnBehalfOf == nil {
+		return a.MayVote(req.Actor, in.ID, in.StartedBy, in.Votes)
+	}
+	if req.Actor.ID == in.StartedBy {
+		return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("separation of duties: %s started %s and cannot vote on it, not even for %s", req.Actor.ID, in.ID, req.OnBehalfOf.ID)}
+	}
+	return a.MayVote(*req.OnBehalfOf, in.ID, in.StartedBy, in.Votes)
 }
 
 // MayVote decides whether actor may vote in the approval of process, begun by

@@ -131,6 +131,9 @@ type ActionRequest struct {
 	Comment string         `json:"comment,omitempty"`
 	// RequestID identifies the API request, for the audit log.
 	RequestID string `json:"request_id,omitempty"`
+	// OnBehalfOf is the approver whose vote the actor casts under a delegation
+	// (the API checks the delegation and resolves their roles).
+	OnBehalfOf *Actor `json:"on_behalf_of,omitempty"`
 	// State, when set, is the state the caller means to act in: if the process
 	// has moved on (another vote decided the approval), the action is refused
 	// rather than applied somewhere else.
@@ -280,7 +283,7 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 	case req.Recorded:
 		// Authorised when it was taken.
 	case a.Kind == KindVote:
-		if err := in.checkVote(st.Approval, req.Actor); err != nil {
+		if err := in.checkVote(st.Approval, req); err != nil {
 			return nil, err
 		}
 	case req.Actor.ID != System.ID && !hasAnyRole(req.Actor.Roles, a.Roles):
@@ -335,7 +338,12 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 	to, data, decided := a.To, map[string]any{}, ""
 	switch a.Kind {
 	case KindVote:
-		in.Votes = append(in.Votes, Vote{Actor: req.Actor.ID, Decision: a.Name, Comment: req.Comment, At: now})
+		v := Vote{Actor: req.Actor.ID, Decision: a.Name, Comment: req.Comment, At: now}
+		if req.OnBehalfOf != nil {
+			v.Actor, v.By = req.OnBehalfOf.ID, req.Actor.ID
+			data["on_behalf_of"] = req.OnBehalfOf.ID
+		}
+		in.Votes = append(in.Votes, v)
 		t := st.Approval.tally(in.Votes)
 		data["tally"] = t
 		if decided = t.Outcome; decided != "" {

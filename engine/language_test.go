@@ -410,3 +410,42 @@ func TestApproversAreToldAndReminded(t *testing.T) {
 		t.Fatalf("a level-0 definition notified %v", got)
 	}
 }
+
+func TestDelegatedVoteCountsForTheDelegator(t *testing.T) {
+	def := mustParse(t, approvalDef) // majority of ann, bob, cem and max (mandatory)
+	in := start(t, def, nil)
+	max := &engine.Actor{ID: "max"}
+	for _, who := range []string{"ann", "bob"} {
+		if err := vote(def, in, who, "approve", t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Max is away; Dan holds his delegation and approves for him.
+	if err := in.Apply(def, engine.ActionRequest{Action: "approve", Actor: engine.Actor{ID: "dan"}, OnBehalfOf: max}, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if in.State != "scheduled" {
+		t.Fatalf("the delegated mandatory approval did not count: %s", in.State)
+	}
+	for _, e := range in.Pending {
+		if e.Type == engine.EventAction && e.Actor == "dan" && e.Data["on_behalf_of"] != "max" {
+			t.Fatalf("vote event does not name the delegator: %+v", e)
+		}
+	}
+
+	in = start(t, def, nil)
+	if err := in.Apply(def, engine.ActionRequest{Action: "approve", Actor: engine.Actor{ID: "dan"}, OnBehalfOf: max}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := vote(def, in, "max", "reject", t0); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("max voted again after his delegate: %v", err)
+	}
+	if in.Votes[0].Actor != "max" || in.Votes[0].By != "dan" {
+		t.Fatalf("vote = %+v", in.Votes[0])
+	}
+	// The raiser cannot vote for anyone.
+	raised, _ := engine.Start(def, "change-000002", 1, nil, engine.Actor{ID: "dan"}, "", t0)
+	if err := raised.Apply(def, engine.ActionRequest{Action: "approve", Actor: engine.Actor{ID: "dan"}, OnBehalfOf: max}, t0); engine.ErrorCode(err) != engine.EFORBIDDEN {
+		t.Fatalf("the raiser voted as a delegate: %v", err)
+	}
+}

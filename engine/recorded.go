@@ -18,8 +18,8 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 		if st == nil || st.Final || st.Action(e.Action) == nil {
 			return fmt.Errorf("action %q is not possible in state %q", e.Action, in.State)
 		}
-		vals, _ := e.Data["input"].(map[string]any)
-		in.take(def, ActionRequest{Action: e.Action, Actor: Actor{ID: e.Actor}, Comment: e.Comment, RequestID: e.RequestID}, vals, e.At)
+		req := RecordedRequest(e)
+		in.take(def, req, req.Input, e.At)
 		in.conditions(def, e.At)
 	case EventLinked:
 		parent, _ := e.Data["parent"].(string)
@@ -52,6 +52,17 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 		in.ChildEnded(def, child, state, e.At)
 	}
 	return nil
+}
+
+// RecordedRequest rebuilds the request of a recorded action event: who took it,
+// for whom (a delegated vote), with what input and comment.
+func RecordedRequest(e Event) ActionRequest {
+	vals, _ := e.Data["input"].(map[string]any)
+	req := ActionRequest{Action: e.Action, Actor: Actor{ID: e.Actor}, Input: vals, Comment: e.Comment, RequestID: e.RequestID, Recorded: true}
+	if who, ok := e.Data["on_behalf_of"].(string); ok {
+		req.OnBehalfOf = &Actor{ID: who}
+	}
+	return req
 }
 
 // effectOf is the effect id an outcome event names.

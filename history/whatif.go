@@ -97,8 +97,7 @@ func (r Record) WhatIf(def *engine.Definition, horizon time.Time) (Outcome, erro
 			continue
 		}
 		in.Advance(def, e.At)
-		input, _ := e.Data["input"].(map[string]any)
-		err := in.Apply(def, engine.ActionRequest{Action: e.Action, Actor: engine.Actor{ID: e.Actor}, Input: input, Comment: e.Comment, Recorded: true}, e.At)
+		err := in.Apply(def, engine.RecordedRequest(e), e.At)
 		if err != nil {
 			refused = append(refused, fmt.Sprintf("%s at %s (%v)", e.Action, e.At.UTC().Format(time.RFC3339), err))
 		}

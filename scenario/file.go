@@ -80,6 +80,8 @@ type Step struct {
 	As      []string       `yaml:"as"`
 	Input   map[string]any `yaml:"input"`
 	Comment string         `yaml:"comment"`
+	// For is the approver a vote is cast for, under a delegation to By.
+	For string `yaml:"for"`
 	// Refused expects the action to be refused with this code: forbidden,
 	// conflict, invalid or not_found.
 	Refused string `yaml:"refused"`

@@ -150,6 +150,9 @@ func act(env *testsuite.TestWorkflowEnvironment, s Step, where string, fail func
 		by = "tester"
 	}
 	req := engine.ActionRequest{Action: s.Action, Actor: engine.Actor{ID: by, Roles: s.As}, Input: s.Input, Comment: s.Comment}
+	if s.For != "" {
+		req.OnBehalfOf = &engine.Actor{ID: s.For}
+	}
 	env.UpdateWorkflow(workflows.UpdateAction, where, &testsuite.TestUpdateCallback{
 		OnReject: func(err error) {
 			code := engine.EINTERNAL

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // twentyApprovers is a change voted on by twenty named approvers, a majority
@@ -178,4 +179,47 @@ func TestTwentyApproversVoteAtOnce(t *testing.T) {
 		t.Fatalf("a vote after the decision: %d %v", code, out)
 	}
 	t.Logf("18 concurrent votes: %d accepted, %d refused after the decision", accepted, refused)
+}
+
+// TestDelegatedVote: the change manager, a mandatory approver, hands his votes to
+// the service manager for an hour; the delegate finds the change in his inbox and
+// approves for him; the vote counts once, as the change manager's.
+func TestDelegatedVote(t *testing.T) {
+	cfg := newDevConfig(t)
+	startInProcess(t, cfg)
+	c := apiClient{t: t, base: cfg.httpAddr}
+	p := c.must(201, "POST", "/api/v1/processes/change-normal", "dev-requester",
+		map[string]any{"input": map[string]any{"title": "Replace the core router", "change_type": "network"}})
+	id := p["id"].(string)
+	c.must(200, "POST", "/api/v1/processes/"+id+"/actions/accept", "dev-change-manager", nil)
+	c.must(200, "POST", "/api/v1/processes/"+id+"/actions/submit_to_cab", "dev-change-manager", map[string]any{"input": map[string]any{
+		"impact": "none", "risk": "low", "implementation_plan": "swap", "backout_plan": "swap back"}})
+	vote := func(token string, body map[string]any) (int, map[string]any) {
+		return c.call("POST", "/api/v1/processes/"+id+"/approvals/authorising", token, body)
+	}
+	if code, _ := vote("dev-service-manager", map[string]any{"decision": "approve", "on_behalf_of": "carl.change"}); code != 403 {
+		t.Fatalf("a vote for someone without a delegation: %d", code)
+	}
+	c.must(422, "POST", "/api/v1/delegations", "dev-change-manager", map[string]any{"to": "sid.service"})
+	c.must(201, "POST", "/api/v1/delegations", "dev-change-manager", map[string]any{
+		"to": "sid.service", "ends_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "reason": "on leave"})
+	inbox := c.must(200, "GET", "/api/v1/approvals", "dev-service-manager", nil)
+	items, _ := inbox["approvals"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["on_behalf_of"] != "carl.change" {
+		t.Fatalf("delegate's inbox: %v", inbox)
+	}
+	code, out := vote("dev-service-manager", map[string]any{"decision": "approve", "on_behalf_of": "carl.change", "comment": "for Carl"})
+	if code != 200 || out["outcome"] != "pending" {
+		t.Fatalf("delegated vote: %d %v", code, out)
+	}
+	if missing := out["tally"].(map[string]any)["missing"]; missing != nil {
+		t.Fatalf("the mandatory approver is still missing: %v", missing)
+	}
+	if code, out := vote("dev-change-manager", map[string]any{"decision": "reject"}); code != 409 || !strings.Contains(fmt.Sprint(out), "already voted") {
+		t.Fatalf("the delegator voted again: %d %v", code, out)
+	}
+	given := c.must(200, "GET", "/api/v1/delegations", "dev-change-manager", nil)
+	if g, _ := given["given"].([]any); len(g) != 1 {
+		t.Fatalf("delegations: %v", given)
+	}
 }

@@ -1,0 +1,94 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/store"
+)
+
+// maxDelegation bounds a delegation, so a forgotten one does not hand a vote
+// away for good.
+const maxDelegation = 90 * 24 * time.Hour
+
+type delegationRequest struct {
+	To       string     `json:"to"`
+	StartsAt *time.Time `json:"starts_at"`
+	EndsAt   *time.Time `json:"ends_at"`
+	Reason   string     `json:"reason"`
+}
+
+// addDelegation hands the caller's votes to another user for a period.
+func (s *Server) addDelegation(c echo.Context) error {
+	var req delegationRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	from := actorOf(c).ID
+	starts := now
+	if req.StartsAt != nil {
+		starts = *req.StartsAt
+	}
+	var details []engine.Detail
+	switch {
+	case req.To == "":
+		details = append(details, engine.Detail{Field: "to", Message: "is required: the user who votes for you"})
+	case req.To == from:
+		details = append(details, engine.Detail{Field: "to", Message: "cannot be yourself"})
+	}
+	switch {
+	case req.EndsAt == nil:
+		details = append(details, engine.Detail{Field: "ends_at", Message: "is required (RFC 3339): a delegation always ends"})
+	case !req.EndsAt.After(starts) || !req.EndsAt.After(now):
+		details = append(details, engine.Detail{Field: "ends_at", Message: "must be after starts_at and in the future"})
+	case req.EndsAt.Sub(starts) > maxDelegation:
+		details = append(details, engine.Detail{Field: "ends_at", Message: fmt.Sprintf("a delegation lasts at most %d days", int(maxDelegation.Hours()/24))})
+	}
+	if err := checkComment(req.Reason); err != nil {
+		return err
+	}
+	if len(details) > 0 {
+		return &engine.Error{Code: engine.EINVALID, Message: "delegation is not valid", Details: details}
+	}
+	d, err := s.store.AddDelegation(c.Request().Context(), store.Delegation{From: from, To: req.To, StartsAt: starts, EndsAt: *req.EndsAt,
+		Reason: req.Reason, CreatedBy: from}, requestID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, d)
+}
+
+// listDelegations shows the delegations the caller has given and received.
+func (s *Server) listDelegations(c echo.Context) error {
+	given, received, err := s.store.Delegations(c.Request().Context(), actorOf(c).ID, time.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"given": given, "received": received})
+}
+
+// delegator resolves a vote cast on behalf of another approver: the caller must
+// hold an active delegation from them. The workflow then applies the approver's
+// eligibility and separation of duties to both.
+func (s *Server) delegator(c echo.Context, id string) (*engine.Actor, error) {
+	ctx := c.Request().Context()
+	from, err := s.store.Delegators(ctx, actorOf(c).ID, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range from {
+		if f == id {
+			u, err := s.store.UserByID(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return &engine.Actor{ID: u.ID, Roles: []string(u.Roles)}, nil
+		}
+	}
+	return nil, engine.Errorf(engine.EFORBIDDEN, "%s holds no delegation from %s now", actorOf(c).ID, id)
+}

@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+// AuditDelegation records a delegation of votes.
+const AuditDelegation = "delegation_added"
+
+// Delegation hands From's votes to To between StartsAt and EndsAt.
+type Delegation struct {
+	ID        int64     `json:"id" db:"id"`
+	From      string    `json:"from" db:"from_user"`
+	To        string    `json:"to" db:"to_user"`
+	StartsAt  time.Time `json:"starts_at" db:"starts_at"`
+	EndsAt    time.Time `json:"ends_at" db:"ends_at"`
+	Reason    string    `json:"reason" db:"reason"`
+	CreatedBy string    `json:"created_by" db:"created_by"`
+	CreatedAt time.Time `json:"created_at" db:"created_at"`
+}
+
+// AddDelegation stores a delegation and its audit record in one transaction.
+func (s *Store) AddDelegation(ctx context.Context, d Delegation, requestID string) (Delegation, error) {
+	const op = "store.AddDelegation"
+	err := s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, d.To); err != nil {
+			return err
+		}
+		if !exists {
+			return &engine.Error{Code: engine.EINVALID, Op: op, Message: "delegation is not valid", Details: []engine.Detail{{Field: "to", Message: fmt.Sprintf("no user %q", d.To)}}}
+		}
+		if err := tx.GetContext(ctx, &d, `INSERT INTO delegations (from_user, to_user, starts_at, ends_at, reason, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, from_user, to_user, starts_at, ends_at, reason, created_by, created_at`,
+			d.From, d.To, d.StartsAt, d.EndsAt, d.Reason, d.CreatedBy); err != nil {
+			return err
+		}
+		target := fmt.Sprintf("delegation:%d", d.ID)
+		return appendAudit(ctx, tx, AuditRecord{At: d.CreatedAt, Actor: d.CreatedBy, Action: AuditDelegation, RequestID: requestID, Target: target,
+			PayloadDigest: digest(map[string]any{"from": d.From, "to": d.To, "starts_at": d.StartsAt, "ends_at": d.EndsAt, "reason": d.Reason})}, target)
+	})
+	return d, err
+}
+
+// Delegations returns the delegations a user has given and received that have
+// not ended by now, soonest first.
+func (s *Store) Delegations(ctx context.Context, user string, now time.Time) (given, received []Delegation, err error) {
+	const op = "store.Delegations"
+	var all []Delegation
+	if err := s.db.SelectContext(ctx, &all, `SELECT id, from_user, to_user, starts_at, ends_at, reason, created_by, created_at
+		FROM delegations WHERE (from_user = $1 OR to_user = $1) AND ends_at > $2 ORDER BY starts_at, id`, user, now); err != nil {
+		return nil, nil, fail(op, err)
+	}
+	given, received = []Delegation{}, []Delegation{}
+	for _, d := range all {
+		if d.From == user {
+			given = append(given, d)
+		} else {
+			received = append(received, d)
+		}
+	}
+	return given, received, nil
+}
+
+// Delegators returns who has delegated their votes to user at instant at.
+func (s *Store) Delegators(ctx context.Context, user string, at time.Time) ([]string, error) {
+	var out []string
+	err := s.db.SelectContext(ctx, &out, `SELECT DISTINCT from_user FROM delegations
+		WHERE to_user = $1 AND starts_at <= $2 AND ends_at > $2 ORDER BY from_user`, user, at)
+	return out, fail("store.Delegators", err)
+}
+
+// UserByID returns a user, or ENOTFOUND.
+func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
+	var u User
+	err := s.db.GetContext(ctx, &u, `SELECT id, name, roles FROM users WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, engine.Errorf(engine.ENOTFOUND, "no user %q", id)
+	}
+	return u, fail("store.UserByID", err)
+}
