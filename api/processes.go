@@ -152,6 +152,9 @@ func (s *Server) takeAction(c echo.Context) error {
 		return err
 	}
 	id, actor := c.Param("id"), actorOf(c)
+	if err := s.checkBlackouts(ctx, id, c.Param("action"), req.Input); err != nil {
+		return err
+	}
 	res, err := s.act(c, id, engine.ActionRequest{Action: c.Param("action"), Actor: actor, Input: plainJSON(req.Input),
 		Comment: req.Comment, RequestID: requestID(c)})
 	if err != nil {
@@ -166,6 +169,37 @@ func (s *Server) takeAction(c echo.Context) error {
 
 // actionError explains a workflow Temporal could not find: a process that ended
 // (its workflow is closed) is a 409, an id nobody started a 404.
+// checkBlackouts refuses an action that schedules work into a blackout of the
+// calendars as they are now. The workflow checks the calendar its definition
+// version was published with; this catches a freeze added since. Anything else
+// wrong with the request is left to the workflow to say.
+func (s *Server) checkBlackouts(ctx context.Context, id, action string, input map[string]any) error {
+	v, err := s.store.Process(ctx, id)
+	if err != nil {
+		if engine.ErrorCode(err) == engine.ENOTFOUND {
+			return nil
+		}
+		return err
+	}
+	d, err := s.store.Definition(ctx, v.Definition, v.Version)
+	if err != nil {
+		return err
+	}
+	st := d.Compiled.State(v.State)
+	if st == nil {
+		return nil
+	}
+	a := st.Action(action)
+	if a == nil || a.Window == nil {
+		return nil
+	}
+	vals, err := engine.ValidateInput(a.Input, plainJSON(input), "input")
+	if err != nil {
+		return nil
+	}
+	return engine.CheckWindow(s.calendars.Spec(d.Compiled.Calendar), a.Window, vals)
+}
+
 // act sends an action to the process's workflow and waits for its result. The
 // Idempotency-Key header becomes the update id, so a retried request acts once.
 func (s *Server) act(c echo.Context, id string, req engine.ActionRequest) (workflows.Result, error) {

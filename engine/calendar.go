@@ -48,6 +48,15 @@ type CalendarSpec struct {
 	Week        [7][]Span `json:"week"`
 	Holidays    []string  `json:"holidays,omitempty"`     // YYYY-MM-DD
 	WorkingDays []string  `json:"working_days,omitempty"` // YYYY-MM-DD
+	// Blackouts are periods in which no change may be scheduled (freezes).
+	Blackouts []Blackout `json:"blackouts,omitempty"`
+}
+
+// Blackout is a named period [From, To) closed to changes.
+type Blackout struct {
+	Name string    `json:"name"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
 }
 
 // maxCalendarDays bounds the search for working time, so a calendar whose holidays

@@ -22,6 +22,9 @@ func (cs Calendars) find(name string) *CalendarSpec {
 	return nil
 }
 
+// Spec returns the named calendar, or nil (24x7 has no spec).
+func (cs Calendars) Spec(name string) *CalendarSpec { return cs.find(name) }
+
 func (cs Calendars) names() []string {
 	out := []string{Calendar24x7}
 	for _, c := range cs {
@@ -64,6 +67,40 @@ func ParseCalendars(src []byte) (Calendars, error) {
 	return out, nil
 }
 
+// blackouts reads [{name, from, to}], times in RFC 3339.
+func (p *parser) blackouts(n *yaml.Node, path string) []Blackout {
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, path, "expected a list of blackouts, got %s", kindName(n))
+		return nil
+	}
+	var out []Blackout
+	for i, bn := range n.Content {
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		var b Blackout
+		for _, e := range p.mapping(bn, sub, keysBlackout) {
+			switch e.key {
+			case "name":
+				b.Name = p.str(e.value, join(sub, "name"))
+			case "from", "to":
+				t, err := time.Parse(time.RFC3339, p.str(e.value, join(sub, e.key)))
+				if err != nil {
+					p.errorf(e.value, join(sub, e.key), "expected a time in RFC 3339 such as 2026-12-20T00:00:00+08:00, got %s", kindName(e.value))
+				}
+				if e.key == "from" {
+					b.From = t
+				} else {
+					b.To = t
+				}
+			}
+		}
+		if bn.Kind == yaml.MappingNode && (b.Name == "" || !b.To.After(b.From)) {
+			p.errorf(bn, sub, "a blackout needs a name and a to after its from")
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
 func (p *parser) calendar(e entry) CalendarSpec {
 	path := join("calendars", e.key)
 	c := CalendarSpec{Name: e.key, Timezone: "UTC"}
@@ -88,6 +125,8 @@ func (p *parser) calendar(e entry) CalendarSpec {
 			c.Holidays = p.dates(ce.value, sub)
 		case "working_days":
 			c.WorkingDays = p.dates(ce.value, sub)
+		case "blackouts":
+			c.Blackouts = p.blackouts(ce.value, sub)
 		}
 	}
 	working := len(c.WorkingDays) > 0

@@ -182,9 +182,19 @@ type Action struct {
 	When string `json:"when,omitempty"`
 	// Do runs after the action's input is stored, before the process moves on.
 	Do []Step `json:"do,omitempty"`
+	// Window names the action's datetime input fields that schedule the work
+	// (a change window): it must end after it starts and miss every blackout of
+	// the definition's calendar.
+	Window *Window `json:"window,omitempty"`
 	// Kind is set on the actions a state gets from its approval (the votes) or
 	// its parallel tasks; Parse adds them.
 	Kind string `json:"kind,omitempty"`
+}
+
+// Window names the start and end input fields of a scheduling action.
+type Window struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 // Kinds of the actions Parse adds for approvals and parallel tasks.

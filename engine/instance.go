@@ -300,7 +300,11 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 				Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
 		}
 	}
-	return ValidateInput(a.Input, req.Input, "input")
+	vals, err := ValidateInput(a.Input, req.Input, "input")
+	if err != nil || a.Window == nil {
+		return vals, err
+	}
+	return vals, CheckWindow(def.CalendarSpec, a.Window, vals)
 }
 
 func rolesText(roles []string) string {

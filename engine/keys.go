@@ -7,7 +7,7 @@ var (
 	keysField         = []string{"type", "required", "default", "maxLength", "values"}
 	keysState         = []string{"final", "on_enter", "actions", "timers", "reminders", "approval", "parallel"}
 	keysReminder      = []string{"every", "when", "do", "reset_by"}
-	keysAction        = []string{"to", "roles", "input", "when", "do"}
+	keysAction        = []string{"to", "roles", "input", "when", "do", "window"}
 	keysTimer         = []string{"after", "action"}
 	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in", "start_on_enter", "start_when", "stop_when", "pause_when", "warn_at"}
 	keysEscalation    = []string{"on", "when", "do"}
@@ -24,7 +24,9 @@ var (
 	keysParallel      = []string{"tasks", "join", "to"}
 	keysTask          = []string{"roles", "due", "input"}
 	keysCalendarsFile = []string{"calendars"}
-	keysCalendar      = []string{"timezone", "hours", "holidays", "working_days"}
+	keysCalendar      = []string{"timezone", "hours", "holidays", "working_days", "blackouts"}
+	keysBlackout      = []string{"name", "from", "to"}
+	keysWindow        = []string{"start", "end"}
 )
 
 // Keys returns every key the parser accepts, by the kind of mapping it belongs to.
@@ -34,7 +36,7 @@ func Keys() map[string][]string {
 		"timer": keysTimer, "reminder": keysReminder, "sla": keysSLA, "escalation": keysEscalation, "on": keysOn, "step": keysStep,
 		"notify": keysNotify, "reassign": keysReassign, "start": keysStart, "webhook": keysWebhook,
 		"approval": keysApproval, "approvers": keysApprovers, "quorum": keysQuorum, "break_glass": keysBreakGlass, "parallel": keysParallel, "task": keysTask,
-		"calendars file": keysCalendarsFile, "calendar": keysCalendar,
+		"calendars file": keysCalendarsFile, "calendar": keysCalendar, "blackout": keysBlackout, "window": keysWindow,
 		"calendar hours": weekdayKeys,
 	}
 }

@@ -449,3 +449,62 @@ func TestDelegatedVoteCountsForTheDelegator(t *testing.T) {
 		t.Fatalf("the raiser voted as a delegate: %v", err)
 	}
 }
+
+func TestChangeWindowsMissBlackouts(t *testing.T) {
+	cals, err := engine.ParseCalendars([]byte(`
+calendars:
+  ops:
+    timezone: Europe/Berlin
+    hours: {mon: ["08:00-17:00"]}
+    blackouts:
+      - {name: year-end freeze, from: "2026-12-24T00:00:00+01:00", to: "2027-01-04T00:00:00+01:00"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := engine.ParseWith([]byte(`
+name: change
+calendar: ops
+initial: planning
+states:
+  planning:
+    actions:
+      schedule:
+        to: scheduled
+        input:
+          from: {type: datetime, required: true}
+          until: {type: datetime, required: true}
+        window: {start: from, end: until}
+  scheduled: {final: true}
+`), cals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, def, nil)
+	try := func(from, until string) error {
+		return in.Apply(def, engine.ActionRequest{Action: "schedule", Actor: desk, Input: map[string]any{"from": from, "until": until}}, t0)
+	}
+	err = try("2027-01-03T22:00:00+01:00", "2027-01-04T02:00:00+01:00")
+	if engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), `blackout "year-end freeze"`) {
+		t.Fatalf("window overlapping the freeze: %v", err)
+	}
+	if err := try("2027-01-05T22:00:00+01:00", "2027-01-05T21:00:00+01:00"); engine.ErrorCode(err) != engine.EINVALID {
+		t.Fatalf("window ending before it starts: %v", err)
+	}
+	if err := try("2027-01-04T00:00:00+01:00", "2027-01-04T02:00:00+01:00"); err != nil || in.State != "scheduled" {
+		t.Fatalf("window right after the freeze: %v", err)
+	}
+
+	got := problems(t, `
+name: bad
+initial: a
+states:
+  a:
+    actions:
+      go: {to: b, input: {at: {type: string}}, window: {start: at, end: missing}}
+  b: {final: true}
+`)
+	if len(got) != 2 || !strings.Contains(got[0].Message, "required datetime input fields") {
+		t.Fatalf("problems: %+v", got)
+	}
+}

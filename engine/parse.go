@@ -443,6 +443,23 @@ func (p *parser) action(e entry, path string) Action {
 			a.When = p.expr(ae.value, sub, scopeProcess, wantBool)
 		case "do":
 			a.Do = p.steps(ae.value, sub)
+		case "window":
+			a.Window = &Window{}
+			for _, we := range p.mapping(ae.value, sub, keysWindow) {
+				p.remember(join(sub, we.key), we.value)
+				if we.key == "start" {
+					a.Window.Start = p.str(we.value, join(sub, we.key))
+				} else {
+					a.Window.End = p.str(we.value, join(sub, we.key))
+				}
+			}
+		}
+	}
+	if w := a.Window; w != nil {
+		for _, name := range []string{w.Start, w.End} {
+			if f := fieldOf(a.Input, name); f == nil || f.Type != TypeDatetime || !f.Required {
+				p.errorf(e.keyN, join(path, "window"), "window needs start and end naming required datetime input fields of the action; %q is not one", name)
+			}
 		}
 	}
 	if a.To == "" {

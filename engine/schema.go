@@ -96,6 +96,10 @@ func Schema() map[string]any {
 			"input": mapOf("field", "Input the action takes, by field name."),
 			"when":  expr("A guard: the action is possible only while this holds."),
 			"do":    steps("Steps run after the action's input is stored."),
+			"window": object("The action schedules work: its start and end datetime input fields must miss the calendar's blackouts.", keysWindow, map[string]any{
+				"start": str("A required datetime input field of the action."),
+				"end":   str("A required datetime input field of the action, after start."),
+			}, "start", "end"),
 		}, "to"),
 		"timer": object("An action the system takes after a time in the state.", keysTimer, map[string]any{
 			"after":  duration,
