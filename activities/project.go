@@ -30,6 +30,10 @@ type Activities struct {
 	// Processes and Starter start the processes that start steps ask for.
 	Processes Processes
 	Starter   Starter
+	// Outbox and NotifyURL deliver notifications to a webhook; without a URL
+	// they stay in the outbox for GET /api/v1/notifications.
+	Outbox    Outbox
+	NotifyURL string
 }
 
 // Project writes a projection.

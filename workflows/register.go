@@ -13,4 +13,5 @@ type Registry interface {
 // use it, so a replay runs exactly the code the worker runs.
 func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(Process, workflow.RegisterOptions{Name: ProcessType})
+	r.RegisterWorkflowWithOptions(Notifier, workflow.RegisterOptions{Name: NotifierType})
 }

@@ -94,7 +94,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, debug: true}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, debug: true}
 	return s.run(ctx, func(addr string) {
 		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, users)
 	})

@@ -74,6 +74,8 @@ type devConfig struct {
 	httpAddr     string
 	temporalPort int
 	uiPort       int
+	// extra flags for the dev command
+	extra []string
 }
 
 func newDevConfig(t *testing.T) devConfig {
@@ -81,8 +83,8 @@ func newDevConfig(t *testing.T) devConfig {
 }
 
 func (c devConfig) args() []string {
-	return []string{"dev", "--data-dir", c.dataDir, "--http-addr", c.httpAddr,
-		"--temporal-port", fmt.Sprint(c.temporalPort), "--ui-port", fmt.Sprint(c.uiPort), "--definitions", "../../definitions", "--log-level", "warn"}
+	return append([]string{"dev", "--data-dir", c.dataDir, "--http-addr", c.httpAddr,
+		"--temporal-port", fmt.Sprint(c.temporalPort), "--ui-port", fmt.Sprint(c.uiPort), "--definitions", "../../definitions", "--log-level", "warn"}, c.extra...)
 }
 
 // startInProcess runs `itilflow dev` in this process and returns a function that

@@ -64,13 +64,14 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 
 // stackFlags are the flags of the commands that run the API and worker.
 type stackFlags struct {
-	httpAddr, definitions, logLevel *string
+	httpAddr, definitions, logLevel, notifyWebhook *string
 }
 
 func (f *flags) stack() stackFlags {
 	return stackFlags{
-		httpAddr:    f.string("http-addr", "127.0.0.1:8080", "address of the HTTP API"),
-		definitions: f.string("definitions", "definitions", "directory of process definitions and calendars to publish at start"),
-		logLevel:    f.string("log-level", "info", "debug, info, warn or error"),
+		httpAddr:      f.string("http-addr", "127.0.0.1:8080", "address of the HTTP API"),
+		definitions:   f.string("definitions", "definitions", "directory of process definitions and calendars to publish at start"),
+		logLevel:      f.string("log-level", "info", "debug, info, warn or error"),
+		notifyWebhook: f.string("notify-webhook", "", "URL to POST each notification to (JSON, with Idempotency-Key); empty keeps them for GET /api/v1/notifications only"),
 	}
 }

@@ -61,7 +61,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("no definitions directory; publishing none", "dir", defs)
 		defs = ""
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook}
 	return s.run(ctx, func(addr string) {
 		fmt.Fprintf(stdout, "itilflow serving http://%s/api/v1 (Temporal %s, namespace %s)\n", addr, address, namespace)
 	})

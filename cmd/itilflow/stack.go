@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -34,6 +35,8 @@ type stack struct {
 	temporal    client.Client
 	httpAddr    string
 	definitions string // directory of shipped definitions; "" publishes none
+	// notifyURL, when set, is where the notifier delivers notifications.
+	notifyURL string
 	// debug serves /debug/vars (expvar, with memstats) and /debug/pprof/ on the
 	// API's address; only `dev` turns it on, where the API listens on loopback.
 	debug bool
@@ -65,11 +68,18 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		HTTPClient: &http.Client{Timeout: webhookClientTimeout},
 		Processes:  s.store,
 		Starter:    workflows.ClientStarter{Client: s.temporal},
+		Outbox:     s.store,
+		NotifyURL:  s.notifyURL,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	if s.notifyURL != "" {
+		if err := s.startNotifier(ctx); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", s.httpAddr)
 	if err != nil {
@@ -92,6 +102,21 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http: %w", err)
 	}
+	return nil
+}
+
+// startNotifier makes sure the one notifier workflow runs; with several
+// servers, the first start wins and the others find it running.
+func (s *stack) startNotifier(ctx context.Context) error {
+	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.NotifierID,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.NotifierType)
+	if err != nil {
+		return fmt.Errorf("start the notifier: %w", err)
+	}
+	s.log.Info("delivering notifications", "webhook", s.notifyURL)
 	return nil
 }
 

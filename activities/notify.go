@@ -1,0 +1,75 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/itilflow/itilflow/store"
+)
+
+// Outbox holds the notifications to deliver. The store package implements it.
+type Outbox interface {
+	PendingNotifications(ctx context.Context, limit int) ([]store.Notification, error)
+	MarkDelivered(ctx context.Context, ids []int64) error
+}
+
+// notifyBatch bounds one delivery run, so an activity attempt stays short.
+const notifyBatch = 100
+
+// DeliverNotifications posts the undelivered notifications, oldest first, to the
+// notification webhook, each with Idempotency-Key notification-<id> so a receiver
+// drops the duplicates a crash between posting and marking can cause. It stops
+// at the first failure (the activity is retried; order is kept) and returns how
+// many it delivered.
+func (a *Activities) DeliverNotifications(ctx context.Context) (int, error) {
+	if a.Outbox == nil || a.NotifyURL == "" || a.HTTPClient == nil {
+		return 0, temporal.NewNonRetryableApplicationError("notification delivery is not configured", "notify_config", nil)
+	}
+	pending, err := a.Outbox.PendingNotifications(ctx, notifyBatch)
+	if err != nil {
+		return 0, err
+	}
+	delivered := 0
+	for _, n := range pending {
+		if err := a.post(ctx, n); err != nil {
+			return delivered, err
+		}
+		if err := a.Outbox.MarkDelivered(ctx, []int64{n.ID}); err != nil {
+			return delivered, err
+		}
+		delivered++
+	}
+	return delivered, nil
+}
+
+func (a *Activities) post(ctx context.Context, n store.Notification) error {
+	body, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.NotifyURL, bytes.NewReader(body))
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "notify_config", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", fmt.Sprintf("notification-%d", n.ID))
+	req.Header.Set("User-Agent", "itilflow")
+	resp, err := a.HTTPClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode/100 != 2 {
+		// Every failure is retried: a notification must not be lost because the
+		// receiver was briefly wrong.
+		return fmt.Errorf("notification %d: %s answered %s", n.ID, a.NotifyURL, resp.Status)
+	}
+	return nil
+}
