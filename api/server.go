@@ -24,6 +24,8 @@ type Server struct {
 	temporal  client.Client
 	log       *slog.Logger
 	echo      *echo.Echo
+	// jwt, when set, accepts JWTs from an identity provider (UseJWT).
+	jwt *JWTVerifier
 }
 
 // New returns the API with its routes.

@@ -36,6 +36,8 @@ func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
 		{"NoDatabaseURL", map[string]string{}, "DATABASE_URL is not set"},
 		{"DatabaseDown", map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, "PostgreSQL at DATABASE_URL is unreachable"},
 		{"TemporalDown", map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "TEMPORAL_ADDRESS": "127.0.0.1:1"}, "Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS) is unreachable"},
+		{"JWTSecretMissing", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": "/nonexistent/secret"}, "jwt-hs256-secret-file"},
+		{"JWTSecretShort", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": shortSecret(t)}, "use at least 32"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(ctx, []string{"serve", "--http-addr", "127.0.0.1:0"}, env(tc.env), &bytes.Buffer{}, &bytes.Buffer{})
@@ -44,6 +46,14 @@ func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
 			}
 		})
 	}
+}
+
+func shortSecret(t *testing.T) string {
+	file := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(file, []byte("too-short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
 
 func TestValidatePrintsProblemsLikeACompiler(t *testing.T) {

@@ -30,6 +30,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	jv, err := sf.jwt.verifier()
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -94,7 +98,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, debug: true}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, jwt: jv, debug: true}
 	return s.run(ctx, func(addr string) {
 		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, users)
 	})

@@ -65,6 +65,7 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 // stackFlags are the flags of the commands that run the API and worker.
 type stackFlags struct {
 	httpAddr, definitions, logLevel, notifyWebhook *string
+	jwt                                            jwtFlags
 }
 
 func (f *flags) stack() stackFlags {
@@ -72,6 +73,7 @@ func (f *flags) stack() stackFlags {
 		httpAddr:      f.string("http-addr", "127.0.0.1:8080", "address of the HTTP API"),
 		definitions:   f.string("definitions", "definitions", "directory of process definitions and calendars to publish at start"),
 		logLevel:      f.string("log-level", "info", "debug, info, warn or error"),
+		jwt:           f.jwt(),
 		notifyWebhook: f.string("notify-webhook", "", "URL to POST each notification to (JSON, with Idempotency-Key); empty keeps them for GET /api/v1/notifications only"),
 	}
 }

@@ -24,6 +24,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	jv, err := sf.jwt.verifier()
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -61,7 +65,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("no definitions directory; publishing none", "dir", defs)
 		defs = ""
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv}
 	return s.run(ctx, func(addr string) {
 		fmt.Fprintf(stdout, "itilflow serving http://%s/api/v1 (Temporal %s, namespace %s)\n", addr, address, namespace)
 	})

@@ -37,6 +37,8 @@ type stack struct {
 	definitions string // directory of shipped definitions; "" publishes none
 	// notifyURL, when set, is where the notifier delivers notifications.
 	notifyURL string
+	// jwt, when set, makes the API accept JWTs from an identity provider.
+	jwt *api.JWTVerifier
 	// debug serves /debug/vars (expvar, with memstats) and /debug/pprof/ on the
 	// API's address; only `dev` turns it on, where the API listens on loopback.
 	debug bool
@@ -87,7 +89,11 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
-	var handler http.Handler = api.New(s.store, s.temporal, calendars, s.log)
+	apiServer := api.New(s.store, s.temporal, calendars, s.log)
+	if s.jwt != nil {
+		apiServer.UseJWT(s.jwt)
+	}
+	var handler http.Handler = apiServer
 	if s.debug {
 		mux := http.NewServeMux()
 		mux.Handle("/debug/vars", expvar.Handler())
