@@ -75,7 +75,10 @@ func TestJWTsFromAnIdentityProvider(t *testing.T) {
 		"no user":          hs(claims(func(c jwt.MapClaims) { delete(c, "sub") }), secret),
 		"unknown kid":      rs(claims(nil), "k2", rsaKey),
 		"forged signature": rs(claims(nil), "k1", other),
-		"alg none":         func() string { tok, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil)).SignedString(jwt.UnsafeAllowNoneSignatureType); return tok }(),
+		"alg none": func() string {
+			tok, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil)).SignedString(jwt.UnsafeAllowNoneSignatureType)
+			return tok
+		}(),
 	} {
 		if code, out := me(t, s, tok); code != 401 {
 			t.Errorf("%s: %d %v", name, code, out)
