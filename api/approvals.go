@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -194,7 +195,7 @@ func (s *Server) approvals(c echo.Context) error {
 			defs[key] = def
 		}
 		st := def.State(v.State)
-		if st == nil || st.Approval == nil || v.Approval == nil || v.StartedBy == actor.ID {
+		if st == nil || st.Approval == nil || v.Approval == nil || v.StartedBy == actor.ID || slices.Contains(v.Approval.Excluded, actor.ID) {
 			continue
 		}
 		for i, voter := range voters {

@@ -149,7 +149,13 @@ func (a *Approval) target(outcome string) string {
 // checkVote decides whether the request's actor may vote now in the current
 // approval — for themselves, or for the approver who delegated to them, in which
 // case separation of duties holds for both.
-func (in *Instance) checkVote(a *Approval, req ActionRequest) error {
+func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, now time.Time) error {
+	excluded := in.excluded(def, a, now)
+	for _, who := range []*Actor{&req.Actor, req.OnBehalfOf} {
+		if who != nil && contains(excluded, who.ID) {
+			return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("separation of duties: %s has a part in %s and cannot vote on it", who.ID, in.ID)}
+		}
+	}
 	if req.OnBehalfOf == nil {
 		return a.MayVote(req.Actor, in.ID, in.StartedBy, in.Votes)
 	}
@@ -178,6 +184,33 @@ func (a *Approval) MayVote(actor Actor, process, startedBy string, votes []Vote)
 		}
 	}
 	return nil
+}
+
+// excluded evaluates the approval's exclude expressions: the people with a part
+// in the process who may not vote on it. An expression that fails excludes
+// nobody and is recorded.
+func (in *Instance) excluded(def *Definition, a *Approval, now time.Time) []string {
+	var out []string
+	for _, src := range a.Exclude {
+		v, err := def.eval(src, scopeProcess, Scope{Instance: in, Actor: System, Now: now})
+		if err != nil {
+			in.stepFailed(now, "", map[string]any{"exclude": src, "error": err.Error()})
+			continue
+		}
+		switch x := v.(type) {
+		case string:
+			if x != "" {
+				out = append(out, x)
+			}
+		case []any:
+			for _, u := range x {
+				if s, ok := u.(string); ok && s != "" {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (a *Approval) approversText() string {

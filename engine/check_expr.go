@@ -33,6 +33,9 @@ func (p *parser) checkExprs(def *Definition) {
 			want, what = cel.BoolType, "a condition"
 		case e.want == wantString:
 			want, what = cel.StringType, "a user"
+		case e.want == wantUsers && out != cel.DynType && !cel.StringType.IsAssignableType(out) && !cel.ListType(cel.StringType).IsAssignableType(out):
+			p.errorf(e.node, e.path, "expression gives %s, but exclude needs a user or a list of users", typeName(out))
+			continue
 		case strings.HasPrefix(e.want, wantVar):
 			name := strings.TrimPrefix(e.want, wantVar)
 			if f, ok := fields[name]; ok && f.Type != typeAny {

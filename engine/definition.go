@@ -113,6 +113,10 @@ type Approval struct {
 	Escalate []Step `json:"escalate,omitempty"`
 	Approved string `json:"approved"`
 	Rejected string `json:"rejected"`
+	// Exclude are expressions naming the people who may not vote besides the
+	// one who started the process (separation of duties): the change owner,
+	// the implementer. Each gives a user id or a list of them.
+	Exclude []string `json:"exclude,omitempty"`
 	// BreakGlass, when set, lets its roles bypass the vote with a reason.
 	BreakGlass *BreakGlass `json:"break_glass,omitempty"`
 }

@@ -283,7 +283,7 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 	case req.Recorded:
 		// Authorised when it was taken.
 	case a.Kind == KindVote:
-		if err := in.checkVote(st.Approval, req); err != nil {
+		if err := in.checkVote(def, st.Approval, req, now); err != nil {
 			return nil, err
 		}
 	case req.Actor.ID != System.ID && !hasAnyRole(req.Actor.Roles, a.Roles):

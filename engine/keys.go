@@ -17,7 +17,7 @@ var (
 	keysReassign      = []string{"group", "user"}
 	keysStart         = []string{"process", "input", "on_end"}
 	keysWebhook       = []string{"url", "method", "body", "timeout", "retries", "result", "on_failure"}
-	keysApproval      = []string{"approvers", "mandatory", "quorum", "due", "on_timeout", "escalate", "approved", "rejected", "break_glass"}
+	keysApproval      = []string{"approvers", "mandatory", "quorum", "due", "on_timeout", "escalate", "approved", "rejected", "break_glass", "exclude"}
 	keysBreakGlass    = []string{"roles", "to", "do"}
 	keysApprovers     = []string{"roles", "users"}
 	keysQuorum        = []string{"count", "percent"}

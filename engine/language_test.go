@@ -508,3 +508,50 @@ states:
 		t.Fatalf("problems: %+v", got)
 	}
 }
+
+func TestExcludedPeopleCannotVote(t *testing.T) {
+	def := mustParse(t, `
+name: change
+input:
+  owner: {type: user}
+variables:
+  implementers: {type: list, default: [ivan, ida]}
+initial: authorise
+states:
+  authorise:
+    approval:
+      approvers: {users: [ann, bob, ivan]}
+      exclude: [input.owner, vars.implementers]
+      approved: done
+      rejected: done
+  done: {final: true}
+`)
+	in := start(t, def, map[string]any{"owner": "bob"})
+	for _, who := range []string{"bob", "ivan"} {
+		if err := vote(def, in, who, "approve", t0); engine.ErrorCode(err) != engine.EFORBIDDEN || !strings.Contains(err.Error(), "separation of duties") {
+			t.Fatalf("%s voted: %v", who, err)
+		}
+	}
+	// Nor through a delegation.
+	err := in.Apply(def, engine.ActionRequest{Action: "approve", Actor: engine.Actor{ID: "ida"}, OnBehalfOf: &engine.Actor{ID: "ann"}}, t0)
+	if engine.ErrorCode(err) != engine.EFORBIDDEN {
+		t.Fatalf("an excluded delegate voted: %v", err)
+	}
+	if v := in.View(def, t0); strings.Join(v.Approval.Excluded, ",") != "bob,ivan,ida" {
+		t.Fatalf("view excluded = %v", v.Approval.Excluded)
+	}
+	if err := vote(def, in, "ann", "approve", t0); err != nil || in.State != "done" {
+		t.Fatalf("ann: %v, %s", err, in.State)
+	}
+	if got := problems(t, strings.Replace(`
+name: bad
+input: {n: {type: int}}
+initial: a
+states:
+  a:
+    approval: {approvers: {users: [x]}, exclude: [input.n], approved: b, rejected: b}
+  b: {final: true}
+`, "\t", "", -1)); len(got) != 1 || !strings.Contains(got[0].Message, "exclude needs a user or a list of users") {
+		t.Fatalf("problems: %+v", got)
+	}
+}

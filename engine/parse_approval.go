@@ -46,6 +46,14 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 			a.Rejected = p.str(e.value, sub)
 		case "break_glass":
 			a.BreakGlass = p.breakGlass(e.value, sub)
+		case "exclude":
+			if e.value.Kind != yaml.SequenceNode {
+				p.errorf(e.value, sub, "expected a list of expressions, got %s", kindName(e.value))
+				continue
+			}
+			for i, xn := range e.value.Content {
+				a.Exclude = append(a.Exclude, p.expr(xn, fmt.Sprintf("%s[%d]", sub, i), scopeProcess, wantUsers))
+			}
 		}
 	}
 	if n.Kind != yaml.MappingNode {

@@ -12,6 +12,7 @@ const (
 	wantBool   = "bool"
 	wantString = "string"
 	wantAny    = "any"
+	wantUsers  = "users" // a user id or a list of them
 	// wantVar + name: the type of the variable or input field it is assigned to.
 	wantVar = "var:"
 )

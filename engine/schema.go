@@ -67,6 +67,8 @@ func Schema() map[string]any {
 				"escalate":   steps("Steps run when the vote is due and on_timeout is escalate."),
 				"approved":   str("The state an approval leads to."),
 				"rejected":   str("The state a rejection leads to."),
+				"exclude": map[string]any{"type": "array", "items": expr("A user id or a list of them who may not vote (separation of duties)."),
+					"description": "Expressions naming people with a part in the process (owner, implementer) who may not vote on it."},
 				"break_glass": object("The one audited way past the vote: an action break_glass with a mandatory reason.", keysBreakGlass, map[string]any{
 					"roles": names("Roles that may break the glass."),
 					"to":    str("The state it leads to; default: the approved state."),

@@ -22,6 +22,8 @@ type ApprovalView struct {
 	Votes []Vote     `json:"votes"`
 	Tally Tally      `json:"tally"`
 	Due   *time.Time `json:"due,omitempty"`
+	// Excluded are the people its exclude expressions keep from voting.
+	Excluded []string `json:"excluded,omitempty"`
 }
 
 // TaskView is one parallel task of the current state.
@@ -80,6 +82,12 @@ func (in *Instance) View(def *Definition, now time.Time) View {
 	if st := def.State(in.State); st != nil && !in.Ended() {
 		if a := st.Approval; a != nil {
 			av := &ApprovalView{Votes: append([]Vote{}, in.Votes...), Tally: a.tally(in.Votes)}
+			if len(a.Exclude) > 0 {
+				// View must not record: evaluate on a copy of the pending events.
+				seq, pending := in.Seq, in.Pending
+				av.Excluded = in.excluded(def, a, now)
+				in.Seq, in.Pending = seq, pending
+			}
 			if a.Due > 0 {
 				due := cal.Add(in.EnteredAt, time.Duration(a.Due))
 				av.Due = &due
