@@ -152,12 +152,14 @@ func (s *Server) takeAction(c echo.Context) error {
 		return err
 	}
 	id, actor := c.Param("id"), actorOf(c)
-	if err := s.checkBlackouts(ctx, id, c.Param("action"), req.Input); err != nil {
+	undo, err := s.checkWindow(ctx, id, c.Param("action"), req.Input)
+	if err != nil {
 		return err
 	}
 	res, err := s.act(c, id, engine.ActionRequest{Action: c.Param("action"), Actor: actor, Input: plainJSON(req.Input),
 		Comment: req.Comment, RequestID: requestID(c)})
 	if err != nil {
+		undo()
 		return err
 	}
 	d, err := s.store.Definition(ctx, res.View.Definition, res.View.Version)
@@ -169,35 +171,63 @@ func (s *Server) takeAction(c echo.Context) error {
 
 // actionError explains a workflow Temporal could not find: a process that ended
 // (its workflow is closed) is a 409, an id nobody started a 404.
-// checkBlackouts refuses an action that schedules work into a blackout of the
-// calendars as they are now. The workflow checks the calendar its definition
-// version was published with; this catches a freeze added since. Anything else
-// wrong with the request is left to the workflow to say.
-func (s *Server) checkBlackouts(ctx context.Context, id, action string, input map[string]any) error {
+// checkWindow handles an action that schedules work (one with a window): it
+// refuses a window in a blackout of the calendars as they are now (the workflow
+// checks the calendar its definition version was published with; this catches a
+// freeze added since), and reserves the configuration item for the window,
+// refusing one another open process holds at an overlapping time. undo puts
+// the reservation back if the action then fails. Anything else wrong with the
+// request is left to the workflow to say.
+func (s *Server) checkWindow(ctx context.Context, id, action string, input map[string]any) (undo func(), err error) {
+	undo = func() {}
 	v, err := s.store.Process(ctx, id)
 	if err != nil {
 		if engine.ErrorCode(err) == engine.ENOTFOUND {
-			return nil
+			return undo, nil
 		}
-		return err
+		return undo, err
 	}
 	d, err := s.store.Definition(ctx, v.Definition, v.Version)
 	if err != nil {
-		return err
+		return undo, err
 	}
 	st := d.Compiled.State(v.State)
 	if st == nil {
-		return nil
+		return undo, nil
 	}
 	a := st.Action(action)
 	if a == nil || a.Window == nil {
-		return nil
+		return undo, nil
 	}
 	vals, err := engine.ValidateInput(a.Input, plainJSON(input), "input")
 	if err != nil {
-		return nil
+		return undo, nil
 	}
-	return engine.CheckWindow(s.calendars.Spec(d.Compiled.Calendar), a.Window, vals)
+	if err := engine.CheckWindow(s.calendars.Spec(d.Compiled.Calendar), a.Window, vals); err != nil || a.Window.CI == "" {
+		return undo, err
+	}
+	ci, _ := vals[a.Window.CI].(string)
+	if ci == "" {
+		ci, _ = v.Input[a.Window.CI].(string)
+	}
+	if ci == "" {
+		return undo, nil
+	}
+	start, end := engine.WindowTimes(a.Window, vals)
+	conflict, prev, err := s.store.ReserveWindow(ctx, store.CIWindow{ProcessID: id, CI: ci, StartsAt: start, EndsAt: end})
+	if err != nil {
+		return undo, err
+	}
+	if conflict != nil {
+		return undo, &engine.Error{Code: engine.ECONFLICT, Message: fmt.Sprintf("configuration item %s is already scheduled by %s from %s to %s",
+			ci, conflict.ProcessID, conflict.StartsAt.UTC().Format(time.RFC3339), conflict.EndsAt.UTC().Format(time.RFC3339)),
+			Details: []engine.Detail{{Field: "input." + a.Window.Start, Message: "overlaps " + conflict.ProcessID}}}
+	}
+	return func() {
+		if err := s.store.RestoreWindow(context.WithoutCancel(ctx), id, prev); err != nil {
+			s.log.Error("restoring a configuration item's reservation failed", "process", id, "error", err)
+		}
+	}, nil
 }
 
 // act sends an action to the process's workflow and waits for its result. The

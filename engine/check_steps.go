@@ -29,6 +29,21 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 		}
 	}
 	p.checkFieldTypes(def)
+	for _, st := range def.States {
+		for _, a := range st.Actions {
+			if a.Window == nil || a.Window.CI == "" {
+				continue
+			}
+			f := fieldOf(a.Input, a.Window.CI)
+			if f == nil {
+				f = fieldOf(def.Input, a.Window.CI)
+			}
+			if f == nil || celType(f.Type) != celType(TypeString) {
+				path := join("states", st.Name+".actions."+a.Name+".window.ci")
+				p.errorf(p.at(path), path, "ci names %q, which is not a string input field of the action or the process", a.Window.CI)
+			}
+		}
+	}
 	for _, s := range def.steps() {
 		switch step := s.step; {
 		case step.Action != "":

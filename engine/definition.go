@@ -199,6 +199,10 @@ type Action struct {
 type Window struct {
 	Start string `json:"start"`
 	End   string `json:"end"`
+	// CI names the field (of the action's or the process's input) holding the
+	// configuration item the work touches: two processes cannot schedule the
+	// same item at overlapping times.
+	CI string `json:"ci,omitempty"`
 }
 
 // Kinds of the actions Parse adds for approvals and parallel tasks.

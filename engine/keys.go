@@ -26,7 +26,7 @@ var (
 	keysCalendarsFile = []string{"calendars"}
 	keysCalendar      = []string{"timezone", "hours", "holidays", "working_days", "blackouts"}
 	keysBlackout      = []string{"name", "from", "to"}
-	keysWindow        = []string{"start", "end"}
+	keysWindow        = []string{"start", "end", "ci"}
 )
 
 // Keys returns every key the parser accepts, by the kind of mapping it belongs to.

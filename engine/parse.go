@@ -447,10 +447,13 @@ func (p *parser) action(e entry, path string) Action {
 			a.Window = &Window{}
 			for _, we := range p.mapping(ae.value, sub, keysWindow) {
 				p.remember(join(sub, we.key), we.value)
-				if we.key == "start" {
+				switch we.key {
+				case "start":
 					a.Window.Start = p.str(we.value, join(sub, we.key))
-				} else {
+				case "end":
 					a.Window.End = p.str(we.value, join(sub, we.key))
+				case "ci":
+					a.Window.CI = p.str(we.value, join(sub, we.key))
 				}
 			}
 		}

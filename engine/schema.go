@@ -101,6 +101,7 @@ func Schema() map[string]any {
 			"window": object("The action schedules work: its start and end datetime input fields must miss the calendar's blackouts.", keysWindow, map[string]any{
 				"start": str("A required datetime input field of the action."),
 				"end":   str("A required datetime input field of the action, after start."),
+				"ci":    str("A string input field (of the action or the process) naming the configuration item: no two processes may schedule it at overlapping times."),
 			}, "start", "end"),
 		}, "to"),
 		"timer": object("An action the system takes after a time in the state.", keysTimer, map[string]any{

@@ -15,14 +15,20 @@ func fieldOf(fields []Field, name string) *Field {
 	return nil
 }
 
+// WindowTimes returns the start and end a scheduling action's input gives.
+func WindowTimes(w *Window, input map[string]any) (start, end time.Time) {
+	start, _ = time.Parse(time.RFC3339, fmt.Sprint(input[w.Start]))
+	end, _ = time.Parse(time.RFC3339, fmt.Sprint(input[w.End]))
+	return start, end
+}
+
 // CheckWindow refuses a change window that does not end after it starts
 // (EINVALID), or that overlaps a blackout of spec (ECONFLICT, naming it). The
 // workflow checks the blackouts of its definition's calendar snapshot; the API
 // checks the current calendars too, so a freeze added after publishing holds.
 func CheckWindow(spec *CalendarSpec, w *Window, input map[string]any) error {
 	const op = "engine.CheckWindow"
-	start, _ := time.Parse(time.RFC3339, fmt.Sprint(input[w.Start]))
-	end, _ := time.Parse(time.RFC3339, fmt.Sprint(input[w.End]))
+	start, end := WindowTimes(w, input)
 	if !end.After(start) {
 		return &Error{Code: EINVALID, Op: op, Message: "the change window is not valid", Details: []Detail{{Field: "input." + w.End, Message: fmt.Sprintf("must be after %s", w.Start)}}}
 	}

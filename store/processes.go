@@ -62,6 +62,12 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 				return err
 			}
 		}
+		if v.EndedAt != nil {
+			// An ended process holds no configuration item any more.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM ci_windows WHERE process_id = $1`, v.ID); err != nil {
+				return err
+			}
+		}
 		for _, e := range events {
 			if err := insertEvent(ctx, tx, v.ID, e); err != nil {
 				return err

@@ -223,3 +223,42 @@ func TestDelegatedVote(t *testing.T) {
 		t.Fatalf("delegations: %v", given)
 	}
 }
+
+// TestOneChangePerConfigurationItemAtATime: two authorised changes on the same
+// item cannot be scheduled at overlapping times; the second is refused with 409
+// naming the first, and may take a window that does not overlap.
+func TestOneChangePerConfigurationItemAtATime(t *testing.T) {
+	cfg := newDevConfig(t)
+	startInProcess(t, cfg)
+	c := apiClient{t: t, base: cfg.httpAddr}
+	authorised := func(title string) string {
+		p := c.must(201, "POST", "/api/v1/processes/change-normal", "dev-requester",
+			map[string]any{"input": map[string]any{"title": title, "change_type": "network", "ci": "core-switch-1"}})
+		id := p["id"].(string)
+		c.must(200, "POST", "/api/v1/processes/"+id+"/actions/accept", "dev-change-manager", nil)
+		c.must(200, "POST", "/api/v1/processes/"+id+"/actions/submit_to_cab", "dev-change-manager", map[string]any{"input": map[string]any{
+			"impact": "none", "risk": "low", "implementation_plan": "x", "backout_plan": "y"}})
+		for _, tok := range []string{"dev-cab1", "dev-cab2", "dev-change-manager"} {
+			c.must(200, "POST", "/api/v1/processes/"+id+"/approvals/authorising", tok, map[string]any{"decision": "approve"})
+		}
+		return id
+	}
+	schedule := func(id, from, to string) (int, map[string]any) {
+		return c.call("POST", "/api/v1/processes/"+id+"/actions/schedule", "dev-change-manager", map[string]any{"input": map[string]any{
+			"planned_start": from, "planned_end": to, "implementer": "ian.implementer"}})
+	}
+	first, second := authorised("Firmware upgrade"), authorised("Port reconfiguration")
+	if code, out := schedule(first, "2027-02-01T20:00:00Z", "2027-02-01T23:00:00Z"); code != 200 {
+		t.Fatalf("first: %d %v", code, out)
+	}
+	code, out := schedule(second, "2027-02-01T22:00:00Z", "2027-02-02T01:00:00Z")
+	if code != 409 || !strings.Contains(fmt.Sprint(out), "core-switch-1 is already scheduled by "+first) {
+		t.Fatalf("overlap: %d %v", code, out)
+	}
+	if p := c.must(200, "GET", "/api/v1/processes/"+second, "dev-change-manager", nil); p["state"] != "scheduling" {
+		t.Fatalf("the refused change moved to %v", p["state"])
+	}
+	if code, out := schedule(second, "2027-02-01T23:00:00Z", "2027-02-02T01:00:00Z"); code != 200 {
+		t.Fatalf("adjacent window: %d %v", code, out)
+	}
+}
