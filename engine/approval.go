@@ -150,7 +150,11 @@ func (a *Approval) target(outcome string) string {
 // approval — for themselves, or for the approver who delegated to them, in which
 // case separation of duties holds for both.
 func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, now time.Time) error {
-	excluded := in.excluded(def, a, now)
+	excluded, err := in.excluded(def, a, now)
+	if err != nil {
+		// Fail closed: who may vote is unknown, so nobody votes until it is.
+		return &Error{Code: ECONFLICT, Op: "engine.Check", Message: fmt.Sprintf("separation of duties cannot be checked: %v", err)}
+	}
 	for _, who := range []*Actor{&req.Actor, req.OnBehalfOf} {
 		if who != nil && contains(excluded, who.ID) {
 			return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("separation of duties: %s has a part in %s and cannot vote on it", who.ID, in.ID)}
@@ -187,15 +191,14 @@ func (a *Approval) MayVote(actor Actor, process, startedBy string, votes []Vote)
 }
 
 // excluded evaluates the approval's exclude expressions: the people with a part
-// in the process who may not vote on it. An expression that fails excludes
-// nobody and is recorded.
-func (in *Instance) excluded(def *Definition, a *Approval, now time.Time) []string {
+// in the process who may not vote on it. It records nothing: votes are checked
+// in the update validator, which must not change the instance.
+func (in *Instance) excluded(def *Definition, a *Approval, now time.Time) ([]string, error) {
 	var out []string
 	for _, src := range a.Exclude {
 		v, err := def.eval(src, scopeProcess, Scope{Instance: in, Actor: System, Now: now})
 		if err != nil {
-			in.stepFailed(now, "", map[string]any{"exclude": src, "error": err.Error()})
-			continue
+			return out, err
 		}
 		switch x := v.(type) {
 		case string:
@@ -210,7 +213,7 @@ func (in *Instance) excluded(def *Definition, a *Approval, now time.Time) []stri
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (a *Approval) approversText() string {

@@ -83,10 +83,7 @@ func (in *Instance) View(def *Definition, now time.Time) View {
 		if a := st.Approval; a != nil {
 			av := &ApprovalView{Votes: append([]Vote{}, in.Votes...), Tally: a.tally(in.Votes)}
 			if len(a.Exclude) > 0 {
-				// View must not record: evaluate on a copy of the pending events.
-				seq, pending := in.Seq, in.Pending
-				av.Excluded = in.excluded(def, a, now)
-				in.Seq, in.Pending = seq, pending
+				av.Excluded, _ = in.excluded(def, a, now)
 			}
 			if a.Due > 0 {
 				due := cal.Add(in.EnteredAt, time.Duration(a.Due))
