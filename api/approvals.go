@@ -84,7 +84,10 @@ func (s *Server) vote(c echo.Context) error {
 	res, err := s.act(c, id, areq)
 	if err != nil {
 		// A process that has ended cannot say why itself: the record can.
-		if e, ok, derr := s.decision(ctx, id, step); engine.ErrorCode(err) == engine.ECONFLICT && derr == nil && ok {
+		if ended := s.ended(ctx, id); !ended || engine.ErrorCode(err) != engine.ECONFLICT {
+			return err
+		}
+		if e, ok, derr := s.decision(ctx, id, step); derr == nil && ok {
 			return &engine.Error{Code: engine.ECONFLICT, Message: fmt.Sprintf("the approval in %q was decided (%v) at %s; no more votes count",
 				step, e.Data["outcome"], e.At.UTC().Format(time.RFC3339)), Allowed: []string{}}
 		}
@@ -111,6 +114,12 @@ func (s *Server) vote(c echo.Context) error {
 		body.Outcome = body.Tally.Outcome
 	}
 	return c.JSON(http.StatusOK, body)
+}
+
+// ended reports whether the stored process has ended.
+func (s *Server) ended(ctx context.Context, id string) bool {
+	v, err := s.store.Process(ctx, id)
+	return err == nil && v.EndedAt != nil
 }
 
 // decision returns the last decision of the approval in step, from the stored

@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v4"
@@ -69,8 +70,8 @@ func (v *JWTVerifier) Verify(token string) (engine.Actor, error) {
 	if v.cfg.Audience != "" && !claims.VerifyAudience(v.cfg.Audience, true) {
 		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: audience is not %q", v.cfg.Audience)
 	}
-	if _, ok := claims["exp"]; !ok {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: it has no expiry (exp)")
+	if exp, _ := claims["exp"].(float64); exp <= 0 || !claims.VerifyExpiresAt(time.Now().Unix(), true) {
+		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: it has no expiry (exp) in the future")
 	}
 	user, _ := claims[v.cfg.UserClaim].(string)
 	if user == "" {

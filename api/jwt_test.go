@@ -70,6 +70,8 @@ func TestJWTsFromAnIdentityProvider(t *testing.T) {
 		"wrong secret":     hs(claims(nil), []byte(strings.Repeat("x", 32))),
 		"expired":          hs(claims(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Minute).Unix() }), secret),
 		"no expiry":        hs(claims(func(c jwt.MapClaims) { delete(c, "exp") }), secret),
+		"exp zero":         hs(claims(func(c jwt.MapClaims) { c["exp"] = 0 }), secret),
+		"system":           hs(claims(func(c jwt.MapClaims) { c["sub"] = "system" }), secret),
 		"other issuer":     hs(claims(func(c jwt.MapClaims) { c["iss"] = "https://evil.example" }), secret),
 		"other audience":   hs(claims(func(c jwt.MapClaims) { c["aud"] = "someone-else" }), secret),
 		"no user":          hs(claims(func(c jwt.MapClaims) { delete(c, "sub") }), secret),

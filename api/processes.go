@@ -159,7 +159,11 @@ func (s *Server) takeAction(c echo.Context) error {
 	res, err := s.act(c, id, engine.ActionRequest{Action: c.Param("action"), Actor: actor, Input: plainJSON(req.Input),
 		Comment: req.Comment, RequestID: requestID(c)})
 	if err != nil {
-		undo()
+		// Only a refusal by the workflow is sure to have changed nothing; after
+		// a timeout the action may still apply, so the reservation stays.
+		if refused(err) {
+			undo()
+		}
 		return err
 	}
 	d, err := s.store.Definition(ctx, res.View.Definition, res.View.Version)
@@ -169,8 +173,6 @@ func (s *Server) takeAction(c echo.Context) error {
 	return c.JSON(http.StatusOK, processBody{View: res.View, Actions: nonNil(d.Compiled.AllowedActions(res.View.State, actor.Roles))})
 }
 
-// actionError explains a workflow Temporal could not find: a process that ended
-// (its workflow is closed) is a 409, an id nobody started a 404.
 // checkWindow handles an action that schedules work (one with a window): it
 // refuses a window in a blackout of the calendars as they are now (the workflow
 // checks the calendar its definition version was published with; this catches a
@@ -223,11 +225,22 @@ func (s *Server) checkWindow(ctx context.Context, id, action string, input map[s
 			ci, conflict.ProcessID, conflict.StartsAt.UTC().Format(time.RFC3339), conflict.EndsAt.UTC().Format(time.RFC3339)),
 			Details: []engine.Detail{{Field: "input." + a.Window.Start, Message: "overlaps " + conflict.ProcessID}}}
 	}
+	reserved := store.CIWindow{ProcessID: id, CI: ci, StartsAt: start, EndsAt: end}
 	return func() {
-		if err := s.store.RestoreWindow(context.WithoutCancel(ctx), id, prev); err != nil {
+		if err := s.store.RestoreWindow(context.WithoutCancel(ctx), reserved, prev); err != nil {
 			s.log.Error("restoring a configuration item's reservation failed", "process", id, "error", err)
 		}
 	}, nil
+}
+
+// refused reports whether err is the workflow (or the API) refusing a request,
+// as opposed to not knowing its outcome (a timeout, Temporal unavailable).
+func refused(err error) bool {
+	switch engine.ErrorCode(err) {
+	case engine.ECONFLICT, engine.EFORBIDDEN, engine.EINVALID, engine.ENOTFOUND, engine.EBADREQUEST:
+		return true
+	}
+	return false
 }
 
 // act sends an action to the process's workflow and waits for its result. The
@@ -257,6 +270,8 @@ func (s *Server) act(c echo.Context, id string, req engine.ActionRequest) (workf
 	return res, nil
 }
 
+// actionError explains a workflow Temporal could not find: a process that ended
+// (its workflow is closed) is a 409, an id nobody started a 404.
 func (s *Server) actionError(ctx context.Context, id string, err error) error {
 	if engine.ErrorCode(err) != engine.ENOTFOUND {
 		return err

@@ -190,6 +190,24 @@ func (a *Approval) MayVote(actor Actor, process, startedBy string, votes []Vote)
 	return nil
 }
 
+// checkBreakGlass allows a break-glass to its roles, but not to whoever started
+// the process or is excluded from its vote.
+func (in *Instance) checkBreakGlass(def *Definition, a *Approval, actor Actor, now time.Time) error {
+	const op = "engine.Check"
+	if !hasAnyRole(actor.Roles, a.BreakGlass.Roles) {
+		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("break_glass needs one of the roles %s; %s has %s",
+			strings.Join(a.BreakGlass.Roles, ", "), actor.ID, rolesText(actor.Roles))}
+	}
+	excluded, err := in.excluded(def, a, now)
+	if err != nil {
+		return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("separation of duties cannot be checked: %v", err)}
+	}
+	if actor.ID == in.StartedBy || contains(excluded, actor.ID) {
+		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("separation of duties: %s has a part in %s and cannot bypass its approval", actor.ID, in.ID)}
+	}
+	return nil
+}
+
 // excluded evaluates the approval's exclude expressions: the people with a part
 // in the process who may not vote on it. It records nothing: votes are checked
 // in the update validator, which must not change the instance.

@@ -1,5 +1,7 @@
 package engine
 
+import "strings"
+
 // checkConstructs checks what approvals, parallel tasks, variables and steps
 // refer to: states, actions, processes and fields must exist, and an action the
 // system takes must need no input it cannot supply.
@@ -46,6 +48,8 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 	}
 	for _, s := range def.steps() {
 		switch step := s.step; {
+		case step.Action != "" && strings.Contains(s.path, ".actions.") && strings.Contains(s.path, ".do["):
+			p.errorf(p.at(s.path), s.path+".action", "an action step in an action's do would be undone by the move to the action's target; put it in the target state's on_enter")
 		case step.Action != "":
 			p.systemAction(def, step.Action, s.path+".action")
 		case step.RaisePriority > 0:

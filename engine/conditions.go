@@ -36,14 +36,17 @@ func (in *Instance) conditions(def *Definition, now time.Time) {
 }
 
 // holds evaluates a condition; an empty condition does not hold, and one that
-// fails at run time is recorded and counts as not holding.
+// fails at run time counts as not holding and is recorded once per state entry.
 func (in *Instance) holds(def *Definition, cond string, now time.Time) bool {
 	if cond == "" {
 		return false
 	}
 	ok, err := def.evalBool(cond, Scope{Instance: in, Actor: System, Now: now})
 	if err != nil {
-		in.stepFailed(now, "", map[string]any{"condition": cond, "error": err.Error()})
+		if !contains(in.FailedConditions, cond) {
+			in.FailedConditions = append(in.FailedConditions, cond)
+			in.stepFailed(now, "", map[string]any{"condition": cond, "error": err.Error()})
+		}
 		return false
 	}
 	return ok

@@ -3,11 +3,13 @@ package engine
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 )
@@ -95,6 +97,8 @@ func newExprEnv(d *Definition, scope string) (*cel.Env, error) {
 	}}
 	opts := []cel.EnvOption{
 		cel.CustomTypeProvider(prov),
+		// Macro calls are kept so validation can find map() and filter().
+		cel.EnableMacroCallTracking(),
 		cel.Variable("input", types.NewObjectType(typeInput)),
 		cel.Variable("vars", types.NewObjectType(typeVars)),
 		cel.Variable("state", cel.StringType),
@@ -254,7 +258,43 @@ func (d *Definition) compileExpr(src, scope string) (*cel.Type, []exprProblem) {
 		}
 		return nil, out
 	}
+	if p := unorderedMacro(ast.NativeRep()); p != nil {
+		return nil, []exprProblem{*p}
+	}
 	return ast.OutputType(), nil
+}
+
+// unorderedMacro finds a map() or filter() over a map, or over a value whose
+// type is not known (a webhook's JSON, an untyped variable): CEL iterates a map
+// in Go's random order, so the list it builds could differ on replay. exists,
+// all and exists_one give the same answer in any order and stay allowed.
+func unorderedMacro(a *celast.AST) *exprProblem {
+	calls := a.SourceInfo().MacroCalls()
+	ids := make([]int64, 0, len(calls))
+	for id := range calls {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // the first problem in the source, every time
+	for _, id := range ids {
+		call := calls[id]
+		if call.Kind() != celast.CallKind {
+			continue
+		}
+		name := call.AsCall().FunctionName()
+		if name != "map" && name != "filter" {
+			continue
+		}
+		target := call.AsCall().Target()
+		if target == nil {
+			continue
+		}
+		if k := a.GetType(target.ID()).Kind(); k == types.MapKind || k == types.DynKind || k == types.AnyKind {
+			loc := a.SourceInfo().GetStartLocation(id)
+			return &exprProblem{line: loc.Line(), column: loc.Column(),
+				message: fmt.Sprintf("%s() over a map or a value of unknown type has no fixed order, so a replay could differ: use exists() or all(), or a typed list", name)}
+		}
+	}
+	return nil
 }
 
 type exprProblem struct {

@@ -105,6 +105,9 @@ type Instance struct {
 	// ApprovalReminded is set once the approvers have been reminded of a vote
 	// nearing its due time.
 	ApprovalReminded bool `json:"approval_reminded,omitempty"`
+	// FailedConditions are the conditions whose failure has been recorded in
+	// the current state, so one that keeps failing is recorded once.
+	FailedConditions []string `json:"failed_conditions,omitempty"`
 	// Decision is the outcome of the last approval decided.
 	Decision     *Decision  `json:"decision,omitempty"`
 	ApprovalDue  bool       `json:"approval_due,omitempty"`
@@ -286,6 +289,11 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 		if err := in.checkVote(def, st.Approval, req, now); err != nil {
 			return nil, err
 		}
+	case a.Kind == KindBreakGlass:
+		// The one bypass is not for someone with a part in the change.
+		if err := in.checkBreakGlass(def, st.Approval, req.Actor, now); err != nil {
+			return nil, err
+		}
 	case req.Actor.ID != System.ID && !hasAnyRole(req.Actor.Roles, a.Roles):
 		return nil, &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("action %q needs one of the roles %s; %s has %s",
 			a.Name, strings.Join(a.Roles, ", "), req.Actor.ID, rolesText(req.Actor.Roles))}
@@ -374,12 +382,12 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 		in.Vars[k] = vals[k]
 	}
 	in.retarget(def, now)
+	if decided != "" {
+		in.decide(st.Approval, decided, false, to, now)
+	}
 	msg := fmt.Sprintf("%s %s: %s by %s", def.Title, in.ID, a.Name, req.Actor.ID)
 	for _, step := range a.Do {
 		in.doStep(def, step, "", msg, now)
-	}
-	if decided != "" {
-		in.decide(st.Approval, decided, false, to, now)
 	}
 	if st := def.State(in.State); st != nil {
 		for i, r := range st.Reminders {
@@ -413,6 +421,7 @@ func (in *Instance) enter(def *Definition, to string, now time.Time) {
 		in.TimersFired = nil
 		in.RemindFrom = nil
 		in.Votes, in.ApprovalDue, in.ApprovalReminded = nil, false, false
+		in.FailedConditions = nil
 		in.TasksDone, in.TasksOverdue = nil, nil
 		in.EnteredAt = now
 	}

@@ -555,3 +555,27 @@ states:
 		t.Fatalf("problems: %+v", got)
 	}
 }
+
+// Macros that build lists from a map iterate in Go's random order; a replay must
+// decide the same, so validation refuses them where the range may be a map.
+func TestUnorderedMacrosAreRefused(t *testing.T) {
+	got := problems(t, `
+name: order
+input:
+  tags: {type: list}
+initial: a
+states:
+  a:
+    on_enter:
+      - set: {ok: "= input.tags.map(t, t + '!')"}
+      - set: {first: "= {'b': 1, 'a': 2}.map(k, k)"}
+      - webhook:
+          url: https://example.test/hook
+          result: {keys: "= response.body.filter(k, k != 'x')", any: "= response.body.exists(k, k == 'x')"}
+    actions: {go: {to: b}}
+  b: {final: true}
+`)
+	if len(got) != 2 || !strings.Contains(got[0].Message, "map() over a map") || !strings.Contains(got[1].Message, "filter() over a map or a value of unknown type") {
+		t.Fatalf("problems: %+v", got)
+	}
+}

@@ -80,8 +80,8 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 	if (a.Quorum == QuorumAll || a.Quorum == QuorumMajority || a.Quorum == QuorumPercent) && len(a.Roles) > 0 {
 		p.errorf(n, join(path, "quorum"), "quorum %s counts the approvers, so list them as users (with roles, use any or count)", a.Quorum)
 	}
-	if a.Quorum == QuorumCount && len(a.Roles) == 0 && a.Count > len(a.Users)+len(a.Mandatory) {
-		p.errorf(n, join(path, "quorum"), "quorum count %d is more than the %d approvers listed", a.Count, len(a.Users)+len(a.Mandatory))
+	if named := len(a.named()); a.Quorum == QuorumCount && len(a.Roles) == 0 && a.Count > named {
+		p.errorf(n, join(path, "quorum"), "quorum count %d is more than the %d approvers listed", a.Count, named)
 	}
 	return a
 }

@@ -31,12 +31,16 @@ type Delegation struct {
 func (s *Store) AddDelegation(ctx context.Context, d Delegation, requestID string) (Delegation, error) {
 	const op = "store.AddDelegation"
 	err := s.inTx(ctx, op, func(tx *sqlx.Tx) error {
-		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, d.To); err != nil {
-			return err
-		}
-		if !exists {
-			return &engine.Error{Code: engine.EINVALID, Op: op, Message: "delegation is not valid", Details: []engine.Detail{{Field: "to", Message: fmt.Sprintf("no user %q", d.To)}}}
+		for _, u := range []struct{ field, id string }{{"from", d.From}, {"to", d.To}} {
+			var exists bool
+			if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, u.id); err != nil {
+				return err
+			}
+			if !exists {
+				// Users who sign in with a JWT only are not in the users table.
+				return &engine.Error{Code: engine.EINVALID, Op: op, Message: "delegation is not valid", Details: []engine.Detail{{Field: u.field,
+					Message: fmt.Sprintf("no user %q in itilflow: add them with itilflow user add", u.id)}}}
+			}
 		}
 		if err := tx.GetContext(ctx, &d, `INSERT INTO delegations (from_user, to_user, starts_at, ends_at, reason, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, from_user, to_user, starts_at, ends_at, reason, created_by, created_at`,

@@ -21,8 +21,8 @@ const tokenPrefix = "itf_"
 // in the audit log.
 func (s *Store) SaveUser(ctx context.Context, u User, by string) error {
 	const op = "store.SaveUser"
-	if u.ID == "" || strings.ContainsAny(u.ID, " \t\n") {
-		return &engine.Error{Code: engine.EINVALID, Op: op, Message: "user id is not valid", Details: []engine.Detail{{Field: "id", Message: "must not be empty or contain spaces"}}}
+	if u.ID == "" || strings.ContainsAny(u.ID, " \t\n") || u.ID == engine.System.ID {
+		return &engine.Error{Code: engine.EINVALID, Op: op, Message: "user id is not valid", Details: []engine.Detail{{Field: "id", Message: fmt.Sprintf("must not be empty, contain spaces or be %q", engine.System.ID)}}}
 	}
 	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, roles) VALUES ($1, $2, $3)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -56,14 +57,34 @@ func (s *Store) ReserveWindow(ctx context.Context, w CIWindow) (conflict, prev *
 	return conflict, prev, err
 }
 
-// RestoreWindow puts back a process's reservation as it was before a failed
-// scheduling: prev, or none.
-func (s *Store) RestoreWindow(ctx context.Context, processID string, prev *CIWindow) error {
-	if prev == nil {
-		_, err := s.db.ExecContext(ctx, `DELETE FROM ci_windows WHERE process_id = $1`, processID)
-		return fail("store.RestoreWindow", err)
-	}
-	_, err := s.db.ExecContext(ctx, `UPDATE ci_windows SET ci = $2, starts_at = $3, ends_at = $4 WHERE process_id = $1`,
-		processID, prev.CI, prev.StartsAt, prev.EndsAt)
-	return fail("store.RestoreWindow", err)
+// RestoreWindow undoes ReserveWindow after a refused scheduling: if the
+// process still holds the window it reserved, it gets prev back (or none).
+// It takes the items' locks, and puts prev back only where no other process
+// has taken an overlapping window meanwhile.
+func (s *Store) RestoreWindow(ctx context.Context, reserved CIWindow, prev *CIWindow) error {
+	return s.inTx(ctx, "store.RestoreWindow", func(tx *sqlx.Tx) error {
+		items := []string{reserved.CI}
+		if prev != nil && prev.CI != reserved.CI {
+			items = append(items, prev.CI)
+		}
+		sort.Strings(items) // one lock order, so two restores cannot deadlock
+		for _, ci := range items {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('ci:' || $1))`, ci); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM ci_windows WHERE process_id = $1 AND ci = $2 AND starts_at = $3 AND ends_at = $4`,
+			reserved.ProcessID, reserved.CI, reserved.StartsAt, reserved.EndsAt)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 || prev == nil {
+			return nil // rescheduled meanwhile, or nothing to put back
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO ci_windows (process_id, ci, starts_at, ends_at)
+			SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM ci_windows
+				WHERE ci = $2 AND process_id <> $1 AND starts_at < $4 AND $3 < ends_at)`,
+			prev.ProcessID, prev.CI, prev.StartsAt, prev.EndsAt)
+		return err
+	})
 }

@@ -32,7 +32,7 @@ func TestConfigurationItemWindows(t *testing.T) {
 	if prev == nil || !prev.EndsAt.Equal(t0.Add(3*time.Hour)) {
 		t.Fatalf("prev = %v", prev)
 	}
-	if err := s.RestoreWindow(ctx, "change-000001", prev); err != nil {
+	if err := s.RestoreWindow(ctx, w("change-000001", 5, 6), prev); err != nil {
 		t.Fatal(err)
 	}
 	if c, _, _ := s.ReserveWindow(ctx, w("change-000002", 2, 4)); c == nil {
