@@ -150,15 +150,8 @@ func (a *Approval) target(outcome string) string {
 // approval — for themselves, or for the approver who delegated to them, in which
 // case separation of duties holds for both.
 func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, now time.Time) error {
-	excluded, err := in.excluded(def, a, now)
-	if err != nil {
-		// Fail closed: who may vote is unknown, so nobody votes until it is.
-		return &Error{Code: ECONFLICT, Op: "engine.Check", Message: fmt.Sprintf("separation of duties cannot be checked: %v", err)}
-	}
-	for _, who := range []*Actor{&req.Actor, req.OnBehalfOf} {
-		if who != nil && contains(excluded, who.ID) {
-			return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("separation of duties: %s has a part in %s and cannot vote on it", who.ID, in.ID)}
-		}
+	if err := in.dutiesAllow(def, a, now, "vote on it", &req.Actor, req.OnBehalfOf); err != nil {
+		return err
 	}
 	if req.OnBehalfOf == nil {
 		return a.MayVote(req.Actor, in.ID, in.StartedBy, in.Votes)
@@ -167,6 +160,22 @@ func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, n
 		return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("separation of duties: %s started %s and cannot vote on it, not even for %s", req.Actor.ID, in.ID, req.OnBehalfOf.ID)}
 	}
 	return a.MayVote(*req.OnBehalfOf, in.ID, in.StartedBy, in.Votes)
+}
+
+// dutiesAllow refuses people the approval's exclude expressions name (for
+// what), and fails closed when they cannot be evaluated: who may act is then
+// unknown, so nobody does until it is.
+func (in *Instance) dutiesAllow(def *Definition, a *Approval, now time.Time, what string, people ...*Actor) error {
+	excluded, err := in.excluded(def, a, now)
+	if err != nil {
+		return &Error{Code: ECONFLICT, Op: "engine.Check", Message: fmt.Sprintf("separation of duties cannot be checked: %v", err)}
+	}
+	for _, who := range people {
+		if who != nil && contains(excluded, who.ID) {
+			return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("separation of duties: %s has a part in %s and cannot %s", who.ID, in.ID, what)}
+		}
+	}
+	return nil
 }
 
 // MayVote decides whether actor may vote in the approval of process, begun by
@@ -193,19 +202,14 @@ func (a *Approval) MayVote(actor Actor, process, startedBy string, votes []Vote)
 // checkBreakGlass allows a break-glass to its roles, but not to whoever started
 // the process or is excluded from its vote.
 func (in *Instance) checkBreakGlass(def *Definition, a *Approval, actor Actor, now time.Time) error {
-	const op = "engine.Check"
 	if !hasAnyRole(actor.Roles, a.BreakGlass.Roles) {
-		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("break_glass needs one of the roles %s; %s has %s",
+		return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("break_glass needs one of the roles %s; %s has %s",
 			strings.Join(a.BreakGlass.Roles, ", "), actor.ID, rolesText(actor.Roles))}
 	}
-	excluded, err := in.excluded(def, a, now)
-	if err != nil {
-		return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("separation of duties cannot be checked: %v", err)}
+	if actor.ID == in.StartedBy {
+		return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("separation of duties: %s started %s and cannot bypass its approval", actor.ID, in.ID)}
 	}
-	if actor.ID == in.StartedBy || contains(excluded, actor.ID) {
-		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("separation of duties: %s has a part in %s and cannot bypass its approval", actor.ID, in.ID)}
-	}
-	return nil
+	return in.dutiesAllow(def, a, now, "bypass its approval", &actor)
 }
 
 // excluded evaluates the approval's exclude expressions: the people with a part

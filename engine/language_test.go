@@ -342,6 +342,10 @@ states:
 	if err := in.Apply(def, engine.ActionRequest{Action: engine.ActionBreakGlass, Actor: cm}, t0); engine.ErrorCode(err) != engine.EINVALID {
 		t.Fatalf("break-glass without a reason: %v", err)
 	}
+	raised, _ := engine.Start(def, "emergency-000002", 1, nil, cm, "", t0)
+	if err := raised.Apply(def, engine.ActionRequest{Action: engine.ActionBreakGlass, Actor: cm, Input: map[string]any{"reason": "mine"}}, t0); engine.ErrorCode(err) != engine.EFORBIDDEN {
+		t.Fatalf("break-glass on one's own change: %v", err)
+	}
 	act(t, def, in, engine.ActionBreakGlass, cm, map[string]any{"reason": "payment outage, vendor fix"}, t0.Add(time.Minute))
 	var outcome any
 	for _, e := range in.Pending {
