@@ -43,16 +43,26 @@ func TestDOTShowsActionsTimersAndSLAs(t *testing.T) {
 	}
 }
 
-// TestDOTIsValidGraphviz renders the graph with Graphviz, which CI installs.
+// TestDOTIsValidGraphviz renders every shipped definition with Graphviz, which
+// CI installs, and requires each state in both drawings.
 func TestDOTIsValidGraphviz(t *testing.T) {
-	d := engine.DOT(shippedIncident(t))
 	dot, err := exec.LookPath("dot")
-	if err != nil {
-		t.Skip("graphviz not installed; syntax not checked")
-	}
-	cmd := exec.Command(dot, "-Tsvg")
-	cmd.Stdin = strings.NewReader(d)
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "<svg") {
-		t.Fatalf("dot rejected the graph: %v\n%s", err, out)
+	for name, def := range shippedDefinitions(t) {
+		t.Run(name, func(t *testing.T) {
+			d, m := engine.DOT(def), engine.Mermaid(def)
+			for _, st := range def.States {
+				if !strings.Contains(d, `"`+st.Name+`"`) || !strings.Contains(m, " "+st.Name) {
+					t.Fatalf("state %s is missing from the graph", st.Name)
+				}
+			}
+			if err != nil {
+				t.Skip("graphviz not installed; syntax not checked")
+			}
+			cmd := exec.Command(dot, "-Tsvg")
+			cmd.Stdin = strings.NewReader(d)
+			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "<svg") {
+				t.Fatalf("dot rejected the graph: %v\n%s", err, out)
+			}
+		})
 	}
 }

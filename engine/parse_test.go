@@ -39,35 +39,44 @@ func TestParseDesignExample(t *testing.T) {
 	}
 }
 
-func TestParseShippedDefinitions(t *testing.T) {
+// shippedDefinitions parses every process definition in definitions/ with the
+// shipped calendars, by file name.
+func shippedDefinitions(t *testing.T) map[string]*engine.Definition {
+	t.Helper()
+	calSrc, err := os.ReadFile("../definitions/calendars.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cals, err := engine.ParseCalendars(calSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	files, _ := os.ReadDir("../definitions")
-	n := 0
+	out := map[string]*engine.Definition{}
 	for _, f := range files {
 		name := f.Name()
 		if !strings.HasSuffix(name, ".yaml") || name == "dev-users.yaml" || name == "calendars.yaml" || strings.HasSuffix(name, ".test.yaml") {
 			continue
 		}
-		n++
-		t.Run(name, func(t *testing.T) {
-			src, err := os.ReadFile("../definitions/" + name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			calSrc, err := os.ReadFile("../definitions/calendars.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			cals, err := engine.ParseCalendars(calSrc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := engine.ParseWith(src, cals); err != nil {
-				t.Fatal(err)
-			}
-		})
+		src, err := os.ReadFile("../definitions/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, err := engine.ParseWith(src, cals)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = def
 	}
-	if n == 0 {
+	if len(out) == 0 {
 		t.Fatal("no shipped definitions found")
+	}
+	return out
+}
+
+func TestParseShippedDefinitions(t *testing.T) {
+	if n := len(shippedDefinitions(t)); n < 11 {
+		t.Fatalf("%d shipped definitions, want the 11 of the seeds", n)
 	}
 }
 
