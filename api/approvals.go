@@ -178,18 +178,11 @@ func (s *Server) approvals(c echo.Context) error {
 	}
 	actor := actorOf(c)
 	// The caller votes for themselves, and for whoever delegated to them now.
-	voters := []*engine.Actor{&actor}
-	from, err := s.store.Delegators(ctx, actor.ID, time.Now())
+	from, err := s.delegators(ctx, actor.ID)
 	if err != nil {
 		return err
 	}
-	for _, f := range from {
-		u, err := s.store.UserByID(ctx, f)
-		if err != nil {
-			return err
-		}
-		voters = append(voters, &engine.Actor{ID: u.ID, Roles: []string(u.Roles)})
-	}
+	voters := append([]engine.Actor{actor}, from...)
 	defs := map[string]*engine.Definition{}
 	items := []inboxItem{}
 	for _, v := range views {
@@ -208,7 +201,7 @@ func (s *Server) approvals(c echo.Context) error {
 			continue
 		}
 		for i, voter := range voters {
-			if st.Approval.MayVote(*voter, v.ID, v.StartedBy, v.Approval.Votes) != nil {
+			if st.Approval.MayVote(voter, v.ID, v.StartedBy, v.Approval.Votes) != nil {
 				continue
 			}
 			item := inboxItem{ID: v.ID, Definition: v.Definition, Title: v.Input["title"], Step: v.State, StartedBy: v.StartedBy,

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -76,19 +77,32 @@ func (s *Server) listDelegations(c echo.Context) error {
 // hold an active delegation from them. The workflow then applies the approver's
 // eligibility and separation of duties to both.
 func (s *Server) delegator(c echo.Context, id string) (*engine.Actor, error) {
-	ctx := c.Request().Context()
-	from, err := s.store.Delegators(ctx, actorOf(c).ID, time.Now())
+	from, err := s.delegators(c.Request().Context(), actorOf(c).ID)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range from {
-		if f == id {
-			u, err := s.store.UserByID(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			return &engine.Actor{ID: u.ID, Roles: []string(u.Roles)}, nil
+	for i := range from {
+		if from[i].ID == id {
+			return &from[i], nil
 		}
 	}
 	return nil, engine.Errorf(engine.EFORBIDDEN, "%s holds no delegation from %s now", actorOf(c).ID, id)
+}
+
+// delegators are the approvers who have delegated their votes to user now,
+// with their roles.
+func (s *Server) delegators(ctx context.Context, user string) ([]engine.Actor, error) {
+	ids, err := s.store.Delegators(ctx, user, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Actor, 0, len(ids))
+	for _, id := range ids {
+		u, err := s.store.UserByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, engine.Actor{ID: u.ID, Roles: []string(u.Roles)})
+	}
+	return out, nil
 }

@@ -152,7 +152,7 @@ func (s *Server) takeAction(c echo.Context) error {
 		return err
 	}
 	id, actor := c.Param("id"), actorOf(c)
-	undo, err := s.checkWindow(ctx, id, c.Param("action"), req.Input)
+	d, undo, err := s.checkWindow(ctx, id, c.Param("action"), req.Input)
 	if err != nil {
 		return err
 	}
@@ -166,9 +166,12 @@ func (s *Server) takeAction(c echo.Context) error {
 		}
 		return err
 	}
-	d, err := s.store.Definition(ctx, res.View.Definition, res.View.Version)
-	if err != nil {
-		return err
+	if d == nil { // the projection had not stored the process yet
+		def, err := s.store.Definition(ctx, res.View.Definition, res.View.Version)
+		if err != nil {
+			return err
+		}
+		d = &def
 	}
 	return c.JSON(http.StatusOK, processBody{View: res.View, Actions: nonNil(d.Compiled.AllowedActions(res.View.State, actor.Roles))})
 }
@@ -179,54 +182,57 @@ func (s *Server) takeAction(c echo.Context) error {
 // freeze added since), and reserves the configuration item for the window,
 // refusing one another open process holds at an overlapping time. undo puts
 // the reservation back if the action then fails. Anything else wrong with the
-// request is left to the workflow to say.
-func (s *Server) checkWindow(ctx context.Context, id, action string, input map[string]any) (undo func(), err error) {
+// request is left to the workflow to say. It returns the process's definition
+// version (nil when the process is not stored yet), which an action never
+// changes, so the caller need not read it again.
+func (s *Server) checkWindow(ctx context.Context, id, action string, input map[string]any) (d *store.Definition, undo func(), err error) {
 	undo = func() {}
 	v, err := s.store.Process(ctx, id)
 	if err != nil {
 		if engine.ErrorCode(err) == engine.ENOTFOUND {
-			return undo, nil
+			return nil, undo, nil
 		}
-		return undo, err
+		return nil, undo, err
 	}
-	d, err := s.store.Definition(ctx, v.Definition, v.Version)
+	def, err := s.store.Definition(ctx, v.Definition, v.Version)
 	if err != nil {
-		return undo, err
+		return nil, undo, err
 	}
+	d = &def
 	st := d.Compiled.State(v.State)
 	if st == nil {
-		return undo, nil
+		return d, undo, nil
 	}
 	a := st.Action(action)
 	if a == nil || a.Window == nil {
-		return undo, nil
+		return d, undo, nil
 	}
 	vals, err := engine.ValidateInput(a.Input, plainJSON(input), "input")
 	if err != nil {
-		return undo, nil
+		return d, undo, nil
 	}
 	if err := engine.CheckWindow(s.calendars.Spec(d.Compiled.Calendar), a.Window, vals); err != nil || a.Window.CI == "" {
-		return undo, err
+		return d, undo, err
 	}
 	ci, _ := vals[a.Window.CI].(string)
 	if ci == "" {
 		ci, _ = v.Input[a.Window.CI].(string)
 	}
 	if ci == "" {
-		return undo, nil
+		return d, undo, nil
 	}
 	start, end := engine.WindowTimes(a.Window, vals)
 	conflict, prev, err := s.store.ReserveWindow(ctx, store.CIWindow{ProcessID: id, CI: ci, StartsAt: start, EndsAt: end})
 	if err != nil {
-		return undo, err
+		return d, undo, err
 	}
 	if conflict != nil {
-		return undo, &engine.Error{Code: engine.ECONFLICT, Message: fmt.Sprintf("configuration item %s is already scheduled by %s from %s to %s",
+		return d, undo, &engine.Error{Code: engine.ECONFLICT, Message: fmt.Sprintf("configuration item %s is already scheduled by %s from %s to %s",
 			ci, conflict.ProcessID, conflict.StartsAt.UTC().Format(time.RFC3339), conflict.EndsAt.UTC().Format(time.RFC3339)),
 			Details: []engine.Detail{{Field: "input." + a.Window.Start, Message: "overlaps " + conflict.ProcessID}}}
 	}
 	reserved := store.CIWindow{ProcessID: id, CI: ci, StartsAt: start, EndsAt: end}
-	return func() {
+	return d, func() {
 		if err := s.store.RestoreWindow(context.WithoutCancel(ctx), reserved, prev); err != nil {
 			s.log.Error("restoring a configuration item's reservation failed", "process", id, "error", err)
 		}

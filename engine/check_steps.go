@@ -53,7 +53,7 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 		case step.Action != "":
 			p.systemAction(def, step.Action, s.path+".action")
 		case step.RaisePriority > 0:
-			if f := def.inputField(PriorityField); f == nil || f.Type != TypeEnum {
+			if f := fieldOf(def.Input, PriorityField); f == nil || f.Type != TypeEnum {
 				p.errorf(p.at(s.path), s.path+".raise_priority", "raise_priority needs an enum input field %q, most urgent value first", PriorityField)
 			}
 		case step.Start != nil:
@@ -128,13 +128,4 @@ func (p *parser) checkFieldTypes(def *Definition) {
 			}
 		}
 	}
-}
-
-func (d *Definition) inputField(name string) *Field {
-	for i := range d.Input {
-		if d.Input[i].Name == name {
-			return &d.Input[i]
-		}
-	}
-	return nil
 }

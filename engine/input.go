@@ -27,7 +27,7 @@ func ValidateInput(fields []Field, values map[string]any, prefix string) (map[st
 		known[i] = f.Name
 	}
 	for _, name := range names {
-		if !fieldKnown(fields, name) {
+		if fieldOf(fields, name) == nil {
 			details = append(details, Detail{Field: join(prefix, name), Message: unknown("field", name, known)})
 		}
 	}
@@ -54,15 +54,6 @@ func ValidateInput(fields []Field, values map[string]any, prefix string) (map[st
 		return nil, &Error{Code: EINVALID, Op: "engine.ValidateInput", Message: "input is not valid", Details: details}
 	}
 	return out, nil
-}
-
-func fieldKnown(fields []Field, name string) bool {
-	for _, f := range fields {
-		if f.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // check validates one value and returns it in canonical form (JSON numbers arrive

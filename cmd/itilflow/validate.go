@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,7 +97,7 @@ func knownProcesses(files []string) []string {
 		add(file)
 		dirs[filepath.Dir(file)] = true
 	}
-	for _, dir := range sortedDirs(dirs) {
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
 		beside, _ := definitionFiles(dir)
 		for _, file := range beside {
 			add(file)
@@ -103,13 +105,4 @@ func knownProcesses(files []string) []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-func sortedDirs(dirs map[string]bool) []string {
-	out := make([]string, 0, len(dirs))
-	for d := range dirs {
-		out = append(out, d)
-	}
-	sort.Strings(out)
-	return out
 }
