@@ -20,8 +20,10 @@ const (
 	AuditPublish = "publish_definition"
 	AuditStart   = "start_process"
 	AuditAction  = "action"
-	// AuditUser, AuditTokenIssued and AuditTokenRevoked record identity changes.
+	// AuditUser, AuditGroup, AuditTokenIssued and AuditTokenRevoked record
+	// identity changes.
 	AuditUser         = "user_saved"
+	AuditGroup        = "group_saved"
 	AuditTokenIssued  = "token_issued"
 	AuditTokenRevoked = "token_revoked"
 )

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -18,11 +19,20 @@ import (
 const tokenPrefix = "itf_"
 
 // SaveUser creates a user or updates their name and roles, recording who did it
-// in the audit log.
+// in the audit log. A bad id or role is EINVALID, naming the field.
 func (s *Store) SaveUser(ctx context.Context, u User, by string) error {
 	const op = "store.SaveUser"
-	if u.ID == "" || strings.ContainsAny(u.ID, " \t\n") || u.ID == engine.System.ID {
-		return &engine.Error{Code: engine.EINVALID, Op: op, Message: "user id is not valid", Details: []engine.Detail{{Field: "id", Message: fmt.Sprintf("must not be empty, contain spaces or be %q", engine.System.ID)}}}
+	if d := checkID(u.ID, "id"); d != nil {
+		return &engine.Error{Code: engine.EINVALID, Op: op, Message: "user id is not valid", Details: []engine.Detail{*d}}
+	}
+	for i, r := range u.Roles {
+		if r == "" || strings.ContainsAny(r, " \t\r\n,") {
+			return &engine.Error{Code: engine.EINVALID, Op: op, Message: "role is not valid", Details: []engine.Detail{{Field: fmt.Sprintf("roles[%d]", i),
+				Message: fmt.Sprintf("%q is not a role name: it must not be empty or contain spaces or commas", r)}}}
+		}
+	}
+	if u.Roles == nil {
+		u.Roles = pqArray([]string{})
 	}
 	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, roles) VALUES ($1, $2, $3)
@@ -86,6 +96,61 @@ func (s *Store) RevokeTokens(ctx context.Context, userID, label, by string) (int
 		return nil
 	})
 	return n, err
+}
+
+// Account is a user as an administrator sees them: with their groups and the
+// labels of their live tokens, never a token or its digest.
+type Account struct {
+	User
+	Groups []string    `json:"groups"`
+	Tokens []TokenInfo `json:"tokens"`
+}
+
+// TokenInfo describes a live token without revealing it.
+type TokenInfo struct {
+	Label     string    `json:"label" db:"label"`
+	CreatedAt time.Time `json:"created_at" db:"created_at"`
+}
+
+// Users returns every user with their groups and live tokens, by id.
+func (s *Store) Users(ctx context.Context) ([]Account, error) {
+	const op = "store.Users"
+	var users []User
+	if err := s.db.SelectContext(ctx, &users, `SELECT id, name, roles FROM users`); err != nil {
+		return nil, fail(op, err)
+	}
+	var tokens []struct {
+		User string `db:"user_id"`
+		TokenInfo
+	}
+	if err := s.db.SelectContext(ctx, &tokens, `SELECT user_id, label, created_at FROM tokens
+		WHERE revoked_at IS NULL ORDER BY created_at, label`); err != nil {
+		return nil, fail(op, err)
+	}
+	groups, err := s.groupsOf(ctx)
+	if err != nil {
+		return nil, fail(op, err)
+	}
+	byUser := map[string][]TokenInfo{}
+	for _, t := range tokens {
+		byUser[t.User] = append(byUser[t.User], t.TokenInfo)
+	}
+	out := make([]Account, 0, len(users))
+	for _, u := range users {
+		a := Account{User: u, Groups: groups[u.ID], Tokens: byUser[u.ID]}
+		if a.Roles == nil {
+			a.Roles = pqArray([]string{})
+		}
+		if a.Groups == nil {
+			a.Groups = []string{}
+		}
+		if a.Tokens == nil {
+			a.Tokens = []TokenInfo{}
+		}
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }
 
 // auditSource makes the unique source key of an identity change: each is its

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -42,5 +44,38 @@ func TestTokensAreIssuedOnceAndRevoked(t *testing.T) {
 	}
 	if err := s.SaveUser(ctx, store.User{ID: "bad id"}, "cli:root"); engine.ErrorCode(err) != engine.EINVALID {
 		t.Fatalf("user id with a space: %v", err)
+	}
+}
+
+func TestSaveUserRefusesBadRoles(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	for _, roles := range [][]string{{""}, {"cab member"}, {"ok", "a,b"}} {
+		err := s.SaveUser(ctx, store.User{ID: "ann", Name: "Ann", Roles: roles}, "cli:root")
+		var e *engine.Error
+		if !errors.As(err, &e) || e.Code != engine.EINVALID || len(e.Details) != 1 || !strings.HasPrefix(e.Details[0].Field, "roles[") {
+			t.Errorf("roles %q: %v", roles, err)
+		}
+	}
+}
+
+func TestUsersShowTokenLabelsNotTokens(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	saveUsers(t, s, "bo:tester", "al")
+	token, err := s.IssueToken(ctx, "bo", "laptop", "cli:root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.IssueToken(ctx, "bo", "ci", "cli:root")
+	s.RevokeTokens(ctx, "bo", "ci", "cli:root")
+	users, err := s.Users(ctx)
+	if err != nil || len(users) != 2 || users[0].ID != "al" || users[0].Roles == nil || len(users[0].Tokens) != 0 {
+		t.Fatalf("users %+v, %v", users, err)
+	}
+	bo := users[1]
+	if len(bo.Tokens) != 1 || bo.Tokens[0].Label != "laptop" || bo.Tokens[0].CreatedAt.IsZero() {
+		t.Fatalf("bo's live tokens: %+v", bo.Tokens)
+	}
+	if b, _ := json.Marshal(users); strings.Contains(string(b), token) || strings.Contains(string(b), "digest") {
+		t.Fatalf("the listing reveals a token: %s", b)
 	}
 }
