@@ -12,8 +12,12 @@ import (
 	"github.com/itilflow/itilflow/engine"
 )
 
-// AuditDelegation records a delegation of votes.
-const AuditDelegation = "delegation_added"
+// AuditDelegation records a delegation of votes, AuditDelegationRevoked its
+// revocation.
+const (
+	AuditDelegation        = "delegation_added"
+	AuditDelegationRevoked = "delegation_revoked"
+)
 
 // Delegation hands From's votes to To between StartsAt and EndsAt.
 type Delegation struct {
@@ -25,7 +29,13 @@ type Delegation struct {
 	Reason    string    `json:"reason" db:"reason"`
 	CreatedBy string    `json:"created_by" db:"created_by"`
 	CreatedAt time.Time `json:"created_at" db:"created_at"`
+	// RevokedAt and RevokedBy say who ended the delegation early, and when.
+	RevokedAt *time.Time `json:"revoked_at,omitempty" db:"revoked_at"`
+	RevokedBy string     `json:"revoked_by,omitempty" db:"revoked_by"`
 }
+
+// delegationColumns are the columns of a Delegation, in a SELECT or RETURNING.
+const delegationColumns = `id, from_user, to_user, starts_at, ends_at, reason, created_by, created_at, revoked_at, revoked_by`
 
 // AddDelegation stores a delegation and its audit record in one transaction.
 func (s *Store) AddDelegation(ctx context.Context, d Delegation, requestID string) (Delegation, error) {
@@ -43,7 +53,7 @@ func (s *Store) AddDelegation(ctx context.Context, d Delegation, requestID strin
 			}
 		}
 		if err := tx.GetContext(ctx, &d, `INSERT INTO delegations (from_user, to_user, starts_at, ends_at, reason, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, from_user, to_user, starts_at, ends_at, reason, created_by, created_at`,
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+delegationColumns,
 			d.From, d.To, d.StartsAt, d.EndsAt, d.Reason, d.CreatedBy); err != nil {
 			return err
 		}
@@ -59,8 +69,9 @@ func (s *Store) AddDelegation(ctx context.Context, d Delegation, requestID strin
 func (s *Store) Delegations(ctx context.Context, user string, now time.Time) (given, received []Delegation, err error) {
 	const op = "store.Delegations"
 	var all []Delegation
-	if err := s.db.SelectContext(ctx, &all, `SELECT id, from_user, to_user, starts_at, ends_at, reason, created_by, created_at
-		FROM delegations WHERE (from_user = $1 OR to_user = $1) AND ends_at > $2 ORDER BY starts_at, id`, user, now); err != nil {
+	if err := s.db.SelectContext(ctx, &all, `SELECT `+delegationColumns+`
+		FROM delegations WHERE (from_user = $1 OR to_user = $1) AND ends_at > $2 AND revoked_at IS NULL
+		ORDER BY starts_at, id`, user, now); err != nil {
 		return nil, nil, fail(op, err)
 	}
 	given, received = []Delegation{}, []Delegation{}
@@ -72,6 +83,58 @@ func (s *Store) Delegations(ctx context.Context, user string, now time.Time) (gi
 		}
 	}
 	return given, received, nil
+}
+
+// DelegationByID returns a delegation, ended or not, or ENOTFOUND.
+func (s *Store) DelegationByID(ctx context.Context, id int64) (Delegation, error) {
+	var d Delegation
+	err := s.db.GetContext(ctx, &d, `SELECT `+delegationColumns+` FROM delegations WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, engine.Errorf(engine.ENOTFOUND, "no delegation %d", id)
+	}
+	return d, fail("store.DelegationByID", err)
+}
+
+// RevokeDelegation ends delegation id now, recording by as who revoked it, in one
+// transaction with its audit record. The row stays: its ends_at becomes now (or
+// its starts_at, if it had not begun, leaving an empty period). It is ENOTFOUND
+// for an unknown id and ECONFLICT for a delegation that has already ended or been
+// revoked. Who may revoke it is the caller's to check: the delegator never
+// changes, so a check before this call cannot go stale.
+func (s *Store) RevokeDelegation(ctx context.Context, id int64, by, requestID string) (Delegation, error) {
+	const op = "store.RevokeDelegation"
+	var d Delegation
+	err := s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		// The row lock makes concurrent revocations take turns: the second sees
+		// the first's and gets ECONFLICT.
+		err := tx.GetContext(ctx, &d, `SELECT `+delegationColumns+` FROM delegations WHERE id = $1 FOR UPDATE`, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return engine.Errorf(engine.ENOTFOUND, "no delegation %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		var now time.Time
+		if err := tx.GetContext(ctx, &now, `SELECT now()`); err != nil {
+			return err
+		}
+		switch {
+		case d.RevokedAt != nil:
+			return &engine.Error{Code: engine.ECONFLICT, Op: op, Message: fmt.Sprintf("delegation %d was revoked by %s at %s",
+				id, d.RevokedBy, d.RevokedAt.UTC().Format(time.RFC3339))}
+		case !d.EndsAt.After(now):
+			return &engine.Error{Code: engine.ECONFLICT, Op: op, Message: fmt.Sprintf("delegation %d ended at %s",
+				id, d.EndsAt.UTC().Format(time.RFC3339))}
+		}
+		if err := tx.GetContext(ctx, &d, `UPDATE delegations SET ends_at = greatest(starts_at, $2), revoked_at = $2, revoked_by = $3
+			WHERE id = $1 RETURNING `+delegationColumns, id, now, by); err != nil {
+			return err
+		}
+		target := fmt.Sprintf("delegation:%d", d.ID)
+		return appendAudit(ctx, tx, AuditRecord{At: now, Actor: by, Action: AuditDelegationRevoked, RequestID: requestID, Target: target,
+			PayloadDigest: digest(map[string]any{"from": d.From, "to": d.To, "ends_at": d.EndsAt})}, auditSource(target))
+	})
+	return d, err
 }
 
 // Delegators returns who has delegated their votes to user at instant at.
