@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,6 +72,30 @@ func (s *Server) listDelegations(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"given": given, "received": received})
+}
+
+// revokeDelegation ends a delegation now, keeping it for the record. Only the
+// delegator or an admin may: the delegate may not hand the votes back (they may
+// simply not use them), and nobody else may take them away.
+func (s *Server) revokeDelegation(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return engine.Errorf(engine.ENOTFOUND, "no delegation %q: ids are whole numbers", c.Param("id"))
+	}
+	d, err := s.store.DelegationByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	actor := actorOf(c)
+	if d.From != actor.ID && !isAdmin(c) {
+		return engine.Errorf(engine.EFORBIDDEN, "delegation %d is %s's: only they or a user with the role %s may revoke it", id, d.From, roleAdmin)
+	}
+	d, err = s.store.RevokeDelegation(ctx, id, actor.ID, requestID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
 }
 
 // delegator resolves a vote cast on behalf of another approver: the caller must

@@ -62,11 +62,18 @@ func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slo
 	v1.GET("/approvals", s.approvals)
 	v1.POST("/delegations", s.addDelegation)
 	v1.GET("/delegations", s.listDelegations)
+	v1.DELETE("/delegations/:id", s.revokeDelegation)
 	v1.GET("/processes/:id/history", s.getHistory)
 	v1.GET("/processes/:id/timeline", s.getTimeline)
 	v1.POST("/processes/:id/replay", s.replayProcess)
 	v1.GET("/audit", s.listAudit)
 	v1.GET("/audit/verify", s.verifyAudit)
+	v1.GET("/admin/users", s.listUsers)
+	v1.PUT("/admin/users/:id", s.putUser)
+	v1.POST("/admin/users/:id/tokens", s.issueToken)
+	v1.DELETE("/admin/users/:id/tokens", s.revokeTokens)
+	v1.GET("/admin/groups", s.listGroups)
+	v1.PUT("/admin/groups/:id", s.putGroup)
 	return s
 }
 

@@ -57,6 +57,15 @@ func digest(payload any) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
+type requestIDKey struct{}
+
+// WithRequestID returns a context whose audit records carry id as their request
+// id. It is for the identity changes (users, groups, tokens), whose functions are
+// also called from the command line and take no request id of their own.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
 // auditLock serialises appends so each record links to the one before it.
 const auditLock = 7_2_6_9_2
 
@@ -77,6 +86,9 @@ func appendAudit(ctx context.Context, tx *sqlx.Tx, r AuditRecord, source string)
 	err := tx.GetContext(ctx, &last, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
+	}
+	if r.RequestID == "" {
+		r.RequestID, _ = ctx.Value(requestIDKey{}).(string)
 	}
 	// PostgreSQL keeps microseconds: hash what will be read back.
 	r.At = r.At.UTC().Truncate(time.Microsecond)

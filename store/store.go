@@ -1,7 +1,7 @@
 // Package store keeps itilflow's PostgreSQL data: published definitions, the
-// projection of every process (state, SLA clocks, events, notifications), users and
-// their API tokens. Temporal's workflow histories are the source of truth for
-// processes; the store is what the API reads and reports query.
+// projection of every process (state, SLA clocks, events, notifications), users,
+// their groups and API tokens. Temporal's workflow histories are the source of
+// truth for processes; the store is what the API reads and reports query.
 package store
 
 import (
