@@ -84,7 +84,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := st.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	users, err := seedDevUsers(ctx, st, filepath.Join(*sf.definitions, "dev-users.yaml"))
+	demo, err := seedDevUsers(ctx, st, filepath.Join(*sf.definitions, "dev-users.yaml"))
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, jwt: jv, debug: true}
 	return s.run(ctx, func(addr string) {
-		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, users)
+		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, demo)
 	})
 }
 
@@ -111,35 +111,55 @@ type devUser struct {
 	Token string   `yaml:"token"`
 }
 
-// seedDevUsers creates the demo users of dev-users.yaml with their tokens.
-func seedDevUsers(ctx context.Context, st *store.Store, file string) ([]devUser, error) {
+type devGroup struct {
+	ID      string   `yaml:"id"`
+	Name    string   `yaml:"name"`
+	Members []string `yaml:"members"`
+}
+
+// devDemo is dev-users.yaml: the demo users and their groups.
+type devDemo struct {
+	Users  []devUser  `yaml:"users"`
+	Groups []devGroup `yaml:"groups"`
+}
+
+// devSeeder is the actor of the audit records of the demo groups.
+const devSeeder = "dev-users.yaml"
+
+// seedDevUsers creates the demo users of dev-users.yaml with their tokens, then
+// their groups. A group is set to its members in the file at every start;
+// unchanged groups leave no audit record.
+func seedDevUsers(ctx context.Context, st *store.Store, file string) (devDemo, error) {
+	var doc devDemo
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("dev users: %w", err)
-	}
-	var doc struct {
-		Users []devUser `yaml:"users"`
+		return doc, fmt.Errorf("dev users: %w", err)
 	}
 	dec := yaml.NewDecoder(strings.NewReader(string(src)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return doc, fmt.Errorf("%s: %w", file, err)
 	}
 	for _, u := range doc.Users {
 		if u.ID == "" || u.Token == "" {
-			return nil, fmt.Errorf("%s: every user needs an id and a token", file)
+			return doc, fmt.Errorf("%s: every user needs an id and a token", file)
 		}
 		if err := st.UpsertUser(ctx, store.User{ID: u.ID, Name: u.Name, Roles: u.Roles}); err != nil {
-			return nil, err
+			return doc, err
 		}
 		if err := st.AddToken(ctx, u.ID, u.Token, "dev"); err != nil {
-			return nil, err
+			return doc, err
 		}
 	}
-	return doc.Users, nil
+	for _, g := range doc.Groups {
+		if err := st.SaveGroup(ctx, store.Group{ID: g.ID, Name: g.Name, Members: g.Members}, devSeeder); err != nil {
+			return doc, fmt.Errorf("%s: group %q: %w", file, g.ID, err)
+		}
+	}
+	return doc, nil
 }
 
-func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir string, users []devUser) {
+func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir string, demo devDemo) {
 	fmt.Fprintf(w, "\nitilflow dev is running (data in %s)\n\n", dataDir)
 	fmt.Fprintf(w, "  API          http://%s/api/v1   (health: http://%s/healthz)\n", apiAddr, apiAddr)
 	fmt.Fprintf(w, "  Temporal     %s (namespace default)\n", temporalAddr)
@@ -147,8 +167,14 @@ func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir string, user
 		fmt.Fprintf(w, "  Temporal UI  %s (filter with ItilDefinition, ItilState, ItilPriority)\n", uiURL)
 	}
 	fmt.Fprintf(w, "\n  Demo users (dev only; send Authorization: Bearer <token>):\n")
-	for _, u := range users {
+	for _, u := range demo.Users {
 		fmt.Fprintf(w, "    %-24s %-22s %s\n", u.Token, u.ID, strings.Join(u.Roles, ","))
+	}
+	if len(demo.Groups) > 0 {
+		fmt.Fprintf(w, "\n  Demo groups:\n")
+		for _, g := range demo.Groups {
+			fmt.Fprintf(w, "    %-24s %s\n", g.ID, strings.Join(g.Members, ","))
+		}
 	}
 	fmt.Fprintln(w, "\nPress Ctrl-C to stop.")
 }

@@ -45,6 +45,8 @@ Usage:
                      compare open processes in DATABASE_URL with their workflow histories and repair drift
   itilflow user add|token|revoke ID
                      manage users and API tokens in DATABASE_URL (tokens are shown once)
+  itilflow group add|list [ID]
+                     manage groups of users in DATABASE_URL
   itilflow load      start many processes through a running API and print figures
 
 Run "itilflow COMMAND -h" for a command's flags.
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runReconcile(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], getenv, stdout, stderr)
+	case "group":
+		return runGroup(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

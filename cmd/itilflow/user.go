@@ -41,10 +41,10 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if *name == "" {
 			*name = id
 		}
-		if err := st.SaveUser(ctx, store.User{ID: id, Name: *name, Roles: splitRoles(*roles)}, by); err != nil {
+		if err := st.SaveUser(ctx, store.User{ID: id, Name: *name, Roles: splitList(*roles)}, by); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "user %s saved with roles %s\n", id, strings.Join(splitRoles(*roles), ", "))
+		fmt.Fprintf(stdout, "user %s saved with roles %s\n", id, strings.Join(splitList(*roles), ", "))
 	case "token":
 		token, err := st.IssueToken(ctx, id, *label, by)
 		if err != nil {
@@ -66,7 +66,8 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
-func splitRoles(s string) []string {
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
 	out := []string{}
 	for _, r := range strings.Split(s, ",") {
 		if r = strings.TrimSpace(r); r != "" {
