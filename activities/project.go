@@ -30,6 +30,10 @@ type Activities struct {
 	// Processes and Starter start the processes that start steps ask for.
 	Processes Processes
 	Starter   Starter
+	// Boards and Releaser collect meetings' agendas and release their
+	// decisions to the processes decided.
+	Boards   Boards
+	Releaser Releaser
 	// Outbox and NotifyURL deliver notifications to a webhook; without a URL
 	// they stay in the outbox for GET /api/v1/notifications.
 	Outbox    Outbox

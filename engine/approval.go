@@ -22,6 +22,8 @@ type Vote struct {
 	At       time.Time `json:"at"`
 	// By is the delegate who cast the vote for Actor, if it was not Actor.
 	By string `json:"by,omitempty"`
+	// Item is the agenda item the vote is for, in an approval with an agenda.
+	Item string `json:"item,omitempty"`
 }
 
 // Tally counts the votes of an approval. Electorate is the number of approvers
@@ -57,9 +59,8 @@ func (a *Approval) named() []string {
 	return out
 }
 
-// needed returns how many approvals decide the approval.
-func (a *Approval) needed() int {
-	n := len(a.electorate())
+// needed returns how many approvals decide the approval among n approvers.
+func (a *Approval) needed(n int) int {
 	switch a.Quorum {
 	case QuorumAll:
 		return n
@@ -78,7 +79,13 @@ func (a *Approval) needed() int {
 // one rejection rejects; otherwise the approval is rejected once the approvals
 // can no longer reach Needed (or, when roles vote, on Needed rejections).
 func (a *Approval) tally(votes []Vote) Tally {
-	t := Tally{Electorate: len(a.electorate()), Needed: a.needed()}
+	return a.tallyAmong(votes, a.electorate())
+}
+
+// tallyAmong is tally with the given electorate: an agenda item's leaves out
+// the people with a part in it.
+func (a *Approval) tallyAmong(votes []Vote, electorate []string) Tally {
+	t := Tally{Electorate: len(electorate), Needed: a.needed(len(electorate))}
 	veto := false
 	for _, v := range votes {
 		if v.Decision == ActionApprove {
@@ -89,6 +96,9 @@ func (a *Approval) tally(votes []Vote) Tally {
 		veto = veto || contains(a.Mandatory, v.Actor)
 	}
 	for _, m := range a.Mandatory {
+		if electorate != nil && !contains(electorate, m) {
+			continue // kept from this vote by separation of duties
+		}
 		if !votedYes(votes, m) {
 			t.Missing = append(t.Missing, m)
 		}
@@ -124,6 +134,10 @@ type Decision struct {
 	Tally   Tally     `json:"tally"`
 	Timeout bool      `json:"timeout,omitempty"`
 	At      time.Time `json:"at"`
+	// Item is the agenda item decided, in an approval with an agenda.
+	Item string `json:"item,omitempty"`
+	// Board is the meeting process that decided an approval with a board.
+	Board string `json:"board,omitempty"`
 }
 
 // decide records the outcome of the current state's approval, which leads to
@@ -150,8 +164,19 @@ func (a *Approval) target(outcome string) string {
 // approval — for themselves, or for the approver who delegated to them, in which
 // case separation of duties holds for both.
 func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, now time.Time) error {
+	const op = "engine.Check"
+	switch {
+	case a.Board != "":
+		return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("the approval of %s in %q is decided at a %s meeting: its members vote there, item by item", in.ID, in.State, a.Board)}
+	case a.Agenda == "" && req.Item != "":
+		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("the approval in %q has no agenda", in.State),
+			Details: []Detail{{Field: "item", Message: "leave it out: the vote is on the whole process"}}}
+	}
 	if err := in.dutiesAllow(def, a, now, "vote on it", &req.Actor, req.OnBehalfOf); err != nil {
 		return err
+	}
+	if a.Agenda != "" {
+		return in.checkItemVote(a, req)
 	}
 	if req.OnBehalfOf == nil {
 		return a.MayVote(req.Actor, in.ID, in.StartedBy, in.Votes)
@@ -277,6 +302,13 @@ func (in *Instance) approvalDue(def *Definition, at time.Time) {
 	in.ApprovalDue = true
 	t := a.tally(in.Votes)
 	in.emit(Event{At: at, Type: EventApprovalDue, Actor: System.ID, Data: map[string]any{"due": a.Due.String(), "on_timeout": a.OnTimeout, "tally": t}})
+	if a.Agenda != "" && a.OnTimeout == TimeoutReject {
+		// The items not decided are deferred: nothing is released for them, so
+		// they wait for the next meeting.
+		in.decideAgenda(a, OutcomeRejected, true, at)
+		in.enter(def, a.Rejected, at)
+		return
+	}
 	switch a.OnTimeout {
 	case TimeoutEscalate:
 		msg := fmt.Sprintf("%s %s: the approval in %s is past its %s due time (%d of %d approvals)", def.Title, in.ID, in.State, a.Due, t.Approve, t.Needed)

@@ -15,6 +15,7 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 				knownState(a.BreakGlass.To, path+".approval.break_glass.to")
 			}
 			p.checkNoBypass(st, path)
+			p.checkBoard(def, a, path+".approval")
 		}
 		if par := st.Parallel; par != nil {
 			knownState(par.To, path+".parallel.to")
@@ -63,9 +64,75 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 			if step.Start.OnEnd != "" {
 				p.systemAction(def, step.Start.OnEnd, s.path+".start.on_end")
 			}
+		case step.Collect != nil:
+			p.knownProcess(def, step.Collect.Process, s.path+".collect.process")
+			p.listVariable(def, step.Collect.Into, s.path+".collect.into", "collect into")
 		case step.Webhook != nil && step.Webhook.OnFailure != "":
 			p.systemAction(def, step.Webhook.OnFailure, s.path+".webhook.on_failure")
 		}
+	}
+}
+
+// checkBoard checks what an approval decided at meetings refers to: the board
+// is another process, and an agenda is a list variable a collect step fills.
+func (p *parser) checkBoard(def *Definition, a *Approval, path string) {
+	if a.Board != "" {
+		p.knownProcess(def, a.Board, path+".board")
+	}
+	if a.Agenda == "" {
+		return
+	}
+	p.listVariable(def, a.Agenda, path+".agenda", "agenda")
+	// Only a collect step may fill an agenda: a person who could set it could
+	// put a change before the board that is not waiting for it.
+	if fieldOf(def.Input, a.Agenda) != nil {
+		p.errorf(p.at(path+".agenda"), path+".agenda", "agenda %q is also an input field: only a collect step may fill it", a.Agenda)
+	}
+	for _, st := range def.States {
+		for _, act := range st.Actions {
+			if fieldOf(act.Input, a.Agenda) != nil {
+				p.errorf(p.at(path+".agenda"), path+".agenda", "agenda %q is also input of action %q: only a collect step may fill it", a.Agenda, act.Name)
+			}
+		}
+	}
+	for _, s := range def.steps() {
+		for _, as := range s.step.Set {
+			if as.Name == a.Agenda {
+				p.errorf(p.at(s.path), s.path+".set", "sets the agenda %q: only a collect step may fill it", a.Agenda)
+			}
+		}
+		if w := s.step.Webhook; w != nil {
+			for _, as := range w.Result {
+				if as.Name == a.Agenda {
+					p.errorf(p.at(s.path), s.path+".webhook.result", "sets the agenda %q: only a collect step may fill it", a.Agenda)
+				}
+			}
+		}
+	}
+	for _, s := range def.steps() {
+		if s.step.Collect != nil && s.step.Collect.Into == a.Agenda {
+			return
+		}
+	}
+	p.errorf(p.at(path+".agenda"), path+".agenda", "no collect step fills %q: an agenda is collected ({collect: {process: ..., into: %s}})", a.Agenda, a.Agenda)
+}
+
+// knownProcess checks that name is another process, when the processes beside
+// this one are known.
+func (p *parser) knownProcess(def *Definition, name, path string) {
+	if name == def.Name {
+		p.errorf(p.at(path), path, "a process cannot name itself here")
+		return
+	}
+	if p.processes != nil && name != "" && !contains(p.processes, name) {
+		p.errorf(p.at(path), path, "%s", unknown("process", name, p.processes))
+	}
+}
+
+// listVariable checks that name is a declared variable of type list.
+func (p *parser) listVariable(def *Definition, name, path, what string) {
+	if f := fieldOf(def.Variables, name); f == nil || f.Type != TypeList {
+		p.errorf(p.at(path), path, "%s names %q, which is not a variable of type list", what, name)
 	}
 }
 

@@ -119,6 +119,14 @@ type Approval struct {
 	Exclude []string `json:"exclude,omitempty"`
 	// BreakGlass, when set, lets its roles bypass the vote with a reason.
 	BreakGlass *BreakGlass `json:"break_glass,omitempty"`
+	// Board names the process whose meetings decide this approval (a CAB):
+	// nobody votes here; a meeting that has the process on its agenda
+	// releases its decision (Instance.Release).
+	Board string `json:"board,omitempty"`
+	// Agenda names the list variable a collect step filled with the processes
+	// a meeting decides: the approval is voted item by item, and each item's
+	// decision is released to its process as soon as it is reached.
+	Agenda string `json:"agenda,omitempty"`
 }
 
 // BreakGlass is the one way past an approval without its votes: an action of
@@ -270,6 +278,17 @@ type Step struct {
 	Action  string        `json:"action,omitempty"`
 	Start   *StartProcess `json:"start,omitempty"`
 	Webhook *Webhook      `json:"webhook,omitempty"`
+	// Collect gathers the processes waiting for a decision of this process's
+	// meetings (a CAB agenda).
+	Collect *Collect `json:"collect,omitempty"`
+}
+
+// Collect gathers the open processes of Process whose approval names this
+// definition as its board into the list variable Into, and their details into
+// the instance's agenda.
+type Collect struct {
+	Process string `json:"process"`
+	Into    string `json:"into"`
 }
 
 // Notify addresses a notification to everyone with Role, or to one User. User

@@ -3,13 +3,18 @@ package engine
 import "time"
 
 // Effect is a step only the workflow can carry out, because it reaches outside
-// the process: start another process, or call a webhook. ID is the sequence
+// the process: start another process, call a webhook, collect an agenda or
+// release a decision to another process. ID is the sequence
 // number of the event that asked for it; the workflow reports back with
 // CompleteStart or CompleteWebhook.
 type Effect struct {
 	ID      int64         `json:"id"`
 	Start   *StartRequest `json:"start,omitempty"`
 	Webhook *WebhookCall  `json:"webhook,omitempty"`
+	// Collect asks for the processes waiting for this process's meetings.
+	Collect *CollectRequest `json:"collect,omitempty"`
+	// Release takes a meeting's decision on one item to its process.
+	Release *Release `json:"release,omitempty"`
 }
 
 // StartRequest asks for a new process of Process with Input, linked to Parent.

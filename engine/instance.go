@@ -118,6 +118,10 @@ type Instance struct {
 	// Effects are steps only the workflow can do (start a process, call a
 	// webhook), waiting for it; see CompleteStart and CompleteWebhook.
 	Effects []Effect `json:"effects,omitempty"`
+	// Agenda holds the processes the last collect step gathered, and
+	// ItemDecisions the decisions reached on them (see board.go).
+	Agenda        []AgendaItem `json:"agenda,omitempty"`
+	ItemDecisions []Decision   `json:"item_decisions,omitempty"`
 	// depth counts nested action steps, so steps that act on each other cannot
 	// recurse for ever.
 	depth int
@@ -137,6 +141,8 @@ type ActionRequest struct {
 	// OnBehalfOf is the approver whose vote the actor casts under a delegation
 	// (the API checks the delegation and resolves their roles).
 	OnBehalfOf *Actor `json:"on_behalf_of,omitempty"`
+	// Item is the agenda item a vote is for, in an approval with an agenda.
+	Item string `json:"item,omitempty"`
 	// State, when set, is the state the caller means to act in: if the process
 	// has moved on (another vote decided the approval), the action is refused
 	// rather than applied somewhere else.
@@ -209,6 +215,11 @@ func (in *Instance) onEnter(def *Definition, state string, now time.Time) {
 	}
 	if st.Approval != nil && def.Level >= LevelApprovalNotices {
 		in.noticeApprovers(st.Approval, fmt.Sprintf("%s %s needs your vote in %s", def.Title, in.ID, state), now)
+	}
+	if a := st.Approval; a != nil && a.Agenda != "" && in.State == state && in.agendaDone(a) && !in.collecting(a.Agenda) {
+		// Nothing on the agenda is left to decide (it is empty).
+		in.decideAgenda(a, OutcomeApproved, false, now)
+		in.enter(def, a.Approved, now)
 	}
 }
 
@@ -348,14 +359,24 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 	st := def.State(in.State)
 	a := st.Action(req.Action)
 	to, data, decided := a.To, map[string]any{}, ""
+	var item *AgendaItem // the agenda item a vote decided
 	switch a.Kind {
 	case KindVote:
-		v := Vote{Actor: req.Actor.ID, Decision: a.Name, Comment: req.Comment, At: now}
+		v := Vote{Actor: req.Actor.ID, Decision: a.Name, Comment: req.Comment, At: now, Item: req.Item}
 		if req.OnBehalfOf != nil {
 			v.Actor, v.By = req.OnBehalfOf.ID, req.Actor.ID
 			data["on_behalf_of"] = req.OnBehalfOf.ID
 		}
 		in.Votes = append(in.Votes, v)
+		if ap := st.Approval; ap.Agenda != "" {
+			it := in.agendaItem(ap, req.Item)
+			t := in.itemTally(ap, it)
+			data["item"], data["tally"] = req.Item, t
+			if t.Outcome != "" {
+				item = it
+			}
+			break
+		}
 		t := st.Approval.tally(in.Votes)
 		data["tally"] = t
 		if decided = t.Outcome; decided != "" {
@@ -382,6 +403,14 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 		in.Vars[k] = vals[k]
 	}
 	in.retarget(def, now)
+	if item != nil {
+		t, _ := data["tally"].(Tally)
+		in.decideItem(def, item, t, now)
+		if in.agendaDone(st.Approval) {
+			to = st.Approval.Approved
+			in.decideAgenda(st.Approval, OutcomeApproved, false, now)
+		}
+	}
 	if decided != "" {
 		in.decide(st.Approval, decided, false, to, now)
 	}

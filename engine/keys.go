@@ -12,12 +12,13 @@ var (
 	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in", "start_on_enter", "start_when", "stop_when", "pause_when", "warn_at"}
 	keysEscalation    = []string{"on", "when", "do"}
 	keysOn            = []string{"sla", "at"}
-	keysStep          = []string{"notify", "set", "reassign", "raise_priority", "action", "start", "webhook"}
+	keysStep          = []string{"notify", "set", "reassign", "raise_priority", "action", "start", "webhook", "collect"}
+	keysCollect       = []string{"process", "into"}
 	keysNotify        = []string{"role", "user"}
 	keysReassign      = []string{"group", "user"}
 	keysStart         = []string{"process", "input", "on_end"}
 	keysWebhook       = []string{"url", "method", "body", "timeout", "retries", "result", "on_failure"}
-	keysApproval      = []string{"approvers", "mandatory", "quorum", "due", "on_timeout", "escalate", "approved", "rejected", "break_glass", "exclude"}
+	keysApproval      = []string{"approvers", "mandatory", "quorum", "due", "on_timeout", "escalate", "approved", "rejected", "break_glass", "exclude", "board", "agenda"}
 	keysBreakGlass    = []string{"roles", "to", "do"}
 	keysApprovers     = []string{"roles", "users"}
 	keysQuorum        = []string{"count", "percent"}
@@ -34,7 +35,7 @@ func Keys() map[string][]string {
 	return map[string][]string{
 		"definition": keysDefinition, "field": keysField, "state": keysState, "action": keysAction,
 		"timer": keysTimer, "reminder": keysReminder, "sla": keysSLA, "escalation": keysEscalation, "on": keysOn, "step": keysStep,
-		"notify": keysNotify, "reassign": keysReassign, "start": keysStart, "webhook": keysWebhook,
+		"notify": keysNotify, "reassign": keysReassign, "start": keysStart, "webhook": keysWebhook, "collect": keysCollect,
 		"approval": keysApproval, "approvers": keysApprovers, "quorum": keysQuorum, "break_glass": keysBreakGlass, "parallel": keysParallel, "task": keysTask,
 		"calendars file": keysCalendarsFile, "calendar": keysCalendar, "blackout": keysBlackout, "window": keysWindow,
 		"calendar hours": weekdayKeys,

@@ -46,6 +46,10 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 			a.Rejected = p.str(e.value, sub)
 		case "break_glass":
 			a.BreakGlass = p.breakGlass(e.value, sub)
+		case "board":
+			a.Board = p.ident(e.value, sub)
+		case "agenda":
+			a.Agenda = p.ident(e.value, sub)
 		case "exclude":
 			if e.value.Kind != yaml.SequenceNode {
 				p.errorf(e.value, sub, "expected a list of expressions, got %s", kindName(e.value))
@@ -59,8 +63,14 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 	if n.Kind != yaml.MappingNode {
 		return a
 	}
-	if len(a.Roles) == 0 && len(a.Users) == 0 && len(a.Mandatory) == 0 {
-		p.errorf(n, join(path, "approvers"), "an approval needs approvers: roles, users or mandatory users")
+	switch {
+	case a.Board != "" && (len(a.Roles) > 0 || len(a.Users) > 0 || len(a.Mandatory) > 0 || a.Agenda != ""):
+		p.errorf(n, join(path, "board"), "an approval decided by a board has no approvers of its own: its members vote at the %s meeting", a.Board)
+	case a.Board == "" && len(a.Roles) == 0 && len(a.Users) == 0 && len(a.Mandatory) == 0:
+		p.errorf(n, join(path, "approvers"), "an approval needs approvers: roles, users or mandatory users (or the board that decides it)")
+	case a.Agenda != "" && a.OnTimeout == TimeoutApprove:
+		// A timeout must not let a change through that nobody voted on.
+		p.errorf(n, join(path, "on_timeout"), "an approval with an agenda may not approve on timeout: undecided items are deferred (use reject or escalate)")
 	}
 	if a.Approved == "" || a.Rejected == "" {
 		p.errorf(n, path, "an approval needs the states it leads to: approved and rejected")

@@ -123,8 +123,28 @@ func (p *parser) step(e entry, path string) Step {
 		st.Start = p.start(e.value, path)
 	case "webhook":
 		st.Webhook = p.webhook(e.value, path)
+	case "collect":
+		st.Collect = p.collect(e.value, path)
 	}
 	return st
+}
+
+func (p *parser) collect(n *yaml.Node, path string) *Collect {
+	c := &Collect{}
+	for _, ce := range p.mapping(n, path, keysCollect) {
+		sub := join(path, ce.key)
+		p.remember(sub, ce.value)
+		switch ce.key {
+		case "process":
+			c.Process = p.ident(ce.value, sub)
+		case "into":
+			c.Into = p.ident(ce.value, sub)
+		}
+	}
+	if (c.Process == "" || c.Into == "") && n.Kind == yaml.MappingNode {
+		p.errorf(n, path, "collect needs the process to collect and the list variable to collect into (into)")
+	}
+	return c
 }
 
 // recipient reads who a notify or reassign step addresses: exactly one of a

@@ -32,10 +32,14 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 	case EventStepFailed:
 		// Only a failed start is an outcome from outside; other failures are
 		// derived.
+		failure, _ := e.Data["error"].(string)
 		if _, ok := e.Data["start"]; ok && e.Data["effect"] != nil {
-			failure, _ := e.Data["error"].(string)
 			in.Advance(def, e.At)
 			in.CompleteStart(def, effectOf(e), "", failure, e.At)
+		}
+		if _, ok := e.Data["collect"]; ok && e.Data["effect"] != nil {
+			in.Advance(def, e.At)
+			in.CompleteCollect(def, effectOf(e), nil, failure, e.At)
 		}
 	case EventWebhookCalled:
 		status, _ := toFloat(e.Data["status"])
@@ -45,6 +49,24 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 		failure, _ := e.Data["error"].(string)
 		in.Advance(def, e.At)
 		in.CompleteWebhook(def, effectOf(e), nil, failure, e.At)
+	case EventAgendaCollected:
+		var items []AgendaItem
+		if err := remarshal(e.Data["items"], &items); err != nil {
+			return fmt.Errorf("agenda_collected %d: %w", e.Seq, err)
+		}
+		in.Advance(def, e.At)
+		in.CompleteCollect(def, effectOf(e), items, "", e.At)
+	case EventDecisionReleased, EventReleaseRefused:
+		failure, _ := e.Data["error"].(string)
+		in.Advance(def, e.At)
+		in.CompleteRelease(effectOf(e), failure, e.At)
+	case EventApprovalDecided:
+		// Only a board's decision, released by its meeting, comes from outside.
+		if rel, ok := recordedRelease(in, e); ok {
+			in.Advance(def, e.At)
+			rel.State = in.State
+			return in.Release(def, rel, e.At)
+		}
 	case EventSubprocessEnded:
 		child, _ := e.Data["id"].(string)
 		state, _ := e.Data["state"].(string)

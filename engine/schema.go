@@ -74,7 +74,9 @@ func Schema() map[string]any {
 					"to":    str("The state it leads to; default: the approved state."),
 					"do":    steps("Steps it runs: start the post-implementation review, notify the change manager."),
 				}, "roles"),
-			}, "approvers", "approved", "rejected"),
+				"board":  str("The process whose meetings decide this approval (a CAB); then there are no approvers here."),
+				"agenda": str("A list variable a collect step fills: the vote is item by item, each decision released to its process."),
+			}, "approved", "rejected"),
 			"parallel": object("Tasks done side by side; each is an action of the state.", keysParallel, map[string]any{
 				"tasks": mapOf("task", "The tasks, by name."),
 				"join":  map[string]any{"enum": joinKinds, "default": JoinAll, "description": "Move on when all tasks, or any one, are done."},
@@ -146,6 +148,10 @@ func Schema() map[string]any {
 				"input":   assignments("Its input, by field name."),
 				"on_end":  str("An action this process takes when the other one ends; without it, the two are only linked."),
 			}, "process"),
+			"collect": object("Gather the processes waiting for this process's meetings into an agenda.", keysCollect, map[string]any{
+				"process": str("The definition whose processes to collect: those whose approval names this process as board."),
+				"into":    str("The list variable that receives their ids."),
+			}, "process", "into"),
 			"webhook": object("Call an HTTP endpoint.", keysWebhook, map[string]any{
 				"url":        str("http:// or https:// URL."),
 				"method":     map[string]any{"enum": []string{"POST", "PUT", "PATCH", "GET"}, "default": "POST"},

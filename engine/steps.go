@@ -43,6 +43,8 @@ func (in *Instance) doStep(def *Definition, step Step, sla, msg string, at time.
 		in.requestStart(def, step.Start, scope)
 	case step.Webhook != nil:
 		in.requestWebhook(def, step.Webhook, scope)
+	case step.Collect != nil:
+		in.requestCollect(def, step.Collect, at)
 	default:
 		in.assign(def, step.Set, sla, scopeProcess, scope)
 	}

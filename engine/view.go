@@ -24,6 +24,16 @@ type ApprovalView struct {
 	Due   *time.Time `json:"due,omitempty"`
 	// Excluded are the people its exclude expressions keep from voting.
 	Excluded []string `json:"excluded,omitempty"`
+	// Board is the process whose meetings decide this approval.
+	Board string `json:"board,omitempty"`
+	// Items are the agenda of a meeting's vote, each with its own tally.
+	Items []ItemView `json:"items,omitempty"`
+}
+
+// ItemView is one item of a meeting's agenda and its tally so far.
+type ItemView struct {
+	AgendaItem
+	Tally Tally `json:"tally"`
 }
 
 // TaskView is one parallel task of the current state.
@@ -81,7 +91,15 @@ func (in *Instance) View(def *Definition, now time.Time) View {
 	v.Links = in.Links
 	if st := def.State(in.State); st != nil && !in.Ended() {
 		if a := st.Approval; a != nil {
-			av := &ApprovalView{Votes: append([]Vote{}, in.Votes...), Tally: a.tally(in.Votes)}
+			av := &ApprovalView{Votes: append([]Vote{}, in.Votes...), Tally: a.tally(in.Votes), Board: a.Board}
+			for _, id := range in.agendaIDs(a) {
+				it := in.agendaItem(a, id)
+				t := in.itemTally(a, it)
+				if d := in.itemDecision(id); d != nil {
+					t = d.Tally
+				}
+				av.Items = append(av.Items, ItemView{AgendaItem: *it, Tally: t})
+			}
 			if len(a.Exclude) > 0 {
 				av.Excluded, _ = in.excluded(def, a, now)
 			}

@@ -23,9 +23,9 @@ type flight struct {
 	future workflow.Future
 }
 
-// startOptions: starting a process fails for good only when the process or its
-// input is wrong (a non-retryable error); the database or Temporal being down
-// only delays it.
+// startOptions: starting a process (or collecting an agenda, or releasing a
+// decision) fails for good only when what is asked is wrong (a non-retryable
+// error); the database or Temporal being down only delays it.
 var startOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
@@ -68,6 +68,13 @@ func (r *runner) startEffects(ctx workflow.Context) {
 			actx := workflow.WithActivityOptions(ctx, startOptions)
 			f = workflow.ExecuteActivity(actx, acts.StartProcess, activities.StartInput{Parent: r.inst.ID, ParentDefinition: r.def.Name,
 				Effect: e.ID, Process: e.Start.Process, Input: e.Start.Input})
+		case e.Collect != nil:
+			actx := workflow.WithActivityOptions(ctx, startOptions)
+			f = workflow.ExecuteActivity(actx, acts.CollectAgenda, activities.CollectInput{Meeting: r.inst.ID, Effect: e.ID,
+				Board: e.Collect.Board, Process: e.Collect.Process})
+		case e.Release != nil:
+			actx := workflow.WithActivityOptions(ctx, startOptions)
+			f = workflow.ExecuteActivity(actx, acts.ReleaseDecision, activities.ReleaseInput{Effect: e.ID, Release: *e.Release})
 		default:
 			// An effect this code does not know: leave it pending rather than
 			// guess; the process can still end.
@@ -125,6 +132,19 @@ func (r *runner) completeEffect(ctx workflow.Context, fl flight, f workflow.Futu
 			return
 		}
 		r.inst.CompleteStart(r.def, e.ID, child, "", now)
+	case e.Collect != nil:
+		var items []engine.AgendaItem
+		if err := f.Get(ctx, &items); err != nil {
+			r.inst.CompleteCollect(r.def, e.ID, nil, failure(err, 0), now)
+			return
+		}
+		r.inst.CompleteCollect(r.def, e.ID, items, "", now)
+	case e.Release != nil:
+		if err := f.Get(ctx, nil); err != nil {
+			r.inst.CompleteRelease(e.ID, failure(err, 0), now)
+			return
+		}
+		r.inst.CompleteRelease(e.ID, "", now)
 	}
 }
 

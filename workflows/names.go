@@ -16,7 +16,10 @@ const (
 	ProcessType  = "itilflow.Process"
 	UpdateAction = "action"
 	UpdateSync   = "sync"
-	QueryView    = "view"
+	// UpdateRelease delivers a meeting's decision (engine.Release) to the
+	// process it decides; only the worker sends it.
+	UpdateRelease = "release"
+	QueryView     = "view"
 	// SignalChildEnded tells a process that one it started has ended (ChildEnd).
 	SignalChildEnded = "child_ended"
 )

@@ -120,6 +120,15 @@ func (r *runner) register(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandler(ctx, UpdateSync, r.sync); err != nil {
 		return err
 	}
+	// Registering a handler issues no command: histories from before boards
+	// existed replay unchanged.
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRelease, r.release, workflow.UpdateHandlerOptions{
+		Validator: func(ctx workflow.Context, rel engine.Release) error {
+			return toApplicationError(r.inst.CheckRelease(r.def, rel))
+		},
+	}); err != nil {
+		return err
+	}
 	// Every process listens, whether or not it starts others: a signal channel
 	// issues no command, so histories recorded before it existed still replay.
 	r.childEnded = workflow.GetSignalChannel(ctx, SignalChildEnded)
@@ -137,6 +146,18 @@ func (r *runner) action(ctx workflow.Context, req engine.ActionRequest) (Result,
 		return Result{}, toApplicationError(err)
 	}
 	r.poke()
+	return r.sync(ctx)
+}
+
+// release takes a meeting's decision that the validator accepted.
+func (r *runner) release(ctx workflow.Context, rel engine.Release) (Result, error) {
+	now := workflow.Now(ctx)
+	r.inst.Advance(r.def, now)
+	err := r.inst.Release(r.def, rel, now)
+	r.poke()
+	if err != nil {
+		return Result{}, toApplicationError(err)
+	}
 	return r.sync(ctx)
 }
 

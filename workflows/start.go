@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -55,4 +56,43 @@ func StartOptions(id, definition, initial, priority string) client.StartWorkflow
 			AttrPriority.ValueSet(priority),
 		),
 	}
+}
+
+// WorkflowUpdater is the part of a Temporal client that sends updates.
+type WorkflowUpdater interface {
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+}
+
+// ClientReleaser delivers meetings' decisions to the processes they decide
+// (activities.Releaser) as a workflow update, which the process validates.
+type ClientReleaser struct {
+	Client WorkflowUpdater
+}
+
+// Release sends the decision with key as update id, so a retried activity
+// delivers it once. A refusal by the process comes back as its *engine.Error;
+// a process that has ended is refused too.
+func (r ClientReleaser) Release(ctx context.Context, key string, rel engine.Release) error {
+	handle, err := r.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   rel.Process,
+		UpdateID:     key,
+		UpdateName:   UpdateRelease,
+		Args:         []any{rel},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	var app *temporal.ApplicationError
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &app):
+		var e engine.Error
+		if app.HasDetails() && app.Details(&e) == nil && e.Code != "" {
+			return &e
+		}
+	case errors.As(err, &notFound):
+		return &engine.Error{Code: engine.ECONFLICT, Op: "workflows.Release", Message: fmt.Sprintf("process %s has ended or does not exist", rel.Process)}
+	}
+	return err
 }

@@ -70,6 +70,8 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		HTTPClient: &http.Client{Timeout: webhookClientTimeout},
 		Processes:  s.store,
 		Starter:    workflows.ClientStarter{Client: s.temporal},
+		Boards:     s.store,
+		Releaser:   workflows.ClientReleaser{Client: s.temporal},
 		Outbox:     s.store,
 		NotifyURL:  s.notifyURL,
 	})
