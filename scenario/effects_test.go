@@ -70,7 +70,7 @@ tests:
         expect: {state: logged, vars: {ci: mail-01}, events: [webhook_called], not_events: [webhook_failed]}
       - {at: 10m, action: cause_known}
       - at: 11m
-        expect: {state: changing, started: [change], events: [subprocess_started]}
+        expect: {state: changing, started: [change, {process: change, input: {reason: Mail queue stuck}}], events: [subprocess_started]}
       - {at: 2h, child_ended: {process: change, state: closed}}
       - at: 2h
         expect: {state: closed, ended: true, events: [subprocess_ended]}
@@ -108,5 +108,32 @@ tests:
 		if !strings.Contains(got, want) {
 			t.Errorf("missing failure %q in:\n%s", want, got)
 		}
+	}
+}
+
+func TestScenarioNamesTheInputOfAStart(t *testing.T) {
+	results := runFile(t, `
+webhooks:
+  https://cmdb.example/lookup: {status: 200, body: {ci: mail-01}}
+tests:
+  - name: a start with other input
+    input: {title: Mail queue stuck}
+    steps:
+      - {at: 10m, action: cause_known}
+      - at: 11m
+        expect: {started: [{process: change, input: {reason: Mail queue stuck, title: x}}]}
+`)
+	got := strings.Join(results[0].Failures, "\n")
+	want := "step 2 (at 11m): no change process was started with input {reason: Mail queue stuck, title: x} by then; it was started with {reason: Mail queue stuck}"
+	if got != want {
+		t.Errorf("got failures:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestLoadRejectsUnknownKeysOfStarted(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.test.yaml")
+	os.WriteFile(p, []byte("tests:\n  - name: a\n    steps:\n      - at: 1m\n        expect:\n          started: [{process: change, inptu: {}}]\n"), 0o644)
+	if _, err := scenario.Load(p); err == nil || !strings.Contains(err.Error(), "line 6") || !strings.Contains(err.Error(), "inptu") {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -9,7 +9,8 @@
 //
 //   - A start step's process is recorded, not run: it gets the id
 //     "<process>-scenario-N" (N counts the starts of the scenario from 1), and
-//     shows as a subprocess_started event; expect it with `started:`. Its end
+//     shows as a subprocess_started event; expect it with `started:`, by
+//     name or as {process, input} to check the input it was given. Its end
 //     is simulated by a step `child_ended: {process: change, state: closed}`,
 //     which the process takes as it would the real child's end (on_end).
 //   - A webhook step gets the answer the file gives for its URL under
@@ -102,9 +103,41 @@ type Expect struct {
 	NotEvents []string `yaml:"not_events"`
 	// Notified lists roles or users that must have been notified by then.
 	Notified []string `yaml:"notified"`
-	// Started lists processes (by definition name) that start steps must have
-	// started by then.
-	Started []string `yaml:"started"`
+	// Started lists processes that start steps must have started by then: a
+	// definition name, or {process, input} to check the input it was given too.
+	Started []StartExpect `yaml:"started"`
+}
+
+// StartExpect is a process a start step must have started: its definition and,
+// when Input is given, the values of those input fields (fields not named are
+// not checked), so a scenario proves what a start step's input mapping gives.
+type StartExpect struct {
+	Process string         `yaml:"process"`
+	Input   map[string]any `yaml:"input"`
+}
+
+// UnmarshalYAML reads a definition name or a {process, input} mapping,
+// refusing unknown keys like the rest of the file.
+func (s *StartExpect) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&s.Process)
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: started: want a process name or {process, input}", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; k != "process" && k != "input" {
+			return fmt.Errorf("line %d: started: field %s not found: want process and input", n.Content[i].Line, k)
+		}
+	}
+	type plain StartExpect
+	if err := n.Decode((*plain)(s)); err != nil {
+		return err
+	}
+	if s.Process == "" {
+		return fmt.Errorf("line %d: started: name the process", n.Line)
+	}
+	return nil
 }
 
 // SLAExpect is what must hold of one SLA clock.

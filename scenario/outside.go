@@ -110,6 +110,17 @@ func (o *outside) start(_ context.Context, in activities.StartInput) (string, er
 	return id, nil
 }
 
+// inputs returns the input of each process started, by id.
+func (o *outside) inputs() map[string]map[string]any {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(map[string]map[string]any, len(o.starts))
+	for _, s := range o.starts {
+		out[s.id] = s.input
+	}
+	return out
+}
+
 // endChild tells the process that the latest process of c.Process it started
 // has ended in c.State.
 func (o *outside) endChild(env *testsuite.TestWorkflowEnvironment, c *ChildEnd, where string, fail func(string, ...any)) {

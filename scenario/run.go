@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -131,8 +132,9 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, t Test) (fai
 	for _, u := range world.unanswered() {
 		fail("webhook %s has no answer: give one under webhooks: in the scenario file", u)
 	}
+	inputs := world.inputs()
 	for _, d := range deferred {
-		checkEvents(rec.events, d.expect, fmt.Sprintf("step %d (at %s)", d.step, label(t.Steps[d.step-1].At)), start.Add(d.at), fail)
+		checkEvents(rec.events, inputs, d.expect, fmt.Sprintf("step %d (at %s)", d.step, label(t.Steps[d.step-1].At)), start.Add(d.at), fail)
 	}
 	return failures
 }
@@ -236,11 +238,12 @@ func checkLive(env *testsuite.TestWorkflowEnvironment, e *Expect, where string, 
 	}
 }
 
-// checkEvents checks the events that had happened by the step's instant.
-func checkEvents(events []engine.Event, e *Expect, where string, at time.Time, fail func(string, ...any)) {
+// checkEvents checks the events that had happened by the step's instant;
+// inputs holds the input of each started process, by id.
+func checkEvents(events []engine.Event, inputs map[string]map[string]any, e *Expect, where string, at time.Time, fail func(string, ...any)) {
 	seen := map[string]bool{}
 	notified := map[string]bool{}
-	started := map[string]bool{}
+	started := map[string][]map[string]any{} // by process: the input of each start
 	for _, ev := range events {
 		if ev.At.After(at) {
 			continue
@@ -248,7 +251,8 @@ func checkEvents(events []engine.Event, e *Expect, where string, at time.Time, f
 		seen[ev.Type] = true
 		if ev.Type == engine.EventSubprocessStarted {
 			if p, ok := ev.Data["process"].(string); ok {
-				started[p] = true
+				id, _ := ev.Data["id"].(string)
+				started[p] = append(started[p], inputs[id])
 			}
 		}
 		if ev.Type == engine.EventNotification {
@@ -274,11 +278,43 @@ func checkEvents(events []engine.Event, e *Expect, where string, at time.Time, f
 			fail("%s: %s was not notified by then", where, who)
 		}
 	}
-	for _, p := range e.Started {
-		if !started[p] {
-			fail("%s: no %s process was started by then", where, p)
+	for _, want := range e.Started {
+		got, ok := started[want.Process]
+		if !ok {
+			fail("%s: no %s process was started by then", where, want.Process)
+			continue
+		}
+		if len(want.Input) > 0 && !slices.ContainsFunc(got, func(in map[string]any) bool { return hasInput(in, want.Input) }) {
+			fail("%s: no %s process was started with input %s by then; it was started with %s", where, want.Process, inputText(want.Input), inputsText(got))
 		}
 	}
+}
+
+// hasInput reports whether input gives every field of want its value.
+func hasInput(input, want map[string]any) bool {
+	for k, v := range want {
+		got, ok := input[k]
+		if !ok || !sameValue(got, v) {
+			return false
+		}
+	}
+	return true
+}
+
+func inputText(in map[string]any) string {
+	parts := make([]string, 0, len(in))
+	for _, k := range sortedKeys(in) {
+		parts = append(parts, fmt.Sprintf("%s: %v", k, in[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func inputsText(ins []map[string]any) string {
+	parts := make([]string, len(ins))
+	for i, in := range ins {
+		parts[i] = inputText(in)
+	}
+	return strings.Join(parts, " and ")
 }
 
 func sameValue(a, b any) bool {
