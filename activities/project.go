@@ -34,6 +34,8 @@ type Activities struct {
 	// decisions to the processes decided.
 	Boards   Boards
 	Releaser Releaser
+	// Directory resolves the people behind approvers' roles and groups.
+	Directory Directory
 	// Outbox and NotifyURL deliver notifications to a webhook; without a URL
 	// they stay in the outbox for GET /api/v1/notifications.
 	Outbox    Outbox

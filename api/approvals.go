@@ -22,6 +22,8 @@ type voteRequest struct {
 	Comment  string `json:"comment"`
 	// OnBehalfOf votes for an approver who has delegated to the caller.
 	OnBehalfOf string `json:"on_behalf_of"`
+	// Item is the process on a meeting's agenda the vote is for.
+	Item string `json:"item"`
 }
 
 // voteBody answers a vote: the tally after it and the outcome, which is pending
@@ -31,6 +33,7 @@ type voteBody struct {
 	Step     string       `json:"step"`
 	Decision string       `json:"decision"`
 	For      string       `json:"on_behalf_of,omitempty"`
+	Item     string       `json:"item,omitempty"`
 	Outcome  string       `json:"outcome"`
 	Tally    engine.Tally `json:"tally"`
 	State    string       `json:"state"`
@@ -75,7 +78,7 @@ func (s *Server) vote(c echo.Context) error {
 	if st := d.Compiled.State(step); st == nil || st.Approval == nil {
 		return engine.Errorf(engine.ENOTFOUND, "process %s (%s) has no approval step %q", id, v.Definition, step)
 	}
-	areq := engine.ActionRequest{Action: req.Decision, State: step, Actor: actorOf(c), Comment: req.Comment, RequestID: requestID(c)}
+	areq := engine.ActionRequest{Action: req.Decision, State: step, Actor: actorOf(c), Comment: req.Comment, RequestID: requestID(c), Item: req.Item}
 	if req.OnBehalfOf != "" {
 		if areq.OnBehalfOf, err = s.delegator(c, req.OnBehalfOf); err != nil {
 			return err
@@ -95,8 +98,8 @@ func (s *Server) vote(c echo.Context) error {
 	}
 	// The tally as this vote left it is in the vote's own event: the view may
 	// already show later votes, or the next state.
-	body := voteBody{ID: id, Step: step, Decision: req.Decision, For: req.OnBehalfOf, Outcome: outcomePending, State: res.View.State, View: res.View}
-	if a := res.View.Approval; a != nil && res.View.State == step {
+	body := voteBody{ID: id, Step: step, Decision: req.Decision, For: req.OnBehalfOf, Item: req.Item, Outcome: outcomePending, State: res.View.State, View: res.View}
+	if a := res.View.Approval; a != nil && res.View.State == step && req.Item == "" {
 		body.Tally = a.Tally
 	}
 	events, err := s.store.Events(ctx, id)
@@ -106,7 +109,7 @@ func (s *Server) vote(c echo.Context) error {
 	actor := actorOf(c).ID
 	for _, e := range events {
 		if e.Type == engine.EventAction && e.Actor == actor && e.Action == req.Decision && e.From == step && e.Data["tally"] != nil &&
-			(req.OnBehalfOf == "" || e.Data["on_behalf_of"] == req.OnBehalfOf) {
+			(req.OnBehalfOf == "" || e.Data["on_behalf_of"] == req.OnBehalfOf) && (req.Item == "" || e.Data["item"] == req.Item) {
 			body.Tally = tallyOf(e.Data["tally"])
 		}
 	}
@@ -139,6 +142,22 @@ func (s *Server) decision(ctx context.Context, id, step string) (engine.Event, b
 	return last, found, nil
 }
 
+// hasPart reports whether who started the agenda item or is excluded from it.
+func hasPart(it engine.ItemView, who string) bool {
+	return who == it.StartedBy || slices.Contains(it.Excluded, who)
+}
+
+// votesOn returns the votes on one agenda item.
+func votesOn(votes []engine.Vote, item string) []engine.Vote {
+	var out []engine.Vote
+	for _, v := range votes {
+		if v.Item == item {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // tallyOf reads a tally back from an event's data (a JSON object).
 func tallyOf(v any) engine.Tally {
 	var t engine.Tally
@@ -163,6 +182,9 @@ type inboxItem struct {
 	// OnBehalfOf is set when the caller may vote here only for an approver
 	// who delegated to them.
 	OnBehalfOf string `json:"on_behalf_of,omitempty"`
+	// Item is the change on a meeting's agenda to vote on, with its tally
+	// (Tally is then the item's).
+	Item *engine.ItemView `json:"item,omitempty"`
 }
 
 // approvals lists the approvals where the caller may vote and has not: their
@@ -197,19 +219,35 @@ func (s *Server) approvals(c echo.Context) error {
 			defs[key] = def
 		}
 		st := def.State(v.State)
-		if st == nil || st.Approval == nil || v.Approval == nil || v.StartedBy == actor.ID || slices.Contains(v.Approval.Excluded, actor.ID) {
+		if st == nil || st.Approval == nil || v.Approval == nil || st.Approval.Board != "" || v.StartedBy == actor.ID || slices.Contains(v.Approval.Excluded, actor.ID) {
 			continue
 		}
+		a := st.Approval
+		if a.NeedsResolving() && v.Approval.Electorate == nil {
+			continue // not open to votes until its approvers are resolved
+		}
 		for i, voter := range voters {
-			if st.Approval.MayVote(voter, v.ID, v.StartedBy, v.Approval.Votes) != nil {
-				continue
-			}
 			item := inboxItem{ID: v.ID, Definition: v.Definition, Title: v.Input["title"], Step: v.State, StartedBy: v.StartedBy,
 				StartedAt: v.StartedAt, Due: v.Approval.Due, Tally: v.Approval.Tally, Votes: v.Approval.Votes, Input: v.Input}
 			if i > 0 {
 				item.OnBehalfOf = voter.ID
 			}
-			items = append(items, item)
+			if a.Agenda == "" {
+				if a.MayVote(voter, v.Approval.Electorate, v.ID, v.StartedBy, v.Approval.Votes) == nil {
+					items = append(items, item)
+				}
+				continue
+			}
+			// A meeting: one entry per change on its agenda still open to them.
+			for _, it := range v.Approval.Items {
+				if it.Tally.Outcome != "" || hasPart(it, voter.ID) || hasPart(it, actor.ID) ||
+					a.MayVote(voter, v.Approval.Electorate, it.ID, "", votesOn(v.Approval.Votes, it.ID)) != nil {
+					continue
+				}
+				entry := item
+				entry.Item, entry.Tally = &it, it.Tally
+				items = append(items, entry)
+			}
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"approvals": items, "total": len(items)})

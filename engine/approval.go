@@ -48,11 +48,12 @@ func (a *Approval) electorate() []string {
 	return a.named()
 }
 
-// named returns the users and mandatory approvers, once each.
+// named returns the users and mandatory approvers, once each (not the users
+// given by expressions).
 func (a *Approval) named() []string {
 	var out []string
 	for _, u := range append(append([]string{}, a.Users...), a.Mandatory...) {
-		if !contains(out, u) {
+		if _, expr := isExpr(u); !expr && !contains(out, u) {
 			out = append(out, u)
 		}
 	}
@@ -85,7 +86,8 @@ func (a *Approval) tally(votes []Vote) Tally {
 // tallyAmong is tally with the given electorate: an agenda item's leaves out
 // the people with a part in it.
 func (a *Approval) tallyAmong(votes []Vote, electorate []string) Tally {
-	t := Tally{Electorate: len(electorate), Needed: a.needed(len(electorate))}
+	// However few the approvers, a decision takes at least one approval.
+	t := Tally{Electorate: len(electorate), Needed: max(1, a.needed(len(electorate)))}
 	veto := false
 	for _, v := range votes {
 		if v.Decision == ActionApprove {
@@ -118,6 +120,17 @@ func (a *Approval) tallyAmong(votes []Vote, electorate []string) Tally {
 	return t
 }
 
+// votesOf returns the votes actor has cast in the current approval.
+func (in *Instance) votesOf(actor string) []Vote {
+	var out []Vote
+	for _, v := range in.Votes {
+		if v.Actor == actor {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func votedYes(votes []Vote, actor string) bool {
 	for _, v := range votes {
 		if v.Actor == actor && v.Decision == ActionApprove {
@@ -143,7 +156,7 @@ type Decision struct {
 // decide records the outcome of the current state's approval, which leads to
 // state to.
 func (in *Instance) decide(a *Approval, outcome string, timeout bool, to string, at time.Time) {
-	t := a.tally(in.Votes)
+	t := in.tally(a)
 	in.Decision = &Decision{State: in.State, Outcome: outcome, Tally: t, Timeout: timeout, At: at}
 	data := map[string]any{"outcome": outcome, "tally": t}
 	if timeout {
@@ -168,6 +181,8 @@ func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, n
 	switch {
 	case a.Board != "":
 		return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("the approval of %s in %q is decided at a %s meeting: its members vote there, item by item", in.ID, in.State, a.Board)}
+	case a.NeedsResolving() && in.Electorate == nil:
+		return &Error{Code: EUNAVAILABLE, Op: op, Message: fmt.Sprintf("the approvers of the vote in %q are being resolved from the directory; try again shortly", in.State)}
 	case a.Agenda == "" && req.Item != "":
 		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("the approval in %q has no agenda", in.State),
 			Details: []Detail{{Field: "item", Message: "leave it out: the vote is on the whole process"}}}
@@ -179,12 +194,12 @@ func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, n
 		return in.checkItemVote(a, req)
 	}
 	if req.OnBehalfOf == nil {
-		return a.MayVote(req.Actor, in.ID, in.StartedBy, in.Votes)
+		return a.MayVote(req.Actor, in.electorateOf(a), in.ID, in.StartedBy, in.Votes)
 	}
 	if req.Actor.ID == in.StartedBy {
 		return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("separation of duties: %s started %s and cannot vote on it, not even for %s", req.Actor.ID, in.ID, req.OnBehalfOf.ID)}
 	}
-	return a.MayVote(*req.OnBehalfOf, in.ID, in.StartedBy, in.Votes)
+	return a.MayVote(*req.OnBehalfOf, in.electorateOf(a), in.ID, in.StartedBy, in.Votes)
 }
 
 // dutiesAllow refuses people the approval's exclude expressions name (for
@@ -204,13 +219,18 @@ func (in *Instance) dutiesAllow(def *Definition, a *Approval, now time.Time, wha
 }
 
 // MayVote decides whether actor may vote in the approval of process, begun by
-// startedBy, given the votes so far: an approver by role or name, not the
-// person who started the process (separation of duties), and only once. The
-// workflow decides with it; the approvals inbox uses it to list what is yours.
-func (a *Approval) MayVote(actor Actor, process, startedBy string, votes []Vote) error {
+// startedBy, given its electorate (the people resolved when the vote opened,
+// for an approval that NeedsResolving) and the votes so far: an approver by
+// role or name, not the person who started the process (separation of
+// duties), and only once. The workflow decides with it; the approvals inbox
+// uses it to list what is yours.
+func (a *Approval) MayVote(actor Actor, electorate []string, process, startedBy string, votes []Vote) error {
 	const op = "engine.Check"
 	named := contains(a.Users, actor.ID) || contains(a.Mandatory, actor.ID)
-	if !named && !(len(a.Roles) > 0 && hasAnyRole(actor.Roles, a.Roles)) {
+	if a.NeedsResolving() {
+		named = contains(electorate, actor.ID)
+	}
+	if !named && !(len(a.Roles) > 0 && !a.NeedsResolving() && hasAnyRole(actor.Roles, a.Roles)) {
 		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("%s is not an approver of this step (approvers: %s)", actor.ID, a.approversText())}
 	}
 	if actor.ID == startedBy {
@@ -268,8 +288,14 @@ func (a *Approval) approversText() string {
 	if len(a.Roles) > 0 {
 		parts = append(parts, "roles "+strings.Join(a.Roles, ", "))
 	}
+	if len(a.Groups) > 0 {
+		parts = append(parts, "groups "+strings.Join(a.Groups, ", "))
+	}
 	if users := a.named(); len(users) > 0 {
 		parts = append(parts, "users "+strings.Join(users, ", "))
+	}
+	for _, src := range a.userExprs() {
+		parts = append(parts, "= "+src)
 	}
 	return strings.Join(parts, "; ")
 }
@@ -281,6 +307,15 @@ const approvalReminderAt = 75
 // noticeApprovers tells the approvers who have not voted yet that their vote is
 // needed: each role, and each named user.
 func (in *Instance) noticeApprovers(a *Approval, msg string, at time.Time) {
+	if a.NeedsResolving() {
+		// Each person once the electorate is known (nobody before).
+		for _, u := range in.Electorate {
+			if len(in.votesOf(u)) == 0 {
+				in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, Data: map[string]any{"user": u, "message": msg}})
+			}
+		}
+		return
+	}
 	for _, r := range a.Roles {
 		in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, Data: map[string]any{"role": r, "message": msg}})
 	}
@@ -300,7 +335,7 @@ func (in *Instance) approvalDue(def *Definition, at time.Time) {
 	st := def.State(in.State)
 	a := st.Approval
 	in.ApprovalDue = true
-	t := a.tally(in.Votes)
+	t := in.tally(a)
 	in.emit(Event{At: at, Type: EventApprovalDue, Actor: System.ID, Data: map[string]any{"due": a.Due.String(), "on_timeout": a.OnTimeout, "tally": t}})
 	if a.Agenda != "" && a.OnTimeout == TimeoutReject {
 		// The items not decided are deferred: nothing is released for them, so

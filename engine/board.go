@@ -162,7 +162,7 @@ func (in *Instance) itemVotes(item string) []Vote {
 // itemTally counts the votes on one item. With named approvers, the people
 // with a part in the item are not in its electorate: they cannot vote on it.
 func (in *Instance) itemTally(a *Approval, it *AgendaItem) Tally {
-	electorate := a.electorate()
+	electorate := in.electorateOf(a)
 	if electorate != nil {
 		var out []string
 		for _, u := range electorate {
@@ -212,7 +212,7 @@ func (in *Instance) checkItemVote(a *Approval, req ActionRequest) error {
 		voter = *req.OnBehalfOf
 	}
 	// Who convened the meeting may vote at it; separation of duties is per item.
-	return a.MayVote(voter, it.ID, "", in.itemVotes(req.Item))
+	return a.MayVote(voter, in.electorateOf(a), it.ID, "", in.itemVotes(req.Item))
 }
 
 func itemsText(ids []string) string {

@@ -100,7 +100,12 @@ const (
 // Approval is a vote among approvers that ends in Approved or Rejected.
 type Approval struct {
 	Roles []string `json:"roles,omitempty"`
+	// Users are user ids, or expressions ("= input.service_owner") giving a
+	// user or a list of them when the vote opens.
 	Users []string `json:"users,omitempty"`
+	// Groups are groups of users in the directory, resolved to their members
+	// when the vote opens.
+	Groups []string `json:"groups,omitempty"`
 	// Mandatory users must approve; a rejection by one of them is a veto.
 	Mandatory []string `json:"mandatory,omitempty"`
 	Quorum    string   `json:"quorum"`

@@ -15,6 +15,9 @@ type Effect struct {
 	Collect *CollectRequest `json:"collect,omitempty"`
 	// Release takes a meeting's decision on one item to its process.
 	Release *Release `json:"release,omitempty"`
+	// Resolve asks the directory for the people behind a vote's roles and
+	// groups.
+	Resolve *ResolveRequest `json:"resolve,omitempty"`
 }
 
 // StartRequest asks for a new process of Process with Input, linked to Parent.

@@ -120,8 +120,11 @@ type Instance struct {
 	Effects []Effect `json:"effects,omitempty"`
 	// Agenda holds the processes the last collect step gathered, and
 	// ItemDecisions the decisions reached on them (see board.go).
-	Agenda        []AgendaItem `json:"agenda,omitempty"`
-	ItemDecisions []Decision   `json:"item_decisions,omitempty"`
+	Agenda []AgendaItem `json:"agenda,omitempty"`
+	// Electorate is who votes in the current approval, once resolved (see
+	// electorate.go); nil until then, or when it is not resolved.
+	Electorate    []string   `json:"electorate,omitempty"`
+	ItemDecisions []Decision `json:"item_decisions,omitempty"`
 	// depth counts nested action steps, so steps that act on each other cannot
 	// recurse for ever.
 	depth int
@@ -212,6 +215,9 @@ func (in *Instance) onEnter(def *Definition, state string, now time.Time) {
 	msg := fmt.Sprintf("%s %s entered %s", def.Title, in.ID, state)
 	for _, step := range st.OnEnter {
 		in.doStep(def, step, "", msg, now)
+	}
+	if st.Approval != nil && st.Approval.NeedsResolving() && in.State == state {
+		in.openElectorate(def, st.Approval, now)
 	}
 	if st.Approval != nil && def.Level >= LevelApprovalNotices {
 		in.noticeApprovers(st.Approval, fmt.Sprintf("%s %s needs your vote in %s", def.Title, in.ID, state), now)
@@ -377,7 +383,7 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 			}
 			break
 		}
-		t := st.Approval.tally(in.Votes)
+		t := in.tally(st.Approval)
 		data["tally"] = t
 		if decided = t.Outcome; decided != "" {
 			to = st.Approval.target(decided)
@@ -449,7 +455,7 @@ func (in *Instance) enter(def *Definition, to string, now time.Time) {
 	if from != to {
 		in.TimersFired = nil
 		in.RemindFrom = nil
-		in.Votes, in.ApprovalDue, in.ApprovalReminded = nil, false, false
+		in.Votes, in.ApprovalDue, in.ApprovalReminded, in.Electorate = nil, false, false, nil
 		in.FailedConditions = nil
 		in.TasksDone, in.TasksOverdue = nil, nil
 		in.EnteredAt = now

@@ -20,7 +20,7 @@ var (
 	keysWebhook       = []string{"url", "method", "body", "timeout", "retries", "result", "on_failure"}
 	keysApproval      = []string{"approvers", "mandatory", "quorum", "due", "on_timeout", "escalate", "approved", "rejected", "break_glass", "exclude", "board", "agenda"}
 	keysBreakGlass    = []string{"roles", "to", "do"}
-	keysApprovers     = []string{"roles", "users"}
+	keysApprovers     = []string{"roles", "users", "groups"}
 	keysQuorum        = []string{"count", "percent"}
 	keysParallel      = []string{"tasks", "join", "to"}
 	keysTask          = []string{"roles", "due", "input"}

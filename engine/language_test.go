@@ -303,7 +303,6 @@ states:
 	}
 	all := strings.Join(msgs, "\n")
 	for _, want := range []string{
-		`quorum majority counts the approvers`,
 		`action "approve" clashes with the vote`,
 		`unknown action "launch"`,
 		`raise_priority needs an enum input field "priority"`,

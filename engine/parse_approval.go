@@ -27,7 +27,9 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 				case "roles":
 					a.Roles = p.strings(ae.value, join(sub, "roles"))
 				case "users":
-					a.Users = p.strings(ae.value, join(sub, "users"))
+					a.Users = p.approverUsers(ae.value, join(sub, "users"))
+				case "groups":
+					a.Groups = p.strings(ae.value, join(sub, "groups"))
 				}
 			}
 		case "mandatory":
@@ -64,10 +66,10 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 		return a
 	}
 	switch {
-	case a.Board != "" && (len(a.Roles) > 0 || len(a.Users) > 0 || len(a.Mandatory) > 0 || a.Agenda != ""):
+	case a.Board != "" && (len(a.Roles) > 0 || len(a.Users) > 0 || len(a.Groups) > 0 || len(a.Mandatory) > 0 || a.Agenda != ""):
 		p.errorf(n, join(path, "board"), "an approval decided by a board has no approvers of its own: its members vote at the %s meeting", a.Board)
-	case a.Board == "" && len(a.Roles) == 0 && len(a.Users) == 0 && len(a.Mandatory) == 0:
-		p.errorf(n, join(path, "approvers"), "an approval needs approvers: roles, users or mandatory users (or the board that decides it)")
+	case a.Board == "" && len(a.Roles) == 0 && len(a.Users) == 0 && len(a.Groups) == 0 && len(a.Mandatory) == 0:
+		p.errorf(n, join(path, "approvers"), "an approval needs approvers: roles, groups, users or mandatory users (or the board that decides it)")
 	case a.Agenda != "" && a.OnTimeout == TimeoutApprove:
 		// A timeout must not let a change through that nobody voted on.
 		p.errorf(n, join(path, "on_timeout"), "an approval with an agenda may not approve on timeout: undecided items are deferred (use reject or escalate)")
@@ -85,15 +87,28 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 	case a.OnTimeout != TimeoutEscalate && len(a.Escalate) > 0:
 		p.errorf(n, join(path, "escalate"), "escalate steps run only with on_timeout: escalate")
 	}
-	// all, majority and percent count the approvers, so they must be known by
-	// name; roles are resolved to people when identities arrive.
-	if (a.Quorum == QuorumAll || a.Quorum == QuorumMajority || a.Quorum == QuorumPercent) && len(a.Roles) > 0 {
-		p.errorf(n, join(path, "quorum"), "quorum %s counts the approvers, so list them as users (with roles, use any or count)", a.Quorum)
-	}
-	if named := len(a.named()); a.Quorum == QuorumCount && len(a.Roles) == 0 && a.Count > named {
+	if named := len(a.named()); a.Quorum == QuorumCount && !a.NeedsResolving() && len(a.Roles) == 0 && a.Count > named {
 		p.errorf(n, join(path, "quorum"), "quorum count %d is more than the %d approvers listed", a.Count, named)
 	}
 	return a
+}
+
+// approverUsers reads a list of user ids and expressions giving users.
+func (p *parser) approverUsers(n *yaml.Node, path string) []string {
+	if n.Kind != yaml.SequenceNode {
+		return p.strings(n, path)
+	}
+	var out []string
+	for i, un := range n.Content {
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		if src, ok := isExpr(un.Value); ok && un.Kind == yaml.ScalarNode {
+			p.expr(un, sub, scopeProcess, wantUsers)
+			out = append(out, exprPrefix+" "+src)
+			continue
+		}
+		out = append(out, p.str(un, sub))
+	}
+	return out
 }
 
 func (p *parser) breakGlass(n *yaml.Node, path string) *BreakGlass {

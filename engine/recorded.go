@@ -37,6 +37,10 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 			in.Advance(def, e.At)
 			in.CompleteStart(def, effectOf(e), "", failure, e.At)
 		}
+		if e.Data["approvers"] == "directory" && e.Data["effect"] != nil {
+			in.Advance(def, e.At)
+			in.CompleteResolve(def, effectOf(e), nil, failure, e.At)
+		}
 		if _, ok := e.Data["collect"]; ok && e.Data["effect"] != nil {
 			in.Advance(def, e.At)
 			in.CompleteCollect(def, effectOf(e), nil, failure, e.At)
@@ -49,6 +53,15 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 		failure, _ := e.Data["error"].(string)
 		in.Advance(def, e.At)
 		in.CompleteWebhook(def, effectOf(e), nil, failure, e.At)
+	case EventApproversResolved:
+		// Resolved through the directory: an outcome from outside. Resolved
+		// from expressions alone, it is derived.
+		if e.Data["effect"] != nil {
+			var people []string
+			_ = remarshal(e.Data["approvers"], &people)
+			in.Advance(def, e.At)
+			in.CompleteResolve(def, effectOf(e), people, "", e.At)
+		}
 	case EventAgendaCollected:
 		var items []AgendaItem
 		if err := remarshal(e.Data["items"], &items); err != nil {

@@ -51,8 +51,9 @@ func Schema() map[string]any {
 			"reminders": map[string]any{"type": "array", "items": ref("reminder"), "description": "Steps taken every period while the process stays in this state."},
 			"approval": object("A vote: approve and reject become actions of the state.", keysApproval, map[string]any{
 				"approvers": object("Who may vote.", keysApprovers, map[string]any{
-					"roles": names("Everyone with one of these roles."),
-					"users": names("These users."),
+					"roles":  names("Everyone with one of these roles; with all, majority or percent, the holders when the vote opens."),
+					"users":  names("These users, or expressions giving a user or a list of them when the vote opens."),
+					"groups": names("The members of these directory groups when the vote opens."),
 				}),
 				"mandatory": names("Users who must approve; a rejection by one of them is a veto."),
 				"quorum": map[string]any{"description": "any, all, majority, {count: N} or {percent: P}.", "oneOf": []any{

@@ -24,6 +24,8 @@ type ApprovalView struct {
 	Due   *time.Time `json:"due,omitempty"`
 	// Excluded are the people its exclude expressions keep from voting.
 	Excluded []string `json:"excluded,omitempty"`
+	// Electorate is who votes, when it was resolved as the vote opened.
+	Electorate []string `json:"electorate,omitempty"`
 	// Board is the process whose meetings decide this approval.
 	Board string `json:"board,omitempty"`
 	// Items are the agenda of a meeting's vote, each with its own tally.
@@ -91,7 +93,7 @@ func (in *Instance) View(def *Definition, now time.Time) View {
 	v.Links = in.Links
 	if st := def.State(in.State); st != nil && !in.Ended() {
 		if a := st.Approval; a != nil {
-			av := &ApprovalView{Votes: append([]Vote{}, in.Votes...), Tally: a.tally(in.Votes), Board: a.Board}
+			av := &ApprovalView{Votes: append([]Vote{}, in.Votes...), Tally: in.tally(a), Board: a.Board, Electorate: in.Electorate}
 			for _, id := range in.agendaIDs(a) {
 				it := in.agendaItem(a, id)
 				t := in.itemTally(a, it)

@@ -107,7 +107,7 @@ func TestMeetingDecidesEachChangeAndReleasesIt(t *testing.T) {
 	h.vote(3*time.Minute, "bob", "approve", "change-1", &excluded) // change-1's owner
 	h.vote(4*time.Minute, "ann", "approve", "change-1", nil)
 	h.vote(5*time.Minute, "ann", "approve", "change-2", &raiser) // ann raised change-2
-	h.vote(6*time.Minute, "cem", "approve", "change-1", nil)    // 2 of the 2 who may vote
+	h.vote(6*time.Minute, "cem", "approve", "change-1", nil)     // 2 of the 2 who may vote
 	h.vote(6*time.Minute+30*time.Second, "ann", "reject", "change-1", &decided)
 	h.vote(7*time.Minute, "bob", "reject", "change-2", nil) // 2 may vote, 2 needed: rejected
 	v := h.run(meetingDefinition(t), nil)
@@ -242,5 +242,115 @@ func TestChangeTakesTheBoardsDecision(t *testing.T) {
 	}
 	if got, _ := decided[0].Data["votes"].([]any); len(got) != 2 {
 		t.Fatalf("votes recorded with the decision: %#v", decided[0].Data["votes"])
+	}
+}
+
+// directory answers approvers' roles and groups.
+type directory map[string][]string
+
+func (d directory) Members(_ context.Context, roles, groups []string) ([]string, error) {
+	var out []string
+	for _, k := range append(append([]string{}, roles...), groups...) {
+		for _, u := range d[k] {
+			if !contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestGroupsAndExpressionsResolveToPeopleWhoVoteOnce(t *testing.T) {
+	def := parse(t, `
+name: change
+input:
+  service_owner: {type: user, required: true}
+  owner: {type: user}
+initial: authorising
+states:
+  authorising:
+    approval:
+      approvers:
+        groups: [cab, architects]
+        roles: [security]
+        users: ["= input.service_owner"]
+      exclude: [input.owner]
+      quorum: all
+      due: 4h
+      on_timeout: reject
+      approved: approved
+      rejected: rejected
+  approved: {final: true}
+  rejected: {final: true}
+`)
+	// ann is in both groups; rita raised the change; ola owns it.
+	dir := directory{"cab": {"ann", "bob", "ola"}, "architects": {"ann", "rita"}, "security": {"sec"}}
+	h := newHarnessWith(t, &activities.Activities{Directory: dir})
+	var twice, owner string
+	for i, who := range []string{"ann", "bob", "sec"} {
+		h.at(time.Duration(i+1)*time.Minute, "approve", engine.Actor{ID: who}, nil, nil)
+	}
+	h.at(4*time.Minute, "approve", engine.Actor{ID: "ann"}, nil, &twice)
+	h.at(5*time.Minute, "approve", engine.Actor{ID: "ola"}, nil, &owner)
+	h.at(6*time.Minute, "approve", engine.Actor{ID: "sue"}, nil, nil) // the service owner, by expression
+	v := h.run(def, map[string]any{"service_owner": "sue", "owner": "ola"})
+
+	if twice != engine.ECONFLICT || owner != engine.EFORBIDDEN {
+		t.Errorf("second vote %q, owner's vote %q", twice, owner)
+	}
+	resolved := h.store.find(engine.EventApproversResolved, "")
+	if len(resolved) != 1 {
+		t.Fatalf("approvers_resolved %+v", resolved)
+	}
+	if got := resolved[0].Data["approvers"].([]any); len(got) != 4 || got[0] != "ann" || got[1] != "bob" || got[2] != "sec" || got[3] != "sue" {
+		t.Fatalf("electorate %v, want ann, bob, sec, sue (rita raised it, ola owns it)", got)
+	}
+	if v.State != "approved" {
+		t.Fatalf("state %s, want approved once all four approved", v.State)
+	}
+	decided := h.store.find(engine.EventApprovalDecided, "")
+	if tally := decided[0].Data["tally"].(map[string]any); tally["electorate"] != float64(4) || tally["approve"] != float64(4) {
+		t.Fatalf("tally %v", tally)
+	}
+	notified := map[any]bool{}
+	for _, n := range h.store.find(engine.EventNotification, "") {
+		notified[n.Data["user"]] = true
+	}
+	if !notified["ann"] || !notified["sue"] || notified["rita"] || notified["ola"] {
+		t.Fatalf("notified %v, want each of the electorate", notified)
+	}
+}
+
+func TestNobodyToVoteLeavesTheVoteToItsTimeout(t *testing.T) {
+	def := parse(t, `
+name: change
+initial: authorising
+states:
+  authorising:
+    approval:
+      approvers: {groups: [empty]}
+      quorum: majority
+      due: 4h
+      on_timeout: reject
+      approved: approved
+      rejected: rejected
+  approved: {final: true}
+  rejected: {final: true}
+`)
+	h := newHarnessWith(t, &activities.Activities{Directory: directory{}})
+	if v := h.run(def, nil); v.State != "rejected" {
+		t.Fatalf("state %s, want rejected at the timeout, never approved by nobody", v.State)
+	}
+	if len(h.store.find(engine.EventStepFailed, "")) != 1 {
+		t.Fatal("no step_failed saying nobody may vote")
 	}
 }

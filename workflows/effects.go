@@ -72,6 +72,9 @@ func (r *runner) startEffects(ctx workflow.Context) {
 			actx := workflow.WithActivityOptions(ctx, startOptions)
 			f = workflow.ExecuteActivity(actx, acts.CollectAgenda, activities.CollectInput{Meeting: r.inst.ID, Effect: e.ID,
 				Board: e.Collect.Board, Process: e.Collect.Process})
+		case e.Resolve != nil:
+			actx := workflow.WithActivityOptions(ctx, startOptions)
+			f = workflow.ExecuteActivity(actx, acts.ResolveApprovers, activities.ResolveInput{Process: r.inst.ID, Roles: e.Resolve.Roles, Groups: e.Resolve.Groups})
 		case e.Release != nil:
 			actx := workflow.WithActivityOptions(ctx, startOptions)
 			f = workflow.ExecuteActivity(actx, acts.ReleaseDecision, activities.ReleaseInput{Effect: e.ID, Release: *e.Release})
@@ -139,6 +142,13 @@ func (r *runner) completeEffect(ctx workflow.Context, fl flight, f workflow.Futu
 			return
 		}
 		r.inst.CompleteCollect(r.def, e.ID, items, "", now)
+	case e.Resolve != nil:
+		var members []string
+		if err := f.Get(ctx, &members); err != nil {
+			r.inst.CompleteResolve(r.def, e.ID, nil, failure(err, 0), now)
+			return
+		}
+		r.inst.CompleteResolve(r.def, e.ID, members, "", now)
 	case e.Release != nil:
 		if err := f.Get(ctx, nil); err != nil {
 			r.inst.CompleteRelease(e.ID, failure(err, 0), now)
