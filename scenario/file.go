@@ -18,6 +18,14 @@
 //     `{status: 200, body: {ticket: CHG-1}}`, status defaulting to 200. A
 //     status outside 2xx fails the call as the real one would (retries, then
 //     on_failure). A URL with no answer fails the call, and the scenario.
+//   - A collect step gets the test's `agenda:` (items with id, title,
+//     started_by, excluded, state — default authorising); expect the
+//     decisions a meeting released with `released: {id: approved}`. A
+//     process whose approval has a board is given a meeting's decision with
+//     a step `released: {outcome: approved, votes: [{by: ann, decision:
+//     approve, comment: ...}]}`.
+//   - Roles and groups that approvers resolve to people are looked up in the
+//     file's `directory:` (name → user ids).
 package scenario
 
 import (
@@ -40,7 +48,9 @@ type File struct {
 	Definition string `yaml:"definition"`
 	// Webhooks answers the webhook steps of every test, by URL.
 	Webhooks map[string]WebhookAnswer `yaml:"webhooks"`
-	Tests    []Test                   `yaml:"tests"`
+	// Directory gives the members of roles and groups that approvers resolve.
+	Directory map[string][]string `yaml:"directory"`
+	Tests     []Test              `yaml:"tests"`
 
 	path string
 }
@@ -57,6 +67,31 @@ type Test struct {
 	Until string `yaml:"until"`
 	// Webhooks answers webhook steps by URL, over the file's answers.
 	Webhooks map[string]WebhookAnswer `yaml:"webhooks"`
+	// Agenda is what collect steps gather.
+	Agenda []AgendaItem `yaml:"agenda"`
+}
+
+// AgendaItem is a process a collect step gathers in a scenario.
+type AgendaItem struct {
+	ID        string   `yaml:"id"`
+	Title     string   `yaml:"title"`
+	State     string   `yaml:"state"`
+	StartedBy string   `yaml:"started_by"`
+	Excluded  []string `yaml:"excluded"`
+}
+
+// Release gives the process a meeting's decision (engine.Release). The state
+// and board default to the first state whose approval names a board.
+type Release struct {
+	Outcome string `yaml:"outcome"`
+	Meeting string `yaml:"meeting"`
+	State   string `yaml:"state"`
+	Board   string `yaml:"board"`
+	Votes   []struct {
+		By       string `yaml:"by"`
+		Decision string `yaml:"decision"`
+		Comment  string `yaml:"comment"`
+	} `yaml:"votes"`
 }
 
 // WebhookAnswer is what a webhook answers in a scenario: a status (default 200)
@@ -83,6 +118,10 @@ type Step struct {
 	Comment string         `yaml:"comment"`
 	// For is the approver a vote is cast for, under a delegation to By.
 	For string `yaml:"for"`
+	// Item is the agenda item a meeting's vote is for.
+	Item string `yaml:"item"`
+	// Released gives the process a meeting's decision.
+	Released *Release `yaml:"released"`
 	// Refused expects the action to be refused with this code: forbidden,
 	// conflict, invalid or not_found.
 	Refused string `yaml:"refused"`
@@ -106,6 +145,9 @@ type Expect struct {
 	// Started lists processes that start steps must have started by then: a
 	// definition name, or {process, input} to check the input it was given too.
 	Started []StartExpect `yaml:"started"`
+	// Released maps agenda items to the outcome a meeting must have released
+	// to them by then.
+	Released map[string]string `yaml:"released"`
 }
 
 // StartExpect is a process a start step must have started: its definition and,

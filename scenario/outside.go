@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/itilflow/itilflow/activities"
+	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/workflows"
 )
 
@@ -25,9 +27,41 @@ const startActivity = "StartProcess"
 type outside struct {
 	answers map[string]WebhookAnswer
 
+	directory map[string][]string // members of roles and groups
+	agenda    []AgendaItem        // what collect steps gather
+
 	mu      sync.Mutex
 	missing map[string]bool // webhook calls the file has no answer for
 	starts  []started
+}
+
+// AwaitingBoard answers a collect step with the test's agenda.
+func (o *outside) AwaitingBoard(_ context.Context, process, _ string) ([]engine.AgendaItem, error) {
+	out := make([]engine.AgendaItem, len(o.agenda))
+	for i, it := range o.agenda {
+		state := it.State
+		if state == "" {
+			state = "authorising"
+		}
+		out[i] = engine.AgendaItem{ID: it.ID, Definition: process, State: state, Title: it.Title, StartedBy: it.StartedBy, Excluded: it.Excluded}
+	}
+	return out, nil
+}
+
+// Release accepts a meeting's decision; the decision_released event records it.
+func (o *outside) Release(context.Context, string, engine.Release) error { return nil }
+
+// Members answers the directory from the file.
+func (o *outside) Members(_ context.Context, roles, groups []string) ([]string, error) {
+	var out []string
+	for _, k := range append(append([]string{}, roles...), groups...) {
+		for _, u := range o.directory[k] {
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out, nil
 }
 
 // started is a process a start step asked for.

@@ -39,7 +39,7 @@ func (f *File) Run(def *engine.Definition) []Result {
 	out := make([]Result, len(f.Tests))
 	for i, t := range f.Tests {
 		began := time.Now()
-		out[i] = Result{Name: t.Name, Failures: run(def, f.Webhooks, t)}
+		out[i] = Result{Name: t.Name, Failures: run(def, f.Webhooks, f.Directory, t)}
 		out[i].Elapsed = time.Since(began)
 	}
 	return out
@@ -63,7 +63,7 @@ func (r *recorder) Project(_ context.Context, _ engine.View, events []engine.Eve
 	return nil
 }
 
-func run(def *engine.Definition, webhooks map[string]WebhookAnswer, t Test) (failures []string) {
+func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory map[string][]string, t Test) (failures []string) {
 	fail := func(format string, args ...any) { failures = append(failures, fmt.Sprintf(format, args...)) }
 	start, err := t.start()
 	if err != nil {
@@ -80,9 +80,11 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, t Test) (fai
 	workflows.Register(env)
 	rec := &recorder{}
 	world := newOutside(webhooks, t.Webhooks)
+	world.directory, world.agenda = directory, t.Agenda
 	// The real webhook activity runs, against answers from the file; starting a
 	// process is only recorded.
-	env.RegisterActivity(&activities.Activities{Projector: rec, HTTPClient: &http.Client{Transport: world}})
+	env.RegisterActivity(&activities.Activities{Projector: rec, HTTPClient: &http.Client{Transport: world},
+		Boards: world, Releaser: world, Directory: world})
 	env.RegisterActivityWithOptions(world.start, activity.RegisterOptions{Name: startActivity, DisableAlreadyRegisteredCheck: true})
 
 	type later struct {
@@ -105,6 +107,9 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, t Test) (fai
 		when := max(at, time.Millisecond)
 		if s.Action != "" {
 			env.RegisterDelayedCallback(func() { act(env, s, where, fail) }, when)
+		}
+		if s.Released != nil {
+			env.RegisterDelayedCallback(func() { release(env, def, s, where, fail) }, when)
 		}
 		if s.ChildEnded != nil {
 			env.RegisterDelayedCallback(func() { world.endChild(env, s.ChildEnded, where, fail) }, when)
@@ -151,11 +156,17 @@ func act(env *testsuite.TestWorkflowEnvironment, s Step, where string, fail func
 	if by == "" {
 		by = "tester"
 	}
-	req := engine.ActionRequest{Action: s.Action, Actor: engine.Actor{ID: by, Roles: s.As}, Input: s.Input, Comment: s.Comment}
+	req := engine.ActionRequest{Action: s.Action, Actor: engine.Actor{ID: by, Roles: s.As}, Input: s.Input, Comment: s.Comment, Item: s.Item}
 	if s.For != "" {
 		req.OnBehalfOf = &engine.Actor{ID: s.For}
 	}
-	env.UpdateWorkflow(workflows.UpdateAction, where, &testsuite.TestUpdateCallback{
+	env.UpdateWorkflow(workflows.UpdateAction, where, expectRefusal(s.Action, s.Refused, where, fail), req)
+}
+
+// expectRefusal checks the outcome of an update against the refusal a step
+// expects, if any.
+func expectRefusal(what, refused, where string, fail func(string, ...any)) *testsuite.TestUpdateCallback {
+	return &testsuite.TestUpdateCallback{
 		OnReject: func(err error) {
 			code := engine.EINTERNAL
 			var app *temporal.ApplicationError
@@ -163,21 +174,51 @@ func act(env *testsuite.TestWorkflowEnvironment, s Step, where string, fail func
 				code = app.Type()
 			}
 			switch {
-			case s.Refused == "":
-				fail("%s: %s was refused: %v", where, s.Action, err)
-			case code != s.Refused:
-				fail("%s: %s was refused as %s, want %s: %v", where, s.Action, code, s.Refused, err)
+			case refused == "":
+				fail("%s: %s was refused: %v", where, what, err)
+			case code != refused:
+				fail("%s: %s was refused as %s, want %s: %v", where, what, code, refused, err)
 			}
 		},
 		OnComplete: func(_ any, err error) {
 			switch {
 			case err != nil:
-				fail("%s: %s failed: %v", where, s.Action, err)
-			case s.Refused != "":
-				fail("%s: %s was accepted, want it refused as %s", where, s.Action, s.Refused)
+				fail("%s: %s failed: %v", where, what, err)
+			case refused != "":
+				fail("%s: %s was accepted, want it refused as %s", where, what, refused)
 			}
 		},
-	}, req)
+	}
+}
+
+// release gives the process a meeting's decision, for the first state whose
+// approval has a board unless the step names one.
+func release(env *testsuite.TestWorkflowEnvironment, def *engine.Definition, s Step, where string, fail func(string, ...any)) {
+	r := s.Released
+	rel := engine.Release{Meeting: r.Meeting, Board: r.Board, Process: "scenario", State: r.State, Outcome: r.Outcome}
+	if rel.Meeting == "" {
+		rel.Meeting = "meeting-scenario"
+	}
+	for _, st := range def.States {
+		if a := st.Approval; a != nil && a.Board != "" && (rel.State == "" || rel.State == st.Name) {
+			rel.State = st.Name
+			if rel.Board == "" {
+				rel.Board = a.Board
+			}
+			break
+		}
+	}
+	at := env.Now()
+	for _, v := range r.Votes {
+		rel.Votes = append(rel.Votes, engine.Vote{Actor: v.By, Decision: v.Decision, Comment: v.Comment, At: at, Item: "scenario"})
+		if v.Decision == engine.ActionApprove {
+			rel.Tally.Approve++
+		} else {
+			rel.Tally.Reject++
+		}
+	}
+	rel.Tally.Outcome = r.Outcome
+	env.UpdateWorkflow(workflows.UpdateRelease, where, expectRefusal("the release", s.Refused, where, fail), rel)
 }
 
 // checkLive checks what the running workflow says at the step's instant.
@@ -244,11 +285,16 @@ func checkEvents(events []engine.Event, inputs map[string]map[string]any, e *Exp
 	seen := map[string]bool{}
 	notified := map[string]bool{}
 	started := map[string][]map[string]any{} // by process: the input of each start
+	released := map[string]string{}          // by process: the outcome a meeting released
 	for _, ev := range events {
 		if ev.At.After(at) {
 			continue
 		}
 		seen[ev.Type] = true
+		if ev.Type == engine.EventDecisionReleased {
+			p, _ := ev.Data["process"].(string)
+			released[p], _ = ev.Data["outcome"].(string)
+		}
 		if ev.Type == engine.EventSubprocessStarted {
 			if p, ok := ev.Data["process"].(string); ok {
 				id, _ := ev.Data["id"].(string)
@@ -276,6 +322,11 @@ func checkEvents(events []engine.Event, inputs map[string]map[string]any, e *Exp
 	for _, who := range e.Notified {
 		if !notified[who] {
 			fail("%s: %s was not notified by then", where, who)
+		}
+	}
+	for _, id := range sortedKeys(e.Released) {
+		if got := released[id]; got != e.Released[id] {
+			fail("%s: the decision released to %s is %q, want %q", where, id, got, e.Released[id])
 		}
 	}
 	for _, want := range e.Started {
