@@ -90,12 +90,15 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 }
 
 // RecordedRequest rebuilds the request of a recorded action event: who took it,
-// for whom (a delegated vote), with what input and comment.
+// for whom (a delegated vote), on which agenda item, with what input and comment.
 func RecordedRequest(e Event) ActionRequest {
 	vals, _ := e.Data["input"].(map[string]any)
 	req := ActionRequest{Action: e.Action, Actor: Actor{ID: e.Actor}, Input: vals, Comment: e.Comment, RequestID: e.RequestID, Recorded: true}
 	if who, ok := e.Data["on_behalf_of"].(string); ok {
 		req.OnBehalfOf = &Actor{ID: who}
+	}
+	if item, ok := e.Data["item"].(string); ok {
+		req.Item = item
 	}
 	return req
 }

@@ -142,6 +142,17 @@ func TestMeetingDecidesEachChangeAndReleasesIt(t *testing.T) {
 	if len(items) != 3 || items[0] != "change-1" || items[1] != "change-2" || items[2] != nil {
 		t.Fatalf("decisions %v, want change-1, change-2, then the meeting's", items)
 	}
+	h.rebuilds(meetingDefinition(t), nil)
+}
+
+// rebuilds checks that the engine, given the recorded events, derives the same
+// history again (what as_of and what-if rely on).
+func (h *harness) rebuilds(def engine.Definition, input map[string]any) {
+	h.t.Helper()
+	events := h.store.events
+	if _, err := engine.Rebuild(&def, "incident-000001", 1, input, events, events[len(events)-1].At); err != nil {
+		h.t.Fatalf("rebuild: %v", err)
+	}
 }
 
 func TestMeetingDefersWhatItDidNotDecide(t *testing.T) {
@@ -243,6 +254,7 @@ func TestChangeTakesTheBoardsDecision(t *testing.T) {
 	if got, _ := decided[0].Data["votes"].([]any); len(got) != 2 {
 		t.Fatalf("votes recorded with the decision: %#v", decided[0].Data["votes"])
 	}
+	h.rebuilds(changeDefinition(t), map[string]any{"owner": "bob"})
 }
 
 // directory answers approvers' roles and groups.
@@ -328,6 +340,7 @@ states:
 	if !notified["ann"] || !notified["sue"] || notified["rita"] || notified["ola"] {
 		t.Fatalf("notified %v, want each of the electorate", notified)
 	}
+	h.rebuilds(def, map[string]any{"service_owner": "sue", "owner": "ola"})
 }
 
 func TestNobodyToVoteLeavesTheVoteToItsTimeout(t *testing.T) {
