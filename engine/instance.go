@@ -376,6 +376,10 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 		in.Votes = append(in.Votes, v)
 		if ap := st.Approval; ap.Agenda != "" {
 			it := in.agendaItem(ap, req.Item)
+			if it == nil {
+				// Only a recorded vote skips Check; count it on what it names.
+				it = &AgendaItem{ID: req.Item}
+			}
 			t := in.itemTally(ap, it)
 			data["item"], data["tally"] = req.Item, t
 			if t.Outcome != "" {
