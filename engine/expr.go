@@ -102,6 +102,7 @@ func newExprEnv(d *Definition, scope string) (*cel.Env, error) {
 		cel.Variable("input", types.NewObjectType(typeInput)),
 		cel.Variable("vars", types.NewObjectType(typeVars)),
 		cel.Variable("state", cel.StringType),
+		cel.Variable("id", cel.StringType),
 		cel.Variable("actor", types.NewObjectType(typeActor)),
 		cel.Variable("now", cel.TimestampType),
 	}
@@ -338,6 +339,7 @@ func (d *Definition) eval(src, scope string, s Scope) (any, error) {
 		"input": d.activation(d.Input, s.Instance.Input, s.Instance.Vars),
 		"vars":  d.activation(d.cachedVarFields(), s.Instance.Vars, nil),
 		"state": s.Instance.State,
+		"id":    s.Instance.ID,
 		"actor": map[string]any{"id": s.Actor.ID, "roles": append([]string{}, s.Actor.Roles...)},
 		"now":   s.Now,
 	}
