@@ -76,8 +76,11 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 // checkBoard checks what an approval decided at meetings refers to: the board
 // is another process, and an agenda is a list variable a collect step fills.
 func (p *parser) checkBoard(def *Definition, a *Approval, path string) {
-	if a.Board != "" {
-		p.knownProcess(def, a.Board, path+".board")
+	// The board is not looked up among the published processes: the meeting's
+	// collect step names this process, so one of the two is always published
+	// first. A collect step is checked the other way.
+	if a.Board == def.Name {
+		p.errorf(p.at(path+".board"), path+".board", "a process cannot be its own board")
 	}
 	if a.Agenda == "" {
 		return

@@ -12,7 +12,8 @@ import (
 // approvers (all, majority, percent) are resolved to people — the directory's
 // members of the roles and groups, through an effect, and the expressions'
 // values now. The resulting electorate leaves out whoever started the process
-// and whoever the approval's exclude expressions name, since they cannot vote.
+// (but not whoever convened a meeting: there, separation of duties is per
+// item) and whoever the approval's exclude expressions name.
 // Roles under any or count are not resolved: anyone holding the role when
 // they vote may, as identity providers assert roles at each request.
 
@@ -116,9 +117,14 @@ func (in *Instance) setElectorate(def *Definition, a *Approval, people []string,
 	if err != nil {
 		in.stepFailed(now, "", map[string]any{"approvers": "exclude", "error": err.Error()})
 	}
+	// At a meeting, separation of duties is per item: whoever convened it votes.
+	starter := in.StartedBy
+	if a.Agenda != "" {
+		starter = ""
+	}
 	out := []string{}
 	for _, p := range people {
-		if p != "" && p != in.StartedBy && !contains(excluded, p) && !contains(out, p) {
+		if p != "" && p != starter && !contains(excluded, p) && !contains(out, p) {
 			out = append(out, p)
 		}
 	}

@@ -140,6 +140,56 @@ states:
   closed: {final: true}
 `
 
+// goldenBoardChange is decided at a golden-cab meeting, whose members are the
+// directory's cab group and the change manager: a collect step, votes on an
+// agenda item, a resolved electorate and a released decision.
+const goldenBoardChange = `
+name: golden-board-change
+input:
+  title: {type: string, required: true}
+  owner: {type: user}
+initial: authorising
+states:
+  authorising:
+    approval:
+      board: golden-cab
+      exclude: [input.owner]
+      due: 1h
+      on_timeout: reject
+      approved: approved
+      rejected: rejected
+  approved: {final: true}
+  rejected: {final: true}
+`
+
+const goldenCab = `
+name: golden-cab
+variables:
+  changes: {type: list}
+initial: agenda
+states:
+  agenda:
+    actions:
+      open:
+        to: meeting
+        roles: [change-manager]
+        do: [{collect: {process: golden-board-change, into: changes}}]
+  meeting:
+    approval:
+      approvers: {groups: [cab]}
+      mandatory: [carl.change]
+      quorum: majority
+      agenda: changes
+      due: 1h
+      on_timeout: reject
+      approved: minutes
+      rejected: minutes
+  minutes:
+    actions:
+      close: {to: closed, roles: [change-manager]}
+  closed: {final: true}
+`
+
 // TestGoldenHistories drives the incident process through every timer and action
 // path on the real stack, and replays each resulting history against the current
 // code. With -update-golden it stores them in testdata/histories, where the
@@ -157,6 +207,8 @@ func TestGoldenHistories(t *testing.T) {
 	defer hook.Close()
 	c.must(201, "PUT", "/api/v1/definitions/golden-child", "dev-process-owner", goldenChild)
 	c.must(201, "PUT", "/api/v1/definitions/golden-parent", "dev-process-owner", strings.Replace(goldenParent, "HOOK", hook.URL, 1))
+	c.must(201, "PUT", "/api/v1/definitions/golden-board-change", "dev-process-owner", goldenBoardChange)
+	c.must(201, "PUT", "/api/v1/definitions/golden-cab", "dev-process-owner", goldenCab)
 
 	type step struct {
 		after  time.Duration // since the previous step
@@ -266,6 +318,33 @@ func TestGoldenHistories(t *testing.T) {
 		c.must(200, "POST", "/api/v1/processes/"+child+"/actions/finish", "dev-service-desk", map[string]any{})
 		c.waitFor(parent, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
 		ids["golden-effects-parent"], ids["golden-effects-child"] = parent, child
+	})
+	// A CAB meeting: the agenda collected from the projection, the electorate
+	// resolved from the cab group, per-item votes (the owner refused), and the
+	// decision released to the change, which records it.
+	t.Run("Board", func(t *testing.T) {
+		p := c.must(201, "POST", "/api/v1/processes/golden-board-change", "dev-requester",
+			map[string]any{"input": map[string]any{"title": "board", "owner": "cole.cab"}})
+		change := p["id"].(string)
+		c.waitFor(change, "projected", func(p map[string]any) bool { return p["state"] == "authorising" })
+		p = c.must(201, "POST", "/api/v1/processes/golden-cab", "dev-change-manager", map[string]any{"input": map[string]any{}})
+		meeting := p["id"].(string)
+		c.must(200, "POST", "/api/v1/processes/"+meeting+"/actions/open", "dev-change-manager", map[string]any{})
+		c.waitFor(meeting, "agenda", func(p map[string]any) bool {
+			a, _ := p["approval"].(map[string]any)
+			return a != nil && a["electorate"] != nil && len(a["items"].([]any)) == 1
+		})
+		vote := func(token string, status int) {
+			c.must(status, "POST", "/api/v1/processes/"+meeting+"/approvals/meeting", token,
+				map[string]any{"decision": "approve", "item": change, "comment": "ok"})
+		}
+		vote("dev-cab2", 403) // cole owns the change
+		vote("dev-cab1", 200)
+		vote("dev-change-manager", 200)
+		c.waitFor(change, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
+		c.must(200, "POST", "/api/v1/processes/"+meeting+"/actions/close", "dev-change-manager", map[string]any{})
+		c.waitFor(meeting, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
+		ids["golden-board-meeting"], ids["golden-board-change"] = meeting, change
 	})
 	if t.Failed() {
 		return
