@@ -32,17 +32,14 @@ func TestAdminInDev(t *testing.T) {
 	}
 	c.must(401, "GET", "/api/v1/me", tok, nil)
 
-	// A change waits for the CAB; the change manager delegates, then revokes.
-	p := c.must(201, "POST", "/api/v1/processes/change-normal", "dev-requester",
-		map[string]any{"input": map[string]any{"title": "Patch the firewall", "change_type": "network"}})
-	id := p["id"].(string)
-	c.must(200, "POST", "/api/v1/processes/"+id+"/actions/accept", "dev-change-manager", nil)
-	c.must(200, "POST", "/api/v1/processes/"+id+"/actions/submit_to_cab", "dev-change-manager", map[string]any{"input": map[string]any{
-		"impact": "none", "risk": "low", "implementation_plan": "patch", "backout_plan": "unpatch"}})
+	// A change is on an open CAB meeting's agenda; the change manager delegates, then revokes.
+	id := submitToCAB(c, "dev-requester", map[string]any{"title": "Patch the firewall"})
+	meeting := openCABMeeting(c, id)
 	d := c.must(201, "POST", "/api/v1/delegations", "dev-change-manager", map[string]any{
 		"to": "sid.service", "ends_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "reason": "on leave"})
 	path := fmt.Sprintf("/api/v1/delegations/%v", d["id"])
-	if items, _ := c.must(200, "GET", "/api/v1/approvals", "dev-service-manager", nil)["approvals"].([]any); len(items) != 1 {
+	if items, _ := c.must(200, "GET", "/api/v1/approvals", "dev-service-manager", nil)["approvals"].([]any); len(items) != 1 ||
+		items[0].(map[string]any)["item"].(map[string]any)["id"] != id {
 		t.Fatalf("delegate's inbox before: %v", items)
 	}
 	c.must(403, "DELETE", path, "dev-service-manager", nil)
@@ -51,8 +48,9 @@ func TestAdminInDev(t *testing.T) {
 	if items, _ := c.must(200, "GET", "/api/v1/approvals", "dev-service-manager", nil)["approvals"].([]any); len(items) != 0 {
 		t.Fatalf("delegate's inbox after the revocation: %v", items)
 	}
-	c.must(403, "POST", "/api/v1/processes/"+id+"/approvals/authorising", "dev-service-manager",
-		map[string]any{"decision": "approve", "on_behalf_of": "carl.change"})
+	if code, out := voteAtCAB(c, meeting, "dev-service-manager", "approve", id, map[string]any{"on_behalf_of": "carl.change"}); code != 403 {
+		t.Fatalf("a vote for carl after the revocation: %d %v", code, out)
+	}
 
 	recs := c.must(200, "GET", "/api/v1/audit?actor=ada.admin", "dev-auditor", nil)["items"].([]any)
 	var actions []string

@@ -181,23 +181,20 @@ func TestTwentyApproversVoteAtOnce(t *testing.T) {
 	t.Logf("18 concurrent votes: %d accepted, %d refused after the decision", accepted, refused)
 }
 
-// TestDelegatedVote: the change manager, a mandatory approver, hands his votes to
-// the service manager for an hour; the delegate finds the change in his inbox and
-// approves for him; the vote counts once, as the change manager's.
+// TestDelegatedVote: the change manager, a mandatory member of the CAB, hands
+// his votes to the service manager for an hour; the delegate finds the change on
+// the open meeting's agenda in his inbox and approves it for him; the vote counts
+// once, as the change manager's, and the change records who cast it.
 func TestDelegatedVote(t *testing.T) {
 	cfg := newDevConfig(t)
 	startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
-	p := c.must(201, "POST", "/api/v1/processes/change-normal", "dev-requester",
-		map[string]any{"input": map[string]any{"title": "Replace the core router", "change_type": "network"}})
-	id := p["id"].(string)
-	c.must(200, "POST", "/api/v1/processes/"+id+"/actions/accept", "dev-change-manager", nil)
-	c.must(200, "POST", "/api/v1/processes/"+id+"/actions/submit_to_cab", "dev-change-manager", map[string]any{"input": map[string]any{
-		"impact": "none", "risk": "low", "implementation_plan": "swap", "backout_plan": "swap back"}})
+	id := submitToCAB(c, "dev-requester", map[string]any{"title": "Replace the core router"})
+	meeting := openCABMeeting(c, id)
 	vote := func(token string, body map[string]any) (int, map[string]any) {
-		return c.call("POST", "/api/v1/processes/"+id+"/approvals/authorising", token, body)
+		return c.call("POST", "/api/v1/processes/"+meeting+"/approvals/meeting", token, body)
 	}
-	if code, _ := vote("dev-service-manager", map[string]any{"decision": "approve", "on_behalf_of": "carl.change"}); code != 403 {
+	if code, _ := vote("dev-service-manager", map[string]any{"decision": "approve", "item": id, "on_behalf_of": "carl.change"}); code != 403 {
 		t.Fatalf("a vote for someone without a delegation: %d", code)
 	}
 	c.must(422, "POST", "/api/v1/delegations", "dev-change-manager", map[string]any{"to": "sid.service"})
@@ -205,22 +202,35 @@ func TestDelegatedVote(t *testing.T) {
 		"to": "sid.service", "ends_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "reason": "on leave"})
 	inbox := c.must(200, "GET", "/api/v1/approvals", "dev-service-manager", nil)
 	items, _ := inbox["approvals"].([]any)
-	if len(items) != 1 || items[0].(map[string]any)["on_behalf_of"] != "carl.change" {
+	if len(items) != 1 {
 		t.Fatalf("delegate's inbox: %v", inbox)
 	}
-	code, out := vote("dev-service-manager", map[string]any{"decision": "approve", "on_behalf_of": "carl.change", "comment": "for Carl"})
-	if code != 200 || out["outcome"] != "pending" {
+	entry := items[0].(map[string]any)
+	item, _ := entry["item"].(map[string]any)
+	if entry["id"] != meeting || entry["step"] != "meeting" || entry["on_behalf_of"] != "carl.change" || item["id"] != id || item["title"] != "Replace the core router" {
+		t.Fatalf("delegate's inbox entry: %v", entry)
+	}
+	code, out := vote("dev-service-manager", map[string]any{"decision": "approve", "item": id, "on_behalf_of": "carl.change", "comment": "for Carl"})
+	if code != 200 || out["outcome"] != "pending" || out["item"] != id {
 		t.Fatalf("delegated vote: %d %v", code, out)
 	}
 	if missing := out["tally"].(map[string]any)["missing"]; missing != nil {
 		t.Fatalf("the mandatory approver is still missing: %v", missing)
 	}
-	if code, out := vote("dev-change-manager", map[string]any{"decision": "reject"}); code != 409 || !strings.Contains(fmt.Sprint(out), "already voted") {
+	if code, out := vote("dev-change-manager", map[string]any{"decision": "reject", "item": id}); code != 409 || !strings.Contains(fmt.Sprint(out), "already voted") {
 		t.Fatalf("the delegator voted again: %d %v", code, out)
 	}
 	given := c.must(200, "GET", "/api/v1/delegations", "dev-change-manager", nil)
 	if g, _ := given["given"].([]any); len(g) != 1 {
 		t.Fatalf("delegations: %v", given)
+	}
+	// Two members more and the change is authorised, with the delegated vote on record.
+	for _, tok := range []string{"dev-cab1", "dev-cab2"} {
+		c.must(200, "POST", "/api/v1/processes/"+meeting+"/approvals/meeting", tok, map[string]any{"decision": "approve", "item": id})
+	}
+	p := pollProcess(c, id, "scheduling", cabWait, func(p map[string]any) bool { return p["state"] == "scheduling" })
+	if d := eventsOf(p, "approval_decided"); len(d) != 1 || !hasVote(d[0], "carl.change", "sid.service", "approve", "for Carl") {
+		t.Fatalf("the change's decision: %v", d)
 	}
 }
 
@@ -231,23 +241,13 @@ func TestOneChangePerConfigurationItemAtATime(t *testing.T) {
 	cfg := newDevConfig(t)
 	startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
-	authorised := func(title string) string {
-		p := c.must(201, "POST", "/api/v1/processes/change-normal", "dev-requester",
-			map[string]any{"input": map[string]any{"title": title, "change_type": "network", "ci": "core-switch-1"}})
-		id := p["id"].(string)
-		c.must(200, "POST", "/api/v1/processes/"+id+"/actions/accept", "dev-change-manager", nil)
-		c.must(200, "POST", "/api/v1/processes/"+id+"/actions/submit_to_cab", "dev-change-manager", map[string]any{"input": map[string]any{
-			"impact": "none", "risk": "low", "implementation_plan": "x", "backout_plan": "y"}})
-		for _, tok := range []string{"dev-cab1", "dev-cab2", "dev-change-manager"} {
-			c.must(200, "POST", "/api/v1/processes/"+id+"/approvals/authorising", tok, map[string]any{"decision": "approve"})
-		}
-		return id
-	}
+	first := submitToCAB(c, "dev-requester", map[string]any{"title": "Firmware upgrade", "ci": "core-switch-1"})
+	second := submitToCAB(c, "dev-requester", map[string]any{"title": "Port reconfiguration", "ci": "core-switch-1"})
+	authoriseAtCAB(c, first, second)
 	schedule := func(id, from, to string) (int, map[string]any) {
 		return c.call("POST", "/api/v1/processes/"+id+"/actions/schedule", "dev-change-manager", map[string]any{"input": map[string]any{
 			"planned_start": from, "planned_end": to, "implementer": "ian.implementer"}})
 	}
-	first, second := authorised("Firmware upgrade"), authorised("Port reconfiguration")
 	if code, out := schedule(first, "2027-02-01T20:00:00Z", "2027-02-01T23:00:00Z"); code != 200 {
 		t.Fatalf("first: %d %v", code, out)
 	}
