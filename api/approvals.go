@@ -219,7 +219,11 @@ func (s *Server) approvals(c echo.Context) error {
 			defs[key] = def
 		}
 		st := def.State(v.State)
-		if st == nil || st.Approval == nil || v.Approval == nil || st.Approval.Board != "" || v.StartedBy == actor.ID || slices.Contains(v.Approval.Excluded, actor.ID) {
+		// Whoever convened a meeting votes at it: there, separation of duties is
+		// per item.
+		convenor := st != nil && st.Approval != nil && st.Approval.Agenda != "" && v.StartedBy == actor.ID
+		if st == nil || st.Approval == nil || v.Approval == nil || st.Approval.Board != "" || (v.StartedBy == actor.ID && !convenor) ||
+			slices.Contains(v.Approval.Excluded, actor.ID) {
 			continue
 		}
 		a := st.Approval

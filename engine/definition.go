@@ -382,6 +382,9 @@ func (d *Definition) AllowedActions(state string, roles []string) []string {
 	}
 	var out []string
 	for _, a := range st.Actions {
+		if a.Kind == KindVote && st.Approval.Board != "" {
+			continue // its votes are cast at the board's meeting
+		}
 		if hasAnyRole(roles, a.Roles) {
 			out = append(out, a.Name)
 		}

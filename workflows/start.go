@@ -92,7 +92,7 @@ func (r ClientReleaser) Release(ctx context.Context, key string, rel engine.Rele
 			return &e
 		}
 	case errors.As(err, &notFound):
-		return &engine.Error{Code: engine.ECONFLICT, Op: "workflows.Release", Message: fmt.Sprintf("process %s has ended or does not exist", rel.Process)}
+		return &engine.Error{Code: engine.ECONFLICT, Op: "workflows.Release", Message: fmt.Sprintf("process %s has ended (withdrawn, cancelled or decided otherwise): it no longer waits for this decision", rel.Process)}
 	}
 	return err
 }

@@ -207,6 +207,15 @@ func TestCABMeetingReleasesDecisions(t *testing.T) {
 	// Withdrawn after it was collected: it stays on this meeting's agenda.
 	c.must(200, "POST", "/api/v1/processes/"+san+"/actions/withdraw", "dev-requester", map[string]any{"input": map[string]any{"reason": "the SAN stays a year"}})
 	c.must(200, "POST", "/api/v1/processes/"+meeting+"/actions/open_meeting", "dev-change-manager", nil)
+	// The change manager convened the meeting and is a member: the three
+	// changes are in his inbox.
+	if items, _ := c.must(200, "GET", "/api/v1/approvals", "dev-change-manager", nil)["approvals"].([]any); len(items) != 3 {
+		t.Fatalf("the convenor's inbox: %v", items)
+	}
+	// The change's own view offers no vote: its votes are cast at the meeting.
+	if acts := fmt.Sprint(c.must(200, "GET", "/api/v1/processes/"+cms, "dev-cab1", nil)["actions"]); strings.Contains(acts, "approve") {
+		t.Fatalf("the change offers votes: %s", acts)
+	}
 
 	// Nobody votes on the change itself: the meeting decides it.
 	if code, out := c.call("POST", "/api/v1/processes/"+cms+"/approvals/authorising", "dev-cab1", map[string]any{"decision": "approve"}); code != 409 ||
