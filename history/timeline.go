@@ -41,7 +41,9 @@ func (r Record) Timeline() Timeline {
 	t := Timeline{ID: r.Start.ID, Definition: r.Start.Definition.Name, Version: r.Start.Version, Hash: r.Start.Hash, Entries: []Entry{}}
 	state := ""
 	for _, e := range r.Events {
-		if e.To != "" && (e.Type == engine.EventStarted || e.Type == engine.EventAction) {
+		// A decision moves the process by itself when it comes from a timeout or
+		// a board's meeting, not from a vote in the process.
+		if e.To != "" && (e.Type == engine.EventStarted || e.Type == engine.EventAction || e.Type == engine.EventApprovalDecided) {
 			state = e.To
 		}
 		t.Entries = append(t.Entries, Entry{Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: e.Type, Summary: summary(e),
@@ -104,11 +106,26 @@ func summary(e engine.Event) string {
 	case engine.EventStepFailed:
 		return fmt.Sprintf("step failed: %v", d["error"])
 	case engine.EventApprovalDecided:
+		if item, ok := d["item"]; ok {
+			return fmt.Sprintf("%v %v at this meeting", item, d["outcome"])
+		}
 		s := fmt.Sprintf("approval %v (%s → %s)", d["outcome"], e.From, e.To)
 		if d["timeout"] == true {
 			s += " on timeout"
 		}
+		if m, ok := d["meeting"]; ok {
+			s += fmt.Sprintf(" at meeting %v", m)
+		}
 		return s
+	case engine.EventAgendaCollected:
+		items, _ := d["items"].([]any)
+		return fmt.Sprintf("agenda collected: %d %v waiting", len(items), d["process"])
+	case engine.EventDecisionReleased:
+		return fmt.Sprintf("decision on %v released: %v", d["process"], d["outcome"])
+	case engine.EventReleaseRefused:
+		return fmt.Sprintf("decision on %v refused: %v", d["process"], d["error"])
+	case engine.EventApproversResolved:
+		return fmt.Sprintf("approvers resolved: %v", d["approvers"])
 	case engine.EventApprovalDue:
 		return fmt.Sprintf("approval due after %v: %v", d["due"], d["on_timeout"])
 	case engine.EventTaskOverdue:
