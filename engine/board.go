@@ -137,7 +137,8 @@ func (in *Instance) agendaItem(a *Approval, item string) *AgendaItem {
 			return &in.Agenda[i]
 		}
 	}
-	return &AgendaItem{ID: item}
+	// Without its details nobody knows who has a part in it: not votable.
+	return nil
 }
 
 func (in *Instance) itemDecision(item string) *Decision {
@@ -277,6 +278,8 @@ func (in *Instance) CheckRelease(def *Definition, rel Release) error {
 	switch {
 	case rel.Process != in.ID:
 		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("the decision is for %s, not %s", rel.Process, in.ID)}
+	case rel.Board == "":
+		return &Error{Code: EINVALID, Op: op, Message: "the decision names no board"}
 	case in.Ended():
 		return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("process %s has ended in state %q", in.ID, in.State)}
 	case rel.State != in.State:
@@ -285,6 +288,19 @@ func (in *Instance) CheckRelease(def *Definition, rel Release) error {
 		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("the approval of %s in %q is not decided by %s meetings", in.ID, in.State, rel.Board)}
 	case rel.Outcome != OutcomeApproved && rel.Outcome != OutcomeRejected:
 		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("outcome %q is not approved or rejected", rel.Outcome)}
+	}
+	// The meeting judged separation of duties on what it collected; the
+	// change checks again on what it knows now, and fails closed.
+	excluded, err := in.excluded(def, st.Approval, in.EnteredAt)
+	if err != nil {
+		return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("separation of duties cannot be checked: %v", err)}
+	}
+	for _, v := range rel.Votes {
+		for _, who := range []string{v.Actor, v.By} {
+			if who != "" && (who == in.StartedBy || contains(excluded, who)) {
+				return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("separation of duties: %s has a part in %s, so the meeting's decision cannot count their vote", who, in.ID)}
+			}
+		}
 	}
 	return nil
 }

@@ -36,6 +36,8 @@ states:
     approval:
       board: cab
       approvers: {users: [ann]}
+      due: 1h
+      on_timeout: approve
       approved: done
       rejected: done
   done: {final: true}
@@ -54,6 +56,7 @@ states:
 		`states.agenda.on_enter[0].collect.process: a process cannot name itself here`,
 		`collect into names "notes", which is not a variable of type list`,
 		`states.decided_elsewhere.approval.board: an approval decided by a board has no approvers of its own`,
+		`states.decided_elsewhere.approval.on_timeout: an approval decided by a board may not approve on timeout`,
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no problem %q in:\n%s", want, all)

@@ -14,8 +14,10 @@ import (
 // values now. The resulting electorate leaves out whoever started the process
 // (but not whoever convened a meeting: there, separation of duties is per
 // item) and whoever the approval's exclude expressions name.
-// Roles under any or count are not resolved: anyone holding the role when
-// they vote may, as identity providers assert roles at each request.
+// Roles alone under any or count are not resolved: anyone holding the role
+// when they vote may, as identity providers assert roles at each request.
+// Mandatory approvers who started the process or are excluded leave the
+// electorate like anyone else, so their approval is then not required.
 
 // EventApproversRequested and EventApproversResolved record the resolution of
 // an approval's electorate.
@@ -65,15 +67,13 @@ func (in *Instance) openElectorate(def *Definition, a *Approval, now time.Time) 
 		}
 		people = append(people, userIDs(v)...)
 	}
-	counts := a.Quorum == QuorumAll || a.Quorum == QuorumMajority || a.Quorum == QuorumPercent
-	if len(a.Groups) == 0 && !(len(a.Roles) > 0 && counts) {
+	if len(a.Groups) == 0 && len(a.Roles) == 0 {
 		in.setElectorate(def, a, people, 0, now)
 		return
 	}
-	req := &ResolveRequest{State: in.State, Groups: a.Groups, People: people}
-	if counts {
-		req.Roles = a.Roles
-	}
+	// Once the electorate is resolved only it votes, so roles alongside are
+	// resolved too, whatever the quorum.
+	req := &ResolveRequest{State: in.State, Roles: a.Roles, Groups: a.Groups, People: people}
 	in.emit(Event{At: now, Type: EventApproversRequested, Actor: System.ID, Data: map[string]any{"roles": req.Roles, "groups": req.Groups}})
 	in.Effects = append(in.Effects, Effect{ID: in.Seq, Resolve: req})
 }

@@ -219,7 +219,7 @@ func (in *Instance) onEnter(def *Definition, state string, now time.Time) {
 	if st.Approval != nil && st.Approval.NeedsResolving() && in.State == state {
 		in.openElectorate(def, st.Approval, now)
 	}
-	if st.Approval != nil && def.Level >= LevelApprovalNotices {
+	if st.Approval != nil && !st.Approval.NeedsResolving() && def.Level >= LevelApprovalNotices {
 		in.noticeApprovers(st.Approval, fmt.Sprintf("%s %s needs your vote in %s", def.Title, in.ID, state), now)
 	}
 	if a := st.Approval; a != nil && a.Agenda != "" && in.State == state && in.agendaDone(a) && !in.collecting(a.Agenda) {

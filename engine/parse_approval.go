@@ -74,6 +74,9 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 		// A timeout must not let a change through that nobody voted on.
 		p.errorf(n, join(path, "on_timeout"), "an approval with an agenda may not approve on timeout: undecided items are deferred (use reject or escalate)")
 	}
+	if a.Board != "" && a.OnTimeout == TimeoutApprove {
+		p.errorf(n, join(path, "on_timeout"), "an approval decided by a board may not approve on timeout: that would pass a change no meeting decided (use reject or escalate)")
+	}
 	if a.Approved == "" || a.Rejected == "" {
 		p.errorf(n, path, "an approval needs the states it leads to: approved and rejected")
 	}

@@ -96,6 +96,9 @@ func (in *Instance) View(def *Definition, now time.Time) View {
 			av := &ApprovalView{Votes: append([]Vote{}, in.Votes...), Tally: in.tally(a), Board: a.Board, Electorate: in.Electorate}
 			for _, id := range in.agendaIDs(a) {
 				it := in.agendaItem(a, id)
+				if it == nil {
+					continue
+				}
 				t := in.itemTally(a, it)
 				if d := in.itemDecision(id); d != nil {
 					t = d.Tally

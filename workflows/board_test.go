@@ -228,8 +228,14 @@ func TestChangeTakesTheBoardsDecision(t *testing.T) {
 	votes := []engine.Vote{{Actor: "ann", Decision: "approve", At: t0, Item: "incident-000001"}, {Actor: "cem", Decision: "approve", At: t0, Item: "incident-000001"}}
 	tally := engine.Tally{Approve: 2, Electorate: 2, Needed: 2, Outcome: engine.OutcomeApproved}
 	ok := engine.Release{Meeting: "cab-000007", Board: "cab", Process: "incident-000001", State: "authorising", Outcome: engine.OutcomeApproved, Tally: tally, Votes: votes}
-	var direct, wrongBoard, wrongState string
+	var direct, wrongBoard, wrongState, noBoard, ownerVoted string
 	h.at(time.Minute, "approve", engine.Actor{ID: "ann"}, nil, &direct)
+	unnamed := ok
+	unnamed.Board = ""
+	h.release(90*time.Second, unnamed, &noBoard)
+	owners := ok
+	owners.Votes = append(append([]engine.Vote{}, votes...), engine.Vote{Actor: "bob", Decision: "approve", At: t0})
+	h.release(100*time.Second, owners, &ownerVoted) // the meeting missed that bob owns it
 	other := ok
 	other.Board = "not-the-cab"
 	h.release(2*time.Minute, other, &wrongBoard)
@@ -239,7 +245,8 @@ func TestChangeTakesTheBoardsDecision(t *testing.T) {
 	h.release(4*time.Minute, ok, nil)
 	v := h.run(changeDefinition(t), map[string]any{"owner": "bob"})
 
-	for got, want := range map[*string]string{&direct: engine.ECONFLICT, &wrongBoard: engine.EFORBIDDEN, &wrongState: engine.ECONFLICT} {
+	for got, want := range map[*string]string{&direct: engine.ECONFLICT, &wrongBoard: engine.EFORBIDDEN, &wrongState: engine.ECONFLICT,
+		&noBoard: engine.EINVALID, &ownerVoted: engine.EFORBIDDEN} {
 		if *got != want {
 			t.Errorf("refusal %q, want %q", *got, want)
 		}
