@@ -147,17 +147,6 @@ func hasPart(it engine.ItemView, who string) bool {
 	return who == it.StartedBy || slices.Contains(it.Excluded, who)
 }
 
-// votesOn returns the votes on one agenda item.
-func votesOn(votes []engine.Vote, item string) []engine.Vote {
-	var out []engine.Vote
-	for _, v := range votes {
-		if v.Item == item {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 // tallyOf reads a tally back from an event's data (a JSON object).
 func tallyOf(v any) engine.Tally {
 	var t engine.Tally
@@ -245,7 +234,7 @@ func (s *Server) approvals(c echo.Context) error {
 			// A meeting: one entry per change on its agenda still open to them.
 			for _, it := range v.Approval.Items {
 				if it.Tally.Outcome != "" || hasPart(it, voter.ID) || hasPart(it, actor.ID) ||
-					a.MayVote(voter, v.Approval.Electorate, it.ID, "", votesOn(v.Approval.Votes, it.ID)) != nil {
+					a.MayVote(voter, v.Approval.Electorate, it.ID, "", engine.VotesOn(v.Approval.Votes, it.ID)) != nil {
 					continue
 				}
 				entry := item

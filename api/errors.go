@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/workflows"
 )
 
 var statusOf = map[string]int{
@@ -89,12 +90,11 @@ func classify(err error) (*engine.Error, int) {
 // temporalError classifies an error from the Temporal client. Validator rejections
 // carry the workflow's *engine.Error; an unreachable server is EUNAVAILABLE.
 func temporalError(op string, err error) error {
+	if e, ok := workflows.EngineError(err); ok {
+		return e
+	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
-		var e engine.Error
-		if app.HasDetails() && app.Details(&e) == nil && e.Code != "" {
-			return &e
-		}
 		return &engine.Error{Code: engine.EINTERNAL, Op: op, Message: app.Error(), Err: err}
 	}
 	var notFound *serviceerror.NotFound

@@ -267,18 +267,7 @@ func (in *Instance) excluded(def *Definition, a *Approval, now time.Time) ([]str
 		if err != nil {
 			return out, err
 		}
-		switch x := v.(type) {
-		case string:
-			if x != "" {
-				out = append(out, x)
-			}
-		case []any:
-			for _, u := range x {
-				if s, ok := u.(string); ok && s != "" {
-					out = append(out, s)
-				}
-			}
-		}
+		out = append(out, userIDs(v)...)
 	}
 	return out, nil
 }
@@ -320,11 +309,7 @@ func (in *Instance) noticeApprovers(a *Approval, msg string, at time.Time) {
 		in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, Data: map[string]any{"role": r, "message": msg}})
 	}
 	for _, u := range a.named() {
-		voted := false
-		for _, v := range in.Votes {
-			voted = voted || v.Actor == u
-		}
-		if !voted {
+		if len(in.votesOf(u)) == 0 {
 			in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, Data: map[string]any{"user": u, "message": msg}})
 		}
 	}

@@ -150,9 +150,12 @@ func (in *Instance) itemDecision(item string) *Decision {
 	return nil
 }
 
-func (in *Instance) itemVotes(item string) []Vote {
+func (in *Instance) itemVotes(item string) []Vote { return VotesOn(in.Votes, item) }
+
+// VotesOn returns the votes on one agenda item.
+func VotesOn(votes []Vote, item string) []Vote {
 	var out []Vote
-	for _, v := range in.Votes {
+	for _, v := range votes {
 		if v.Item == item {
 			out = append(out, v)
 		}

@@ -78,17 +78,17 @@ func (in *Instance) openElectorate(def *Definition, a *Approval, now time.Time) 
 	in.Effects = append(in.Effects, Effect{ID: in.Seq, Resolve: req})
 }
 
-// userIDs reads the user ids an expression gave: one, or a list.
+// userIDs reads the user ids an expression gave: one, or a list (empty
+// strings are nobody).
 func userIDs(v any) []string {
+	var out []string
 	switch x := v.(type) {
 	case string:
-		if x != "" {
-			return []string{x}
-		}
+		out = []string{x}
 	case []any:
-		return anyStrings(x)
+		out = anyStrings(x)
 	}
-	return nil
+	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
 }
 
 // CompleteResolve records the members the directory gave for a vote, or why

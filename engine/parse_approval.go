@@ -103,13 +103,7 @@ func (p *parser) approverUsers(n *yaml.Node, path string) []string {
 	}
 	var out []string
 	for i, un := range n.Content {
-		sub := fmt.Sprintf("%s[%d]", path, i)
-		if src, ok := isExpr(un.Value); ok && un.Kind == yaml.ScalarNode {
-			p.expr(un, sub, scopeProcess, wantUsers)
-			out = append(out, exprPrefix+" "+src)
-			continue
-		}
-		out = append(out, p.str(un, sub))
+		out = append(out, p.userRef(un, fmt.Sprintf("%s[%d]", path, i), wantUsers))
 	}
 	return out
 }

@@ -155,7 +155,7 @@ func (p *parser) recipient(n *yaml.Node, path, step, groupKey string, keys []str
 		case groupKey:
 			group = p.str(e.value, join(path, groupKey))
 		case "user":
-			user = p.userRef(e.value, join(path, "user"))
+			user = p.userRef(e.value, join(path, "user"), wantString)
 		}
 	}
 	if (group == "") == (user == "") {
@@ -164,10 +164,11 @@ func (p *parser) recipient(n *yaml.Node, path, step, groupKey string, keys []str
 	return group, user
 }
 
-// userRef reads a user id or an expression that yields one.
-func (p *parser) userRef(n *yaml.Node, path string) string {
+// userRef reads a user id or an expression that yields what want asks for
+// (one user, or users).
+func (p *parser) userRef(n *yaml.Node, path, want string) string {
 	if src, ok := isExpr(n.Value); ok && n.Kind == yaml.ScalarNode {
-		p.expr(n, path, scopeProcess, wantString)
+		p.expr(n, path, scopeProcess, want)
 		return exprPrefix + " " + src
 	}
 	return p.str(n, path)

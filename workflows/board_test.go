@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -271,21 +272,12 @@ func (d directory) Members(_ context.Context, roles, groups []string) ([]string,
 	var out []string
 	for _, k := range append(append([]string{}, roles...), groups...) {
 		for _, u := range d[k] {
-			if !contains(out, u) {
+			if !slices.Contains(out, u) {
 				out = append(out, u)
 			}
 		}
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestGroupsAndExpressionsResolveToPeopleWhoVoteOnce(t *testing.T) {

@@ -308,3 +308,18 @@ func toApplicationError(err error) error {
 	}
 	return temporal.NewApplicationErrorWithOptions(e.Message, e.Code, temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{e}})
 }
+
+// EngineError is the inverse of toApplicationError: the *engine.Error a
+// workflow refused with (an update validator, a failed update), if err
+// carries one.
+func EngineError(err error) (*engine.Error, bool) {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) {
+		return nil, false
+	}
+	var e engine.Error
+	if !app.HasDetails() || app.Details(&e) != nil || e.Code == "" {
+		return nil, false
+	}
+	return &e, true
+}

@@ -83,15 +83,11 @@ func (r ClientReleaser) Release(ctx context.Context, key string, rel engine.Rele
 	if err == nil {
 		err = handle.Get(ctx, nil)
 	}
-	var app *temporal.ApplicationError
+	if e, ok := EngineError(err); ok {
+		return e
+	}
 	var notFound *serviceerror.NotFound
-	switch {
-	case errors.As(err, &app):
-		var e engine.Error
-		if app.HasDetails() && app.Details(&e) == nil && e.Code != "" {
-			return &e
-		}
-	case errors.As(err, &notFound):
+	if errors.As(err, &notFound) {
 		return &engine.Error{Code: engine.ECONFLICT, Op: "workflows.Release", Message: fmt.Sprintf("process %s has ended (withdrawn, cancelled or decided otherwise): it no longer waits for this decision", rel.Process)}
 	}
 	return err
