@@ -24,9 +24,12 @@ type Store struct {
 	db *sqlx.DB
 }
 
+// Option configures a Store when it is opened.
+type Option func(*Store)
+
 // Open connects to the database at url (a lib/pq URL or DSN) and checks that it
 // answers.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	const op = "store.Open"
 	db, err := sqlx.Open("postgres", url)
 	if err != nil {
@@ -39,7 +42,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		db.Close()
 		return nil, fail(op, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Close closes the connection pool.
