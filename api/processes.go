@@ -87,7 +87,7 @@ func (s *Server) startProcess(c echo.Context) error {
 		return temporalError("api.startProcess", err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/processes/"+id)
-	return c.JSON(http.StatusCreated, processBody{View: res.View, Actions: nonNil(d.Compiled.AllowedActions(res.View.State, actor.Roles))})
+	return c.JSON(http.StatusCreated, processBody{View: res.View, Actions: nonNil(d.Compiled.AllowedActions(res.View.State, actor, res.View.Parties()))})
 }
 
 func (s *Server) getProcess(c echo.Context) error {
@@ -107,7 +107,7 @@ func (s *Server) getProcess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, processBody{View: v, Actions: nonNil(d.Compiled.AllowedActions(v.State, actorOf(c).Roles)), Events: events})
+	return c.JSON(http.StatusOK, processBody{View: v, Actions: nonNil(d.Compiled.AllowedActions(v.State, actorOf(c), v.Parties())), Events: events})
 }
 
 func (s *Server) listProcesses(c echo.Context) error {
@@ -173,7 +173,7 @@ func (s *Server) takeAction(c echo.Context) error {
 		}
 		d = &def
 	}
-	return c.JSON(http.StatusOK, processBody{View: res.View, Actions: nonNil(d.Compiled.AllowedActions(res.View.State, actor.Roles))})
+	return c.JSON(http.StatusOK, processBody{View: res.View, Actions: nonNil(d.Compiled.AllowedActions(res.View.State, actor, res.View.Parties()))})
 }
 
 // checkWindow handles an action that schedules work (one with a window): it

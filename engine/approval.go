@@ -190,6 +190,11 @@ func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, n
 	if err := in.dutiesAllow(def, a, now, "vote on it", &req.Actor, req.OnBehalfOf); err != nil {
 		return err
 	}
+	if def.Level >= LevelOneVotePerPerson {
+		if err := oneVoteEach(in.Votes, req); err != nil {
+			return err
+		}
+	}
 	if a.Agenda != "" {
 		return in.checkItemVote(a, req)
 	}
@@ -200,6 +205,27 @@ func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, n
 		return &Error{Code: EFORBIDDEN, Op: "engine.Check", Message: fmt.Sprintf("separation of duties: %s started %s and cannot vote on it, not even for %s", req.Actor.ID, in.ID, req.OnBehalfOf.ID)}
 	}
 	return a.MayVote(*req.OnBehalfOf, in.electorateOf(a), in.ID, in.StartedBy, in.Votes)
+}
+
+// oneVoteEach refuses a vote from a person who has already cast one on the
+// same item (the whole approval, or one agenda item), for themselves or for
+// someone who delegated to them: a delegate who is also an approver would
+// otherwise cast two votes, and a 2-of-2 approval would be decided by one
+// person. The first vote a person casts stands; later ones are refused.
+func oneVoteEach(votes []Vote, req ActionRequest) error {
+	person := req.Actor.ID
+	for _, v := range votes {
+		if v.Item != req.Item || (v.By != person && (v.By != "" || v.Actor != person)) {
+			continue
+		}
+		cast := "their own vote"
+		if v.By != "" {
+			cast = "the vote of " + v.Actor
+		}
+		return &Error{Code: ECONFLICT, Op: "engine.Check", Message: fmt.Sprintf("%s has already cast %s (%s at %s): one person, one vote",
+			person, cast, v.Decision, v.At.Format(time.RFC3339))}
+	}
+	return nil
 }
 
 // dutiesAllow refuses people the approval's exclude expressions name (for

@@ -17,6 +17,9 @@ type Definition struct {
 	States      []State      `json:"states"`
 	SLAs        []SLA        `json:"slas,omitempty"`
 	Escalations []Escalation `json:"escalations,omitempty"`
+	// Visibility says who sees the processes besides the people each one
+	// names; nil means the default (see ViewerRoles).
+	Visibility *Visibility `json:"visibility,omitempty"`
 	// Level is the engine behaviour the definition was compiled for. A history
 	// holds its definition, so a replay keeps the behaviour it ran with while
 	// new definitions get the current one: the engine's equivalent of
@@ -32,8 +35,11 @@ const (
 	// LevelApprovalNotices: approvers are notified when a vote opens, and the
 	// ones who have not voted again at 75% of its due time.
 	LevelApprovalNotices = 1
+	// LevelOneVotePerPerson: a person casts one vote per approval item,
+	// whether for themselves or as a delegate (see oneVoteEach).
+	LevelOneVotePerPerson = 2
 	// CurrentLevel is what Parse compiles for.
-	CurrentLevel = LevelApprovalNotices
+	CurrentLevel = LevelOneVotePerPerson
 )
 
 // Field types of the input schema.
@@ -374,8 +380,10 @@ func (s *State) ActionNames() []string {
 	return names
 }
 
-// AllowedActions returns the actions of state that a holder of roles may take.
-func (d *Definition) AllowedActions(state string, roles []string) []string {
+// AllowedActions returns the actions of state that actor may take in the
+// process whose parties are p: by a role they hold or a relation that names
+// them.
+func (d *Definition) AllowedActions(state string, actor Actor, p Parties) []string {
 	st := d.State(state)
 	if st == nil {
 		return nil
@@ -385,7 +393,7 @@ func (d *Definition) AllowedActions(state string, roles []string) []string {
 		if a.Kind == KindVote && st.Approval.Board != "" {
 			continue // its votes are cast at the board's meeting
 		}
-		if hasAnyRole(roles, a.Roles) {
+		if permits(a.Roles, actor, p) {
 			out = append(out, a.Name)
 		}
 	}

@@ -103,6 +103,7 @@ func newExprEnv(d *Definition, scope string) (*cel.Env, error) {
 		cel.Variable("vars", types.NewObjectType(typeVars)),
 		cel.Variable("state", cel.StringType),
 		cel.Variable("id", cel.StringType),
+		cel.Variable("started_by", cel.StringType),
 		cel.Variable("actor", types.NewObjectType(typeActor)),
 		cel.Variable("now", cel.TimestampType),
 	}
@@ -340,8 +341,11 @@ func (d *Definition) eval(src, scope string, s Scope) (any, error) {
 		"vars":  d.activation(d.cachedVarFields(), s.Instance.Vars, nil),
 		"state": s.Instance.State,
 		"id":    s.Instance.ID,
-		"actor": map[string]any{"id": s.Actor.ID, "roles": append([]string{}, s.Actor.Roles...)},
-		"now":   s.Now,
+		// started_by names the process's customer in notify and approver
+		// expressions: notify: {user: "= started_by"}.
+		"started_by": s.Instance.StartedBy,
+		"actor":      map[string]any{"id": s.Actor.ID, "roles": append([]string{}, s.Actor.Roles...)},
+		"now":        s.Now,
 	}
 	if s.Response != nil {
 		vars["response"] = map[string]any{"status": int64(s.Response.Status), "body": s.Response.Body}

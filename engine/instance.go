@@ -280,7 +280,7 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 		if d := in.Decision; d != nil && d.State == req.State {
 			msg = fmt.Sprintf("the approval in %q was decided (%s) at %s; process %s is now in %q", d.State, d.Outcome, d.At.Format(time.RFC3339), in.ID, in.State)
 		}
-		return nil, &Error{Code: ECONFLICT, Op: op, Message: msg, Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
+		return nil, &Error{Code: ECONFLICT, Op: op, Message: msg, Allowed: def.AllowedActions(in.State, req.Actor, in.Parties())}
 	}
 	st := def.State(in.State)
 	if st == nil || st.Final {
@@ -288,7 +288,7 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 	}
 	a := st.Action(req.Action)
 	if a == nil {
-		allowed := def.AllowedActions(in.State, req.Actor.Roles)
+		allowed := def.AllowedActions(in.State, req.Actor, in.Parties())
 		code, msg := ENOTFOUND, fmt.Sprintf("process %s has no action %q", def.Name, req.Action)
 		if def.hasAction(req.Action) {
 			code, msg = ECONFLICT, fmt.Sprintf("action %q is not allowed in state %q", req.Action, in.State)
@@ -297,7 +297,7 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 	}
 	if done := in.taskDone(a.Name); a.Kind == KindTask && done != nil {
 		return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("task %q was done by %s at %s", a.Name, done.Actor, done.At.Format(time.RFC3339)),
-			Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
+			Allowed: def.AllowedActions(in.State, req.Actor, in.Parties())}
 	}
 	switch {
 	case req.Recorded:
@@ -311,9 +311,9 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 		if err := in.checkBreakGlass(def, st.Approval, req.Actor, now); err != nil {
 			return nil, err
 		}
-	case req.Actor.ID != System.ID && !hasAnyRole(req.Actor.Roles, a.Roles):
-		return nil, &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("action %q needs one of the roles %s; %s has %s",
-			a.Name, strings.Join(a.Roles, ", "), req.Actor.ID, rolesText(req.Actor.Roles))}
+	case req.Actor.ID != System.ID && !permits(a.Roles, req.Actor, in.Parties()):
+		return nil, &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("action %q needs %s; %s has %s",
+			a.Name, describeRoles(a.Roles, in.Parties()), req.Actor.ID, rolesText(req.Actor.Roles))}
 	}
 	if a.When != "" {
 		ok, err := def.evalBool(a.When, Scope{Instance: in, Actor: req.Actor, Now: now})
@@ -322,7 +322,7 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 			return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("action %q: its condition could not be evaluated: %v", a.Name, err)}
 		case !ok:
 			return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("action %q is not possible now: its condition %q does not hold", a.Name, a.When),
-				Allowed: def.AllowedActions(in.State, req.Actor.Roles)}
+				Allowed: def.AllowedActions(in.State, req.Actor, in.Parties())}
 		}
 	}
 	vals, err := ValidateInput(a.Input, req.Input, "input")
@@ -346,6 +346,26 @@ func (d *Definition) hasAction(name string) bool {
 		}
 	}
 	return false
+}
+
+// Admit decides whether a new request may be applied: Check, and the rules
+// introduced since that apply to every new request whatever level the
+// definition was compiled for. The workflow admits updates with it; replay
+// never runs it (Temporal skips update validators when replaying), so old
+// histories replay as they were recorded, while running processes of older
+// versions are held to the new rules from now on. Apply still decides with
+// Check alone.
+func (in *Instance) Admit(def *Definition, req ActionRequest, now time.Time) (map[string]any, error) {
+	vals, err := in.Check(def, req, now)
+	if err != nil {
+		return nil, err
+	}
+	if st := def.State(in.State); def.Level < LevelOneVotePerPerson && st.Action(req.Action).Kind == KindVote {
+		if err := oneVoteEach(in.Votes, req); err != nil {
+			return nil, err
+		}
+	}
+	return vals, nil
 }
 
 // Apply checks req and, when allowed, takes the action at now.

@@ -3,7 +3,8 @@ package engine
 // The keys the parser accepts, per kind of mapping. The parser, the JSON Schema
 // and the reference test all read them from here, so they cannot drift apart.
 var (
-	keysDefinition    = []string{"name", "title", "calendar", "input", "variables", "initial", "states", "slas", "escalations"}
+	keysDefinition    = []string{"name", "title", "calendar", "input", "variables", "initial", "states", "slas", "escalations", "visibility"}
+	keysVisibility    = []string{"roles", "people"}
 	keysField         = []string{"type", "required", "default", "maxLength", "values"}
 	keysState         = []string{"final", "on_enter", "actions", "timers", "reminders", "approval", "parallel"}
 	keysReminder      = []string{"every", "when", "do", "reset_by"}
@@ -38,6 +39,6 @@ func Keys() map[string][]string {
 		"notify": keysNotify, "reassign": keysReassign, "start": keysStart, "webhook": keysWebhook, "collect": keysCollect,
 		"approval": keysApproval, "approvers": keysApprovers, "quorum": keysQuorum, "break_glass": keysBreakGlass, "parallel": keysParallel, "task": keysTask,
 		"calendars file": keysCalendarsFile, "calendar": keysCalendar, "blackout": keysBlackout, "window": keysWindow,
-		"calendar hours": weekdayKeys,
+		"calendar hours": weekdayKeys, "visibility": keysVisibility,
 	}
 }

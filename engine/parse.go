@@ -290,6 +290,8 @@ func (p *parser) definition(n *yaml.Node) *Definition {
 			}
 		case "escalations":
 			def.Escalations = p.escalations(e.value, e.key)
+		case "visibility":
+			def.Visibility = p.visibility(e.value, e.key)
 		}
 	}
 	for _, required := range []string{"name", "initial", "states"} {

@@ -85,7 +85,7 @@ func Schema() map[string]any {
 			}, "tasks", "to"),
 		}),
 		"task": object("A parallel task.", keysTask, map[string]any{
-			"roles": names("Roles that may do the task."),
+			"roles": names("Roles that may do the task, and relations ($started_by, $assignee, $input.FIELD, $vars.VARIABLE) naming people who may."),
 			"due":   duration,
 			"input": mapOf("field", "Input the task takes."),
 		}),
@@ -97,7 +97,7 @@ func Schema() map[string]any {
 		}, "every", "do"),
 		"action": object("An action people take.", keysAction, map[string]any{
 			"to":    str("The state the action leads to."),
-			"roles": names("Roles that may take the action; empty: any authenticated user."),
+			"roles": names("Roles that may take the action, and relations ($started_by, $assignee, $input.FIELD, $vars.VARIABLE) naming people who may; empty: any authenticated user."),
 			"input": mapOf("field", "Input the action takes, by field name."),
 			"when":  expr("A guard: the action is possible only while this holds."),
 			"do":    steps("Steps run after the action's input is stored."),
@@ -182,6 +182,10 @@ func Schema() map[string]any {
 			"states":      map[string]any{"type": "object", "minProperties": 1, "additionalProperties": ref("state"), "description": "The states, by name."},
 			"slas":        mapOf("sla", "SLA clocks, by name."),
 			"escalations": map[string]any{"type": "array", "items": ref("escalation"), "description": "What happens as SLAs run out."},
+			"visibility": object("Who sees the processes besides the people each one names (who started it, acted on it, is assigned, approves or is notified). Auditors and admins see everything.", keysVisibility, map[string]any{
+				"roles":  names("Roles that see every process of the definition; default: the staff roles the definition names (never requester)."),
+				"people": names("Relations naming more people who see each process, such as $vars.watchers."),
+			}),
 		}),
 		"$defs": defs,
 	}

@@ -111,7 +111,7 @@ func (r *runner) register(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAction, r.action, workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, req engine.ActionRequest) error {
-			_, err := r.inst.Check(r.def, req, workflow.Now(ctx))
+			_, err := r.inst.Admit(r.def, req, workflow.Now(ctx))
 			return toApplicationError(err)
 		},
 	}); err != nil {
