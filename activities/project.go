@@ -1,10 +1,16 @@
 package activities
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/gate"
 )
 
 // ProjectInput is one projection of an instance: its view after event View.Seq and
@@ -42,7 +48,43 @@ type Activities struct {
 	NotifyURL string
 }
 
-// Project writes a projection.
+// Project writes a projection. Text the database cannot hold (a NUL from a
+// webhook's answer, or from a history recorded before the API refused it) is
+// replaced with U+FFFD first, so a projection never fails for ever on its
+// data: the history keeps the original, the projection a readable copy.
 func (a *Activities) Project(ctx context.Context, in ProjectInput) error {
-	return a.Projector.Project(ctx, in.View, in.Events)
+	in, cleaned, err := cleanProjection(in)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("projection cannot be encoded", "encoding", err)
+	}
+	if cleaned {
+		activity.GetLogger(ctx).Warn("projection held text the database cannot store; replaced it with U+FFFD", "process", in.View.ID)
+	}
+	err = a.Projector.Project(ctx, in.View, in.Events)
+	if engine.ErrorCode(err) == engine.EINVALID {
+		// Retrying cannot make it storable.
+		return temporal.NewNonRetryableApplicationError(err.Error(), engine.EINVALID, err)
+	}
+	return err
+}
+
+// cleanProjection passes every string of the projection through gate.Clean,
+// decoding and encoding it only when there is something to clean.
+func cleanProjection(in ProjectInput) (ProjectInput, bool, error) {
+	raw, err := json.Marshal(in)
+	if err != nil || gate.JSON(raw) == nil {
+		return in, false, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // numbers come back exactly as they were
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return in, false, err
+	}
+	clean, _ := gate.Clean(generic)
+	if raw, err = json.Marshal(clean); err != nil {
+		return in, false, err
+	}
+	var out ProjectInput
+	return out, true, json.Unmarshal(raw, &out)
 }

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/gate"
 )
 
 // WebhookInput is one webhook step of a process: the call, and the process and
@@ -97,21 +98,24 @@ func (a *Activities) CallWebhook(ctx context.Context, in WebhookInput) (engine.W
 
 // decodeBody decodes a JSON answer; an empty one is nil and one that is not JSON
 // is kept as text, so a call that succeeded does not fail over its answer.
+// Text another system sent that the database or a person could not take (a
+// NUL, bytes that are not UTF-8) is replaced before the process holds it.
 func decodeBody(data []byte) any {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil {
-		return string(data)
+		return gate.CleanString(string(data))
 	}
+	v, _ = gate.Clean(v)
 	return v
 }
 
 // snippet is the start of an error answer, for the failure message.
 func snippet(data []byte) string {
 	const max = 200
-	s := strings.TrimSpace(string(data))
+	s := gate.CleanString(strings.TrimSpace(string(data)))
 	if len(s) <= max {
 		return s
 	}

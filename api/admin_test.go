@@ -53,7 +53,7 @@ func newAdminTest(t *testing.T) adminTest {
 			t.Fatal(err)
 		}
 	}
-	s := New(st, nil, nil, slog.New(slog.DiscardHandler))
+	s := New(nil, st, nil, nil, slog.New(slog.DiscardHandler))
 	s.echo.Logger.SetOutput(io.Discard)
 	return adminTest{t: t, s: s, store: st}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
 
@@ -55,19 +56,12 @@ func actorOf(c echo.Context) engine.Actor {
 
 // requireRole refuses callers that hold none of roles, naming them.
 func requireRole(c echo.Context, roles ...string) error {
-	a := actorOf(c)
-	for _, want := range roles {
-		for _, r := range a.Roles {
-			if r == want {
-				return nil
-			}
-		}
-	}
-	have := strings.Join(a.Roles, ", ")
-	if have == "" {
-		have = "no roles"
-	}
-	return engine.Errorf(engine.EFORBIDDEN, "this needs the role %s; %s has %s", strings.Join(roles, " or "), a.ID, have)
+	return service.RequireRole(caller(c), roles...)
+}
+
+// caller is who makes the request, as the service layer takes it.
+func caller(c echo.Context) service.Caller {
+	return service.Caller{Actor: actorOf(c), RequestID: requestID(c)}
 }
 
 // requestID is the id the RequestID middleware gave this request; it goes into

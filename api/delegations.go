@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
 
@@ -51,14 +51,15 @@ func (s *Server) addDelegation(c echo.Context) error {
 	case req.EndsAt.Sub(starts) > maxDelegation:
 		details = append(details, engine.Detail{Field: "ends_at", Message: fmt.Sprintf("a delegation lasts at most %d days", int(maxDelegation.Hours()/24))})
 	}
-	if err := checkComment(req.Reason); err != nil {
+	reason, err := service.Comment("reason", req.Reason)
+	if err != nil {
 		return err
 	}
 	if len(details) > 0 {
 		return &engine.Error{Code: engine.EINVALID, Message: "delegation is not valid", Details: details}
 	}
 	d, err := s.store.AddDelegation(c.Request().Context(), store.Delegation{From: from, To: req.To, StartsAt: starts, EndsAt: *req.EndsAt,
-		Reason: req.Reason, CreatedBy: from}, requestID(c))
+		Reason: reason, CreatedBy: from}, requestID(c))
 	if err != nil {
 		return err
 	}
@@ -96,38 +97,4 @@ func (s *Server) revokeDelegation(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, d)
-}
-
-// delegator resolves a vote cast on behalf of another approver: the caller must
-// hold an active delegation from them. The workflow then applies the approver's
-// eligibility and separation of duties to both.
-func (s *Server) delegator(c echo.Context, id string) (*engine.Actor, error) {
-	from, err := s.delegators(c.Request().Context(), actorOf(c).ID)
-	if err != nil {
-		return nil, err
-	}
-	for i := range from {
-		if from[i].ID == id {
-			return &from[i], nil
-		}
-	}
-	return nil, engine.Errorf(engine.EFORBIDDEN, "%s holds no delegation from %s now", actorOf(c).ID, id)
-}
-
-// delegators are the approvers who have delegated their votes to user now,
-// with their roles.
-func (s *Server) delegators(ctx context.Context, user string) ([]engine.Actor, error) {
-	ids, err := s.store.Delegators(ctx, user, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	out := make([]engine.Actor, 0, len(ids))
-	for _, id := range ids {
-		u, err := s.store.UserByID(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, engine.Actor{ID: u.ID, Roles: []string(u.Roles)})
-	}
-	return out, nil
 }

@@ -1,16 +1,11 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/itilflow/itilflow/engine"
-	"github.com/itilflow/itilflow/workflows"
 )
 
 var statusOf = map[string]int{
@@ -85,30 +80,4 @@ func classify(err error) (*engine.Error, int) {
 		return &engine.Error{Code: code, Message: msg}, he.Code
 	}
 	return &engine.Error{Code: engine.EINTERNAL, Message: err.Error(), Err: err}, http.StatusInternalServerError
-}
-
-// temporalError classifies an error from the Temporal client. Validator rejections
-// carry the workflow's *engine.Error; an unreachable server is EUNAVAILABLE.
-func temporalError(op string, err error) error {
-	if e, ok := workflows.EngineError(err); ok {
-		return e
-	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return &engine.Error{Code: engine.EINTERNAL, Op: op, Message: app.Error(), Err: err}
-	}
-	var notFound *serviceerror.NotFound
-	var unavailable *serviceerror.Unavailable
-	var deadline *serviceerror.DeadlineExceeded
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	switch {
-	case errors.As(err, &notFound):
-		return &engine.Error{Code: engine.ENOTFOUND, Op: op, Message: "no such process", Err: err}
-	case errors.As(err, &started):
-		return &engine.Error{Code: engine.ECONFLICT, Op: op, Message: "process already exists", Err: err}
-	case errors.As(err, &unavailable), errors.As(err, &deadline),
-		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return &engine.Error{Code: engine.EUNAVAILABLE, Op: op, Message: "Temporal did not answer", Err: err}
-	}
-	return &engine.Error{Code: engine.EINTERNAL, Op: op, Message: "Temporal request failed", Err: err}
 }

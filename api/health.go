@@ -37,15 +37,16 @@ func (s *Server) me(c echo.Context) error {
 	return c.JSON(http.StatusOK, actorOf(c))
 }
 
+// notifications lists the notifications addressed to the caller or their
+// roles, about processes they may see.
 func (s *Server) notifications(c echo.Context) error {
 	limit, err := intParam(c, "limit", 50, 1, 500)
 	if err != nil {
 		return err
 	}
-	a := actorOf(c)
-	out, err := s.store.Notifications(c.Request().Context(), a.ID, a.Roles, limit)
+	out, err := s.svc.Notifications(c.Request().Context(), caller(c), limit)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": out})
+	return c.JSON(http.StatusOK, out)
 }

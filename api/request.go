@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/gate"
 )
 
 // decodeJSON reads the request body into v. An empty body leaves v as it is;
@@ -22,6 +23,10 @@ func decodeJSON(c echo.Context, v any) error {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
+	}
+	// Every string of every body passes the gate, named by its path.
+	if err := gate.JSON(body); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -41,6 +46,32 @@ func decodeJSON(c echo.Context, v any) error {
 		return engine.Errorf(engine.EBADREQUEST, "malformed JSON: more than one value in the body")
 	}
 	return nil
+}
+
+// gateParams refuses a request whose path or query parameters hold text that
+// cannot be stored or shown (a NUL, bytes that are not UTF-8), naming the
+// parameter, before any handler looks them up.
+func gateParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		for i, name := range c.ParamNames() {
+			if i < len(c.ParamValues()) {
+				if err := gate.Param(name, c.ParamValues()[i]); err != nil {
+					return err
+				}
+			}
+		}
+		for name, values := range c.QueryParams() {
+			if err := gate.Param("query parameter name", name); err != nil {
+				return err
+			}
+			for _, v := range values {
+				if err := gate.Param(name, v); err != nil {
+					return err
+				}
+			}
+		}
+		return next(c)
+	}
 }
 
 // plainJSON turns json.Number values (kept to avoid silent float rounding of big

@@ -14,11 +14,13 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
 
 // Server holds the API's dependencies.
 type Server struct {
+	svc       *service.Service
 	store     *store.Store
 	calendars engine.Calendars
 	temporal  client.Client
@@ -28,10 +30,11 @@ type Server struct {
 	jwt *JWTVerifier
 }
 
-// New returns the API with its routes.
-// calendars are the business calendars definitions may name.
-func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slog.Logger) *Server {
-	s := &Server{store: st, temporal: tc, calendars: calendars, log: log, echo: echo.New()}
+// New returns the API with its routes: the operations on processes through
+// svc, definitions, identities and the audit log through st. calendars are the
+// business calendars definitions may name.
+func New(svc *service.Service, st *store.Store, tc client.Client, calendars engine.Calendars, log *slog.Logger) *Server {
+	s := &Server{svc: svc, store: st, temporal: tc, calendars: calendars, log: log, echo: echo.New()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -39,6 +42,7 @@ func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slo
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.logRequests)
+	e.Use(gateParams)
 
 	e.GET("/healthz", s.health)
 	// The schema is public: editors fetch it without a token.

@@ -213,17 +213,25 @@ func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, n
 // otherwise cast two votes, and a 2-of-2 approval would be decided by one
 // person. The first vote a person casts stands; later ones are refused.
 func oneVoteEach(votes []Vote, req ActionRequest) error {
-	person := req.Actor.ID
-	for _, v := range votes {
-		if v.Item != req.Item || (v.By != person && (v.By != "" || v.Actor != person)) {
-			continue
+	v := CastBy(votes, req.Actor.ID, req.Item)
+	if v == nil {
+		return nil
+	}
+	cast := "their own vote"
+	if v.By != "" {
+		cast = "the vote of " + v.Actor
+	}
+	return &Error{Code: ECONFLICT, Op: "engine.Check", Message: fmt.Sprintf("%s has already cast %s (%s at %s): one person, one vote",
+		req.Actor.ID, cast, v.Decision, v.At.Format(time.RFC3339))}
+}
+
+// CastBy returns the vote person cast on item ("" for the whole approval),
+// for themselves or as a delegate, or nil.
+func CastBy(votes []Vote, person, item string) *Vote {
+	for i, v := range votes {
+		if v.Item == item && (v.By == person || (v.By == "" && v.Actor == person)) {
+			return &votes[i]
 		}
-		cast := "their own vote"
-		if v.By != "" {
-			cast = "the vote of " + v.Actor
-		}
-		return &Error{Code: ECONFLICT, Op: "engine.Check", Message: fmt.Sprintf("%s has already cast %s (%s at %s): one person, one vote",
-			person, cast, v.Decision, v.At.Format(time.RFC3339))}
 	}
 	return nil
 }

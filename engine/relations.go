@@ -184,7 +184,9 @@ func (d *Definition) Participants(v View, events []Event) []string {
 			out = append(out, userIDs(v.Input[f.Name])...)
 		}
 	}
-	for _, f := range d.cachedVarFields() {
+	// varFields, not the cached copy: the store shares decoded definitions
+	// between goroutines, and the cache is made on first use.
+	for _, f := range d.varFields() {
 		if f.Type == TypeUser {
 			out = append(out, userIDs(v.Vars[f.Name])...)
 		}

@@ -69,9 +69,9 @@ func (s *Store) PublishDefinition(ctx context.Context, def *engine.Definition, s
 		}
 		out.Version = latest.Version + 1
 		created = true
-		if err := tx.GetContext(ctx, &out.PublishedAt, `INSERT INTO definitions (name, version, title, source, hash, compiled, published_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING published_at`,
-			out.Name, out.Version, out.Title, out.Source, out.Hash, compiled, by); err != nil {
+		if err := tx.GetContext(ctx, &out.PublishedAt, `INSERT INTO definitions (name, version, title, source, hash, compiled, published_by, viewer_roles)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING published_at`,
+			out.Name, out.Version, out.Title, out.Source, out.Hash, compiled, by, pqArray(def.ViewerRoles())); err != nil {
 			return err
 		}
 		target := fmt.Sprintf("definition:%s@%d", out.Name, out.Version)

@@ -62,7 +62,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fail(op, fmt.Errorf("migration %s: %w", base, err))
 		}
 	}
-	return nil
+	return fail(op, s.fillViewerRoles(ctx))
 }
 
 func applyMigration(ctx context.Context, conn *sqlx.Conn, version int, name, body string) error {

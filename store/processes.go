@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/gate"
 )
 
 // NextProcessID returns a new readable process id such as incident-000123.
@@ -41,6 +42,9 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 	if err != nil {
 		return fail(op, err)
 	}
+	if err := storable(view, events); err != nil {
+		return &engine.Error{Code: engine.EINVALID, Op: op, Message: fmt.Sprintf("process %s holds text the database cannot store", v.ID), Err: err}
+	}
 	breached := false
 	for _, c := range v.SLAs {
 		breached = breached || c.Breached
@@ -62,6 +66,9 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 				return err
 			}
 		}
+		if err := s.addParticipants(ctx, tx, v, events); err != nil {
+			return err
+		}
 		if v.EndedAt != nil {
 			// An ended process holds no configuration item any more.
 			if _, err := tx.ExecContext(ctx, `DELETE FROM ci_windows WHERE process_id = $1`, v.ID); err != nil {
@@ -78,6 +85,48 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 		}
 		return nil
 	})
+}
+
+// storable refuses a projection with text PostgreSQL cannot hold (a NUL, which
+// jsonb and text refuse), naming where it is. The projection activity cleans
+// what it hands over, so this guards against any other writer.
+func storable(view []byte, events []engine.Event) error {
+	if err := gate.JSON(view); err != nil {
+		return err
+	}
+	for _, e := range events {
+		for _, s := range []string{e.Type, e.Actor, e.Action, e.From, e.To, e.SLA, e.Comment, e.RequestID} {
+			if p := gate.Problem(s); p != "" {
+				return fmt.Errorf("event %d: a field %s", e.Seq, p)
+			}
+		}
+		data, err := json.Marshal(e.Data)
+		if err != nil {
+			return err
+		}
+		if err := gate.JSON(data); err != nil {
+			return fmt.Errorf("event %d: data: %w", e.Seq, err)
+		}
+	}
+	return nil
+}
+
+// addParticipants adds the people the view and events name to those the
+// process already has: people are only ever added, so whoever took part once
+// keeps seeing the record. A process of a version the store does not hold
+// (a test's) gets the people any definition names: starter and actors.
+func (s *Store) addParticipants(ctx context.Context, tx *sqlx.Tx, v engine.View, events []engine.Event) error {
+	def, err := s.compiledDefinition(ctx, tx, v.Definition, v.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		def, err = &engine.Definition{}, nil
+	}
+	if err != nil {
+		return err
+	}
+	people := pqArray(def.Participants(v, events))
+	_, err = tx.ExecContext(ctx, `UPDATE processes SET participants = ARRAY(SELECT DISTINCT x FROM unnest(participants || $2::text[]) x ORDER BY x)
+		WHERE id = $1 AND NOT participants @> $2::text[]`, v.ID, people)
+	return err
 }
 
 func upsertSLAs(ctx context.Context, tx *sqlx.Tx, v engine.View) error {
@@ -186,28 +235,6 @@ type ProcessFilter struct {
 	Offset     int
 }
 
-// Processes returns the processes matching f, newest first, and how many match.
-func (s *Store) Processes(ctx context.Context, f ProcessFilter) ([]engine.View, int, error) {
-	const op = "store.Processes"
-	where := `($1 = '' OR definition = $1) AND ($2 = '' OR state = $2) AND ($3::boolean IS NULL OR breached = $3)`
-	var total int
-	if err := s.db.GetContext(ctx, &total, `SELECT count(*) FROM processes WHERE `+where, f.Definition, f.State, f.Breached); err != nil {
-		return nil, 0, fail(op, err)
-	}
-	var raws [][]byte
-	if err := s.db.SelectContext(ctx, &raws, `SELECT view FROM processes WHERE `+where+`
-		ORDER BY started_at DESC, id DESC LIMIT $4 OFFSET $5`, f.Definition, f.State, f.Breached, f.Limit, f.Offset); err != nil {
-		return nil, 0, fail(op, err)
-	}
-	out := make([]engine.View, len(raws))
-	for i, raw := range raws {
-		if err := json.Unmarshal(raw, &out[i]); err != nil {
-			return nil, 0, fail(op, err)
-		}
-	}
-	return out, total, nil
-}
-
 // Notification is a message raised by an escalation.
 type Notification struct {
 	ID        int64     `json:"id" db:"id"`
@@ -217,13 +244,4 @@ type Notification struct {
 	User      string    `json:"user,omitempty" db:"user_id"`
 	Message   string    `json:"message" db:"message"`
 	CreatedAt time.Time `json:"created_at" db:"created_at"`
-}
-
-// Notifications returns the notifications addressed to a user or one of roles,
-// newest first.
-func (s *Store) Notifications(ctx context.Context, user string, roles []string, limit int) ([]Notification, error) {
-	out := []Notification{}
-	err := s.db.SelectContext(ctx, &out, `SELECT id, process_id, seq, role, user_id, message, created_at FROM notifications
-		WHERE user_id = $1 OR role = ANY($2) ORDER BY created_at DESC, id DESC LIMIT $3`, user, pqArray(roles), limit)
-	return out, fail("store.Notifications", err)
 }

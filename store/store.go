@@ -21,7 +21,13 @@ import (
 
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
-	db *sqlx.DB
+	db       *sqlx.DB
+	compiled compiled
+}
+
+// querier is what a transaction and the pool have in common for reads.
+type querier interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
 // Option configures a Store when it is opened.

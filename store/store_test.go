@@ -92,11 +92,11 @@ func TestProjectIsIdempotentAndIgnoresStaleViews(t *testing.T) {
 	if err != nil || len(events) != 2 || events[1].Data["role"] != "incident-manager" {
 		t.Fatalf("events %+v %v", events, err)
 	}
-	notes, err := s.Notifications(ctx, "ivy", []string{"incident-manager"}, 10)
+	notes, err := s.NotificationsFor(ctx, store.Viewer{ID: "ivy", Roles: []string{"incident-manager", "auditor"}}, 10)
 	if err != nil || len(notes) != 1 || notes[0].Message != "late" {
 		t.Fatalf("notifications %+v %v", notes, err)
 	}
-	list, total, err := s.Processes(ctx, store.ProcessFilter{Definition: "x", State: "in_progress", Limit: 10})
+	list, total, err := s.ProcessesFor(ctx, store.Viewer{ID: "audrey", Roles: []string{"auditor"}}, store.ProcessFilter{Definition: "x", State: "in_progress", Limit: 10})
 	if err != nil || total != 1 || len(list) != 1 {
 		t.Fatalf("list %v %d %v", list, total, err)
 	}

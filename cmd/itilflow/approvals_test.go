@@ -86,8 +86,9 @@ func TestTwentyApproversVoteAtOnce(t *testing.T) {
 	if own := c.must(200, "GET", "/api/v1/approvals", tokens["voter01"], nil); own["total"] != 0.0 {
 		t.Fatalf("the raiser's inbox lists their own change: %v", own)
 	}
-	if code, _ := vote("dev-requester", "approve"); code != 403 {
-		t.Fatalf("a non-approver voted: %d", code)
+	// A requester who has no part in the change does not even learn it exists.
+	if code, _ := vote("dev-requester", "approve"); code != 404 {
+		t.Fatalf("an outsider voted: %d", code)
 	}
 	// A retried vote with the same Idempotency-Key counts once.
 	for i := 0; i < 2; i++ {
@@ -194,7 +195,8 @@ func TestDelegatedVote(t *testing.T) {
 	vote := func(token string, body map[string]any) (int, map[string]any) {
 		return c.call("POST", "/api/v1/processes/"+meeting+"/approvals/meeting", token, body)
 	}
-	if code, _ := vote("dev-service-manager", map[string]any{"decision": "approve", "item": id, "on_behalf_of": "carl.change"}); code != 403 {
+	// Before the delegation the meeting is hidden from the service manager.
+	if code, _ := vote("dev-service-manager", map[string]any{"decision": "approve", "item": id, "on_behalf_of": "carl.change"}); code != 404 {
 		t.Fatalf("a vote for someone without a delegation: %d", code)
 	}
 	c.must(422, "POST", "/api/v1/delegations", "dev-change-manager", map[string]any{"to": "sid.service"})

@@ -226,11 +226,11 @@ func TestCABMeetingReleasesDecisions(t *testing.T) {
 	if code, out := voteAtCAB(c, meeting, "dev-cab2", "approve", fw, nil); code != 403 || !strings.Contains(fmt.Sprint(out), "cole.cab has a part in "+fw) {
 		t.Fatalf("cole on his own change: %d %v", code, out)
 	}
-	if code, out := voteAtCAB(c, meeting, "dev-requester", "approve", cms, nil); code != 403 || !strings.Contains(fmt.Sprint(out), "rita.requester has a part in "+cms) {
-		t.Fatalf("the requester on her own change: %d %v", code, out)
-	}
-	if code, out := voteAtCAB(c, meeting, "dev-requester", "approve", fw, nil); code != 403 || !strings.Contains(fmt.Sprint(out), "rita.requester is not an approver") {
-		t.Fatalf("the requester, no member: %d %v", code, out)
+	// The requester sees her changes, not the meetings that decide them.
+	for _, item := range []string{cms, fw} {
+		if code, out := voteAtCAB(c, meeting, "dev-requester", "approve", item, nil); code != 404 {
+			t.Fatalf("the requester at the meeting, on %s: %d %v", item, code, out)
+		}
 	}
 	m = c.must(200, "GET", "/api/v1/processes/"+meeting, "dev-auditor", nil)
 	if tally := itemOf(t, m, fw)["tally"].(map[string]any); tally["approve"] != 0.0 || tally["reject"] != 0.0 || tally["electorate"] != 3.0 || eventCount(m, "action") != 2 {

@@ -315,7 +315,7 @@ func TestGoldenHistories(t *testing.T) {
 			return len(links) == 1 && vars["ticket"] == "EXT-1"
 		})
 		child := p["links"].([]any)[0].(map[string]any)["id"].(string)
-		c.must(200, "POST", "/api/v1/processes/"+child+"/actions/finish", "dev-service-desk", map[string]any{})
+		c.must(200, "POST", "/api/v1/processes/"+child+"/actions/finish", "dev-admin", map[string]any{})
 		c.waitFor(parent, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
 		ids["golden-effects-parent"], ids["golden-effects-child"] = parent, child
 	})

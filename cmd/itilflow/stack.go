@@ -23,6 +23,7 @@ import (
 	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/api"
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/workflows"
 )
@@ -92,7 +93,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
-	apiServer := api.New(s.store, s.temporal, calendars, s.log)
+	apiServer := api.New(service.New(s.store, s.temporal, calendars, s.log), s.store, s.temporal, calendars, s.log)
 	if s.jwt != nil {
 		apiServer.UseJWT(s.jwt)
 	}

@@ -1,0 +1,200 @@
+package service
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/history"
+	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/workflows"
+)
+
+// Roles that may export and replay workflow histories, besides seeing the
+// process: the record of who did what, for audits and for the owners of the
+// process who improve it.
+var historyReaders = []string{store.RoleAuditor, store.RoleAdmin, "process-owner"}
+
+// visible returns the stored view of a process the caller may see, or
+// ENOTFOUND — the same answer as for an id nobody started.
+func (s *Service) visible(ctx context.Context, caller Caller, id string) (engine.View, error) {
+	return s.store.ProcessFor(ctx, caller.viewer(), id)
+}
+
+// reachable checks that the caller may read the record of process id: one
+// they may see, or — for those who see everything — any process with a
+// history, stored in the projection or not (a record the projection lost is
+// exactly what an auditor must still reach).
+func (s *Service) reachable(ctx context.Context, caller Caller, id string) error {
+	if caller.viewer().SeesAll() {
+		return nil
+	}
+	_, err := s.visible(ctx, caller, id)
+	return err
+}
+
+// Process returns a process the caller may see, with its events.
+func (s *Service) Process(ctx context.Context, caller Caller, id string) (Process, error) {
+	v, err := s.visible(ctx, caller, id)
+	if err != nil {
+		return Process{}, err
+	}
+	d, err := s.store.Definition(ctx, v.Definition, v.Version)
+	if err != nil {
+		return Process{}, err
+	}
+	events, err := s.store.Events(ctx, v.ID)
+	if err != nil {
+		return Process{}, err
+	}
+	return process(v, &d.Compiled, caller, events), nil
+}
+
+// AsOf is a process as it was at an instant, recomputed from its history.
+type AsOf struct {
+	At      time.Time `json:"as_of"`
+	Process Process   `json:"process"`
+}
+
+// ProcessAsOf reconstructs a process the caller may see as it was at t. An
+// instant still to come is refused: the history does not know it yet.
+func (s *Service) ProcessAsOf(ctx context.Context, caller Caller, id string, t time.Time, now time.Time) (AsOf, error) {
+	if t.After(now) {
+		return AsOf{}, &engine.Error{Code: engine.EINVALID, Message: "as_of is in the future",
+			Details: []engine.Detail{{Field: "as_of", Message: "must not be after now (" + now.UTC().Format(time.RFC3339) + "): the history knows only what has happened"}}}
+	}
+	rec, err := s.record(ctx, caller, id, "service.ProcessAsOf")
+	if err != nil {
+		return AsOf{}, err
+	}
+	v, err := rec.AsOf(t)
+	if err != nil {
+		return AsOf{}, err
+	}
+	var events []engine.Event
+	for _, e := range rec.Events {
+		if !e.At.After(t) {
+			events = append(events, e)
+		}
+	}
+	return AsOf{At: t, Process: Process{View: v, Actions: []string{}, Events: events}}, nil
+}
+
+// List is one page of processes.
+type List struct {
+	Items  []engine.View `json:"items"`
+	Total  int           `json:"total"`
+	Limit  int           `json:"limit"`
+	Offset int           `json:"offset"`
+}
+
+// Processes lists the processes matching f that the caller may see; Total
+// counts only those.
+func (s *Service) Processes(ctx context.Context, caller Caller, f store.ProcessFilter) (List, error) {
+	items, total, err := s.store.ProcessesFor(ctx, caller.viewer(), f)
+	if err != nil {
+		return List{}, err
+	}
+	return List{Items: items, Total: total, Limit: f.Limit, Offset: f.Offset}, nil
+}
+
+// record reads a process's history from Temporal and decodes it, once the
+// caller may read it.
+func (s *Service) record(ctx context.Context, caller Caller, id, op string) (history.Record, error) {
+	if err := s.reachable(ctx, caller, id); err != nil {
+		return history.Record{}, err
+	}
+	h, err := history.Fetch(ctx, s.temporal, id)
+	if err != nil {
+		return history.Record{}, temporalError(op, err)
+	}
+	return history.Decode(h)
+}
+
+// Timeline returns the history of a process the caller may see, as a person
+// reads it.
+func (s *Service) Timeline(ctx context.Context, caller Caller, id string) (history.Timeline, error) {
+	rec, err := s.record(ctx, caller, id, "service.Timeline")
+	if err != nil {
+		return history.Timeline{}, err
+	}
+	return rec.Timeline(), nil
+}
+
+// History writes the workflow history of a process in the JSON form of
+// `temporal workflow show --output json`. begin is called once, before the
+// first byte, so the caller can send its headers; an error after that means
+// the document is incomplete.
+func (s *Service) History(ctx context.Context, caller Caller, id string, w io.Writer, begin func()) (started bool, err error) {
+	if err := s.readsHistories(ctx, caller, id); err != nil {
+		return false, err
+	}
+	err = history.WriteJSON(ctx, s.temporal, id, w, func() { started = true; begin() })
+	if err != nil && !started {
+		err = temporalError("service.History", err)
+	}
+	return started, err
+}
+
+// ReplayResult says whether the current code decides as the history recorded.
+type ReplayResult struct {
+	ID            string `json:"id"`
+	Events        int    `json:"events"`
+	Deterministic bool   `json:"deterministic"`
+	// Divergence names the first place where the current code decides
+	// differently from the history.
+	Divergence string `json:"divergence,omitempty"`
+}
+
+// Replay replays the history of a process against the running code.
+func (s *Service) Replay(ctx context.Context, caller Caller, id string) (ReplayResult, error) {
+	if err := s.readsHistories(ctx, caller, id); err != nil {
+		return ReplayResult{}, err
+	}
+	h, err := history.Fetch(ctx, s.temporal, id)
+	if err != nil {
+		return ReplayResult{}, temporalError("service.Replay", err)
+	}
+	out := ReplayResult{ID: id, Events: len(h.GetEvents()), Deterministic: true}
+	if err := workflows.Replay(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)), h); err != nil {
+		out.Deterministic, out.Divergence = false, err.Error()
+	}
+	return out, nil
+}
+
+// readsHistories lets history readers at the workflow history of a process
+// they may see. Visibility comes first: someone who may not see the process
+// learns nothing, not even that their role falls short.
+func (s *Service) readsHistories(ctx context.Context, caller Caller, id string) error {
+	if err := s.reachable(ctx, caller, id); err != nil {
+		return err
+	}
+	return RequireRole(caller, historyReaders...)
+}
+
+// Notifications are the notifications addressed to a caller, and to whom
+// they were looked up for, so an empty list explains itself.
+type Notifications struct {
+	Items []store.Notification `json:"items"`
+	User  string               `json:"user"`
+	Roles []string             `json:"roles"`
+}
+
+// Notifications returns the notifications addressed to the caller or their
+// roles, about processes they may see.
+func (s *Service) Notifications(ctx context.Context, caller Caller, limit int) (Notifications, error) {
+	items, err := s.store.NotificationsFor(ctx, caller.viewer(), limit)
+	if err != nil {
+		return Notifications{}, err
+	}
+	roles := slices.Clone(caller.Roles)
+	if roles == nil {
+		roles = []string{}
+	}
+	return Notifications{Items: items, User: caller.ID, Roles: roles}, nil
+}
