@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/labstack/echo/v4"
 	"github.com/itilflow/itilflow/engine"
+	"github.com/labstack/echo/v4"
 )
 
 var statusOf = map[string]int{

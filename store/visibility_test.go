@@ -55,8 +55,8 @@ func TestVisibilityRule(t *testing.T) {
 	}{
 		{store.Viewer{ID: "rita", Roles: []string{"requester"}}, []string{"ticket-000001"}},
 		{store.Viewer{ID: "rick", Roles: []string{"requester"}}, []string{"ticket-000002"}},
-		{store.Viewer{ID: "cal", Roles: []string{"requester"}}, []string{"ticket-000001"}}, // named in a user field
-		{store.Viewer{ID: "sam", Roles: []string{"service-desk"}}, []string{"ticket-000002"}},  // acted on it
+		{store.Viewer{ID: "cal", Roles: []string{"requester"}}, []string{"ticket-000001"}},    // named in a user field
+		{store.Viewer{ID: "sam", Roles: []string{"service-desk"}}, []string{"ticket-000002"}}, // acted on it
 		{store.Viewer{ID: "tom", Roles: []string{"tier1"}}, []string{"ticket-000001", "ticket-000002"}},
 		{store.Viewer{ID: "audrey", Roles: []string{"auditor"}}, []string{"ticket-000001", "ticket-000002"}},
 		{store.Viewer{ID: "nobody"}, nil},
