@@ -4,8 +4,9 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/itilflow/itilflow/engine"
 	"github.com/labstack/echo/v4"
+
+	"github.com/itilflow/itilflow/engine"
 )
 
 var statusOf = map[string]int{
