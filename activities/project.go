@@ -1,9 +1,7 @@
 package activities
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"go.temporal.io/sdk/activity"
@@ -53,7 +51,7 @@ type Activities struct {
 // replaced with U+FFFD first, so a projection never fails for ever on its
 // data: the history keeps the original, the projection a readable copy.
 func (a *Activities) Project(ctx context.Context, in ProjectInput) error {
-	in, cleaned, err := cleanProjection(in)
+	in, cleaned, err := gate.CleanJSON(in)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError("projection cannot be encoded", "encoding", err)
 	}
@@ -66,25 +64,4 @@ func (a *Activities) Project(ctx context.Context, in ProjectInput) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), engine.EINVALID, err)
 	}
 	return err
-}
-
-// cleanProjection passes every string of the projection through gate.Clean,
-// decoding and encoding it only when there is something to clean.
-func cleanProjection(in ProjectInput) (ProjectInput, bool, error) {
-	raw, err := json.Marshal(in)
-	if err != nil || gate.JSON(raw) == nil {
-		return in, false, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber() // numbers come back exactly as they were
-	var generic any
-	if err := dec.Decode(&generic); err != nil {
-		return in, false, err
-	}
-	clean, _ := gate.Clean(generic)
-	if raw, err = json.Marshal(clean); err != nil {
-		return in, false, err
-	}
-	var out ProjectInput
-	return out, true, json.Unmarshal(raw, &out)
 }

@@ -12,6 +12,8 @@
 package gate
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"unicode/utf8"
 
@@ -96,4 +98,27 @@ func Clean(v any) (any, bool) {
 		return out, changed
 	}
 	return v, false
+}
+
+// CleanJSON returns v with every string passed through CleanString, by way of
+// its JSON form: a value of any type the projection stores (a view, events)
+// whose text the database cannot hold. It decodes and encodes only when there
+// is something to clean, and reports whether there was.
+func CleanJSON[T any](v T) (T, bool, error) {
+	raw, err := json.Marshal(v)
+	if err != nil || JSON(raw) == nil {
+		return v, false, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // numbers come back exactly as they were
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return v, false, err
+	}
+	clean, _ := Clean(generic)
+	if raw, err = json.Marshal(clean); err != nil {
+		return v, false, err
+	}
+	var out T
+	return out, true, json.Unmarshal(raw, &out)
 }

@@ -22,6 +22,9 @@ type Record struct {
 	View engine.View
 }
 
+// projectActivity is the registered name of activities.Activities.Project.
+const projectActivity = "Project"
+
 // Decode reads the record out of a workflow history: the start input from the
 // first event, the events from the inputs of the projection activities.
 func Decode(h *historypb.History) (Record, error) {
@@ -31,14 +34,17 @@ func Decode(h *historypb.History) (Record, error) {
 	if len(events) == 0 || events[0].GetWorkflowExecutionStartedEventAttributes() == nil {
 		return rec, &engine.Error{Code: engine.EINVALID, Message: "not a workflow history: the first event is not a start"}
 	}
+	if typ := events[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName(); typ != workflows.ProcessType {
+		return rec, &engine.Error{Code: engine.EINVALID, Message: fmt.Sprintf("not the history of a process: its workflow type is %q, not %q", typ, workflows.ProcessType)}
+	}
 	if err := dc.FromPayloads(events[0].GetWorkflowExecutionStartedEventAttributes().GetInput(), &rec.Start); err != nil {
 		return rec, fmt.Errorf("decoding the start input: %w", err)
 	}
 	var last int64
 	for _, e := range events {
 		a := e.GetActivityTaskScheduledEventAttributes()
-		if a == nil {
-			continue
+		if a == nil || a.GetActivityType().GetName() != projectActivity {
+			continue // effects (webhooks, starts) have inputs of their own
 		}
 		var in activities.ProjectInput
 		if err := dc.FromPayloads(a.GetInput(), &in); err != nil {

@@ -121,3 +121,37 @@ func TestAsOfRefusesARecordThatDisagrees(t *testing.T) {
 	}
 	t.Fatal("golden history has no breach")
 }
+
+// TestDecodeKeepsTheViewWhileAnEffectIsInFlight cuts the effects history just
+// after its webhook activity was scheduled: the view is the last projection's,
+// not the webhook's input read as one (which once gave an empty view that
+// reconcile would have stored).
+func TestDecodeKeepsTheViewWhileAnEffectIsInFlight(t *testing.T) {
+	f, err := os.Open("../testdata/histories/golden-effects-parent.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := -1
+	for i, e := range h.Events {
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() != "Project" {
+			cut = i
+			break
+		}
+	}
+	if cut < 0 {
+		t.Fatal("the history has no effect activity")
+	}
+	h.Events = h.Events[:cut+1]
+	rec, err := history.Decode(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.View.ID == "" || rec.View.State == "" {
+		t.Fatalf("view while the webhook is in flight: %+v", rec.View)
+	}
+}

@@ -10,8 +10,12 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/gate"
 	"github.com/itilflow/itilflow/history"
+	"github.com/itilflow/itilflow/store"
 )
 
 // runReconcile implements `itilflow reconcile`: for every process the PostgreSQL
@@ -41,55 +45,89 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	repaired, problems := 0, 0
+	var repaired, missing, failed int
 	for _, p := range open {
-		h, err := history.Fetch(ctx, tc, p.ID)
+		changed, err := reconcileOne(ctx, st, tc, p, *dryRun, stdout)
 		var notFound *serviceerror.NotFound
-		if errors.As(err, &notFound) {
-			problems++
+		switch {
+		case errors.As(err, &notFound):
+			missing++
 			fmt.Fprintf(stdout, "%s: no workflow history (deleted by retention, or never started); left as it is\n", p.ID)
-			continue
+		case err != nil:
+			// One record that cannot be read or repaired must not keep the
+			// others from being repaired: report it and go on.
+			failed++
+			fmt.Fprintf(stdout, "%s: cannot be reconciled: %v\n", p.ID, err)
+		case changed:
+			repaired++
 		}
-		if err != nil {
-			return err
-		}
-		rec, err := history.Decode(h)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.ID, err)
-		}
-		truth := rec.View
-		closed := ""
-		if truth.EndedAt == nil {
-			// Terminated or timed-out workflows run no code at the end: the history's
-			// last view still says open. Their close time ends the process.
-			desc, err := tc.DescribeWorkflowExecution(ctx, p.ID, "")
-			if err != nil {
-				return fmt.Errorf("%s: %w", p.ID, err)
-			}
-			if info := desc.GetWorkflowExecutionInfo(); info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-				at := info.GetCloseTime().AsTime()
-				truth.EndedAt = &at
-				truth.NextWake = nil
-				closed = strings.ToLower(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
-			}
-		}
-		if closed == "" && truth.Seq == p.Seq && truth.State == p.State && int64(len(rec.Events)) == p.Events {
-			continue
-		}
-		fmt.Fprintf(stdout, "%s: state %s → %s, seq %d → %d, %d missing event(s)", p.ID, p.State, truth.State, p.Seq, truth.Seq, int64(len(rec.Events))-p.Events)
-		if closed != "" {
-			fmt.Fprintf(stdout, ", workflow %s at %s: marked ended", closed, truth.EndedAt.UTC().Format(time.RFC3339))
-		}
-		if *dryRun {
-			fmt.Fprintln(stdout, " (dry run: not repaired)")
-			continue
-		}
-		if err := st.RepairProjection(ctx, truth, rec.Events); err != nil {
-			return fmt.Errorf("%s: %w", p.ID, err)
-		}
-		repaired++
-		fmt.Fprintln(stdout, " — repaired")
 	}
-	fmt.Fprintf(stdout, "checked %d open process(es): %d repaired, %d without history\n", len(open), repaired, problems)
+	fmt.Fprintf(stdout, "checked %d open process(es): %d repaired, %d without history, %d failed\n", len(open), repaired, missing, failed)
+	if failed > 0 {
+		return fmt.Errorf("%d process(es) could not be reconciled (see above)", failed)
+	}
 	return nil
+}
+
+// reconcileOne compares one process with its workflow history and repairs its
+// projection, saying what it changed; it reports whether it repaired anything
+// (in a dry run: whether it would have).
+func reconcileOne(ctx context.Context, st *store.Store, tc client.Client, p store.ProjectionStatus, dryRun bool, stdout io.Writer) (bool, error) {
+	h, err := history.Fetch(ctx, tc, p.ID)
+	if err != nil {
+		return false, err
+	}
+	rec, err := history.Decode(h)
+	if err != nil {
+		return false, err
+	}
+	truth := rec.View
+	closed := ""
+	if truth.EndedAt == nil {
+		// Terminated or timed-out workflows run no code at the end: the history's
+		// last view still says open. Their close time ends the process.
+		desc, err := tc.DescribeWorkflowExecution(ctx, p.ID, "")
+		if err != nil {
+			return false, err
+		}
+		if info := desc.GetWorkflowExecutionInfo(); info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			at := info.GetCloseTime().AsTime()
+			truth.EndedAt = &at
+			truth.NextWake = nil
+			closed = strings.ToLower(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
+		}
+	}
+	if closed == "" && truth.Seq == p.Seq && truth.State == p.State && int64(len(rec.Events)) == p.Events {
+		return false, nil
+	}
+	fmt.Fprintf(stdout, "%s: state %s → %s, seq %d → %d, %d missing event(s)", p.ID, p.State, truth.State, p.Seq, truth.Seq, int64(len(rec.Events))-p.Events)
+	if closed != "" {
+		fmt.Fprintf(stdout, ", workflow %s at %s: marked ended", closed, truth.EndedAt.UTC().Format(time.RFC3339))
+	}
+	if dryRun {
+		fmt.Fprintln(stdout, " (dry run: not repaired)")
+		return true, nil
+	}
+	// The projection keeps what the database can hold, as the projection
+	// activity does.
+	repair, cleaned, err := gate.CleanJSON(projection{View: truth, Events: rec.Events})
+	if err != nil {
+		fmt.Fprintln(stdout)
+		return false, err
+	}
+	if err := st.RepairProjection(ctx, repair.View, repair.Events); err != nil {
+		fmt.Fprintln(stdout)
+		return false, err
+	}
+	if cleaned {
+		fmt.Fprint(stdout, " (text the database cannot hold replaced with U+FFFD)")
+	}
+	fmt.Fprintln(stdout, " — repaired")
+	return true, nil
+}
+
+// projection is what reconcile stores of a process.
+type projection struct {
+	View   engine.View    `json:"view"`
+	Events []engine.Event `json:"events"`
 }

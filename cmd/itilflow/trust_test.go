@@ -1,0 +1,282 @@
+package main
+
+// Trust tests on the real stack: who sees what, route by route; text that
+// PostgreSQL or a person cannot take; idempotent starts; one vote per person.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"go.temporal.io/sdk/client"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/workflows"
+)
+
+// noticeDefinition notifies every requester when it starts, as definitions
+// written before relations did: visibility must keep the notice of one
+// requester's process from the others.
+const noticeDefinition = `name: notice
+input:
+  title: {type: string, required: true}
+initial: open
+states:
+  open:
+    on_enter: [{notify: {role: requester}}]
+    actions:
+      close: {to: closed, roles: [service-desk]}
+  closed: {final: true}
+`
+
+// visibilityCallers are the demo users of the table: the requester who
+// opened the incident, another requester, a tier-1 agent (a staff role of
+// incidents), a CAB member (staff, but not of incidents), the process owner,
+// the auditor and the admin.
+var visibilityCallers = []string{"dev-requester", "dev-requester2", "dev-tier1", "dev-cab1", "dev-process-owner", "dev-auditor", "dev-admin"}
+
+func TestTrust(t *testing.T) {
+	cfg := newDevConfig(t)
+	startInProcess(t, cfg)
+	c := apiClient{t: t, base: cfg.httpAddr}
+	c.must(201, "PUT", "/api/v1/definitions/notice", "dev-process-owner", noticeDefinition)
+	inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "Rita's laptop", "description": "private"}})
+	id := inc["id"].(string)
+	notice := c.must(201, "POST", "/api/v1/processes/notice", "dev-requester", map[string]any{"input": map[string]any{"title": "Rita's notice"}})["id"].(string)
+	startedAt := inc["started_at"].(string)
+
+	// The table: for each route, the status each caller gets for Rita's
+	// incident (in state new). Hidden is 404 everywhere, never 403.
+	t.Run("VisibilityByRoute", func(t *testing.T) {
+		p := "/api/v1/processes/" + id
+		routes := []struct {
+			name, method, path string
+			body               any
+			want               []int // in the order of visibilityCallers
+		}{
+			{"Process", "GET", p, nil, []int{200, 404, 200, 404, 404, 200, 200}},
+			{"AsOf", "GET", p + "?as_of=" + startedAt, nil, []int{200, 404, 200, 404, 404, 200, 200}},
+			{"Timeline", "GET", p + "/timeline", nil, []int{200, 404, 200, 404, 404, 200, 200}},
+			{"History", "GET", p + "/history", nil, []int{403, 404, 403, 404, 404, 200, 200}},
+			{"Replay", "POST", p + "/replay", nil, []int{403, 404, 403, 404, 404, 200, 200}},
+			{"ActionNotAllowedHere", "POST", p + "/actions/close", nil, []int{409, 404, 409, 404, 404, 409, 409}},
+			// Once tier 1 has acknowledged, those who see it are told it is too late.
+			{"ActionNotTheirs", "POST", p + "/actions/acknowledge", map[string]any{"comment": "mine now"}, []int{403, 404, 200, 404, 404, 409, 409}},
+			{"Vote", "POST", p + "/approvals/new", map[string]any{"decision": "approve"}, []int{404, 404, 404, 404, 404, 404, 404}},
+			{"AuditExport", "GET", "/api/v1/audit", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			{"AuditVerify", "GET", "/api/v1/audit/verify", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+		}
+		for _, r := range routes {
+			for i, who := range visibilityCallers {
+				status, body := c.call(r.method, r.path, who, r.body)
+				if status != r.want[i] {
+					t.Errorf("%s as %s: %d, want %d: %v", r.name, who, status, r.want[i], body)
+				}
+				if status == 404 && !strings.Contains(fmt.Sprint(body), "no process") && r.name != "Vote" {
+					t.Errorf("%s as %s: a hidden process must read like an absent one: %v", r.name, who, body)
+				}
+			}
+		}
+		// The lists: whether the incident and the notice are in them, and
+		// totals that count only what the caller sees.
+		lists := []struct {
+			name, path, field string
+			item              string
+			want              []bool
+		}{
+			{"List", "/api/v1/processes?definition=incident&limit=500", "items", id, []bool{true, false, true, false, false, true, true}},
+			{"Notifications", "/api/v1/notifications", "items", notice, []bool{true, false, false, false, false, false, false}},
+		}
+		for _, l := range lists {
+			for i, who := range visibilityCallers {
+				body := c.must(200, "GET", l.path, who, nil)
+				items, _ := body[l.field].([]any)
+				found := false
+				for _, it := range items {
+					m := it.(map[string]any)
+					found = found || m["id"] == l.item || m["process_id"] == l.item
+				}
+				if found != l.want[i] {
+					t.Errorf("%s as %s: lists %s = %v, want %v", l.name, who, l.item, found, l.want[i])
+				}
+				if total, ok := body["total"].(float64); ok && int(total) != len(items) {
+					t.Errorf("%s as %s: total %v counts what the caller does not see (%d items)", l.name, who, total, len(items))
+				}
+			}
+		}
+	})
+
+	t.Run("TextThatCannotBeStoredIsRefusedAtTheDoor", func(t *testing.T) {
+		before := c.must(200, "GET", "/api/v1/processes?definition=incident", "dev-auditor", nil)["total"]
+		cases := []struct {
+			name, method, path string
+			body               string
+			status             int
+			field              string
+		}{
+			{"NULInInput", "POST", "/api/v1/processes/incident", `{"input":{"title":"a\u0000b"}}`, 422, "input.title"},
+			{"InvalidUTF8InInput", "POST", "/api/v1/processes/incident", "{\"input\":{\"title\":\"caf\xe9\"}}", 422, "input.title"},
+			{"BlankRequiredText", "POST", "/api/v1/processes/incident", `{"input":{"title":"   "}}`, 422, "input.title"},
+			{"NULInComment", "POST", "/api/v1/processes/" + id + "/actions/wait_for_customer", `{"comment":"x\u0000"}`, 422, "comment"},
+			{"NULInPath", "GET", "/api/v1/processes/%00", "", 400, "id"},
+			{"NULInQuery", "GET", "/api/v1/processes?state=%00", "", 400, "state"},
+			{"InvalidUTF8InQuery", "GET", "/api/v1/processes?definition=%ff", "", 400, "definition"},
+			{"FutureAsOf", "GET", "/api/v1/processes/" + id + "?as_of=2999-01-01T00:00:00Z", "", 422, "as_of"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				status, body := c.call(tc.method, tc.path, "dev-tier1", tc.body)
+				if status != tc.status || !strings.Contains(fmt.Sprint(body["error"]), tc.field) {
+					t.Fatalf("status %d, want %d naming %s: %v", status, tc.status, tc.field, body)
+				}
+			})
+		}
+		if after := c.must(200, "GET", "/api/v1/processes?definition=incident", "dev-auditor", nil)["total"]; after != before {
+			t.Fatalf("a refused start started something: %v processes, then %v", before, after)
+		}
+	})
+
+	t.Run("BreakGlassNeedsARealReason", func(t *testing.T) {
+		change := submitToCAB(c, "dev-requester", map[string]any{"title": "Emergency firmware"})
+		status, body := c.call("POST", "/api/v1/processes/"+change+"/actions/break_glass", "dev-change-manager", map[string]any{"input": map[string]any{"reason": "   "}})
+		if status != 422 || !strings.Contains(fmt.Sprint(body), "must not be blank") {
+			t.Fatalf("a blank reason: %d %v", status, body)
+		}
+	})
+
+	// A process whose workflow holds a NUL (started before the API refused
+	// it, here straight through Temporal) is stored with U+FFFD instead of
+	// failing its projection for ever, and stays quick to act on.
+	t.Run("ANULInAWorkflowNeverFreezesItsRecord", func(t *testing.T) {
+		var d struct {
+			Version    int               `json:"version"`
+			Hash       string            `json:"hash"`
+			Definition engine.Definition `json:"definition"`
+		}
+		raw, _ := json.Marshal(c.must(200, "GET", "/api/v1/definitions/incident", "dev-auditor", nil))
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatal(err)
+		}
+		tc, err := client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
+		frozen := "incident-frozen-1"
+		if _, err := tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: frozen, TaskQueue: workflows.TaskQueue},
+			workflows.ProcessType, workflows.Input{ID: frozen, Definition: d.Definition, Version: d.Version, Hash: d.Hash,
+				Input: map[string]any{"title": "a\x00b"}, Actor: engine.Actor{ID: "rita.requester", Roles: []string{"requester"}}}); err != nil {
+			t.Fatal(err)
+		}
+		p := c.waitFor(frozen, "projected", func(p map[string]any) bool { return p["state"] == "new" })
+		if title := p["input"].(map[string]any)["title"]; title != "a\ufffdb" {
+			t.Fatalf("stored title %q", title)
+		}
+		start := time.Now()
+		c.must(200, "POST", "/api/v1/processes/"+frozen+"/actions/acknowledge", "dev-tier1", map[string]any{"comment": "still works"})
+		if took := time.Since(start); took > 5*time.Second {
+			t.Fatalf("acting took %s: the projection is stuck", took)
+		}
+
+		// Reconcile repairs it too (from a history holding the NUL), and goes
+		// on past a record it cannot read — a row whose workflow is no process.
+		port, err := os.ReadFile(filepath.Join(cfg.dataDir, "pg", "port"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbURL := fmt.Sprintf("postgres://postgres@127.0.0.1:%s/itilflow?sslmode=disable", strings.TrimSpace(string(port)))
+		db, err := sqlx.Open("postgres", dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "incident-stray-1", TaskQueue: "nobody-listens"}, "not-a-process"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO processes (id, definition, version, state, started_at, started_by, seq, view)
+			SELECT 'incident-stray-1', definition, version, state, started_at, started_by, 0, view FROM processes WHERE id = $1`, frozen); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`UPDATE processes SET state = 'new', seq = 1, view = jsonb_set(view, '{state}', '"new"') WHERE id = $1`, frozen); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		err = run(context.Background(), []string{"reconcile"}, env(map[string]string{"DATABASE_URL": dbURL,
+			"TEMPORAL_ADDRESS": fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort)}), &out, io.Discard)
+		if err == nil || !strings.Contains(out.String(), "incident-stray-1: cannot be reconciled") ||
+			!strings.Contains(out.String(), frozen+": state new → in_progress") || !strings.Contains(out.String(), "1 failed") {
+			t.Fatalf("reconcile: %v\n%s", err, out.String())
+		}
+		if got := c.must(200, "GET", "/api/v1/processes/"+frozen, "dev-auditor", nil); got["state"] != "in_progress" {
+			t.Fatalf("not repaired: %v", got["state"])
+		}
+	})
+
+	t.Run("IdempotentStarts", func(t *testing.T) {
+		body := map[string]any{"input": map[string]any{"title": "Printer jam"}}
+		start := func(token, key string, body any) (int, map[string]any, http.Header) {
+			b, _ := json.Marshal(body)
+			req, _ := http.NewRequest("POST", "http://"+cfg.httpAddr+"/api/v1/processes/incident", bytes.NewReader(b))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Idempotency-Key", key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]any
+			raw, _ := io.ReadAll(resp.Body)
+			json.Unmarshal(raw, &out)
+			return resp.StatusCode, out, resp.Header
+		}
+		s1, first, h1 := start("dev-requester", "start-1", body)
+		s2, again, h2 := start("dev-requester", "start-1", body)
+		if s1 != 201 || s2 != 201 || first["id"] != again["id"] || h1.Get("Idempotent-Replayed") != "" || h2.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("a retried start: %d %v, then %d %v (replayed %q)", s1, first["id"], s2, again["id"], h2.Get("Idempotent-Replayed"))
+		}
+		if s, out, _ := start("dev-requester", "start-1", map[string]any{"input": map[string]any{"title": "Another printer"}}); s != 409 || !strings.Contains(fmt.Sprint(out), "Idempotency-Key") {
+			t.Fatalf("the key reused for other input: %d %v", s, out)
+		}
+		if s, out, _ := start("dev-requester2", "start-1", body); s != 201 || out["id"] == first["id"] {
+			t.Fatalf("another caller's key: %d %v", s, out["id"])
+		}
+	})
+
+	// A delegate who is also an approver casts one vote per change, not
+	// their own and the delegator's.
+	t.Run("OnePersonOneVote", func(t *testing.T) {
+		change := submitToCAB(c, "dev-requester", map[string]any{"title": "Core router"})
+		meeting := openCABMeeting(c, change)
+		c.must(201, "POST", "/api/v1/delegations", "dev-change-manager", map[string]any{
+			"to": "cara.cab", "ends_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "reason": "on leave"})
+		c.must(200, "POST", "/api/v1/processes/"+meeting+"/approvals/meeting", "dev-cab1", map[string]any{"decision": "approve", "item": change, "on_behalf_of": "carl.change"})
+		status, body := voteAtCAB(c, meeting, "dev-cab1", "approve", change, nil)
+		if status != 409 || !strings.Contains(fmt.Sprint(body), "one person, one vote") {
+			t.Fatalf("cara's own vote after she voted for carl: %d %v", status, body)
+		}
+		m := c.must(200, "GET", "/api/v1/processes/"+meeting, "dev-auditor", nil)
+		votes := 0
+		for _, v := range m["approval"].(map[string]any)["votes"].([]any) {
+			if v.(map[string]any)["item"] == change {
+				votes++
+			}
+		}
+		if votes != 1 {
+			t.Fatalf("%d votes on %s, want 1", votes, change)
+		}
+		inbox := c.must(200, "GET", "/api/v1/approvals", "dev-cab1", nil)["approvals"].([]any)
+		if slices.ContainsFunc(inbox, func(a any) bool { it, _ := a.(map[string]any)["item"].(map[string]any); return it["id"] == change }) {
+			t.Fatalf("the inbox still offers cara a vote on %s: %v", change, inbox)
+		}
+	})
+}
