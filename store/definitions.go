@@ -45,6 +45,12 @@ type Definition struct {
 	// that read one. The file's content hash is Hash.
 	Origin string `json:"origin" db:"origin"`
 	File   string `json:"file,omitempty" db:"origin_file"`
+	// RetiredAt, RetiredBy and RetiredReason are set while the definition (its
+	// name, whatever the version) is retired and starts no new processes. Only
+	// Definition and Definitions read them.
+	RetiredAt     *time.Time `json:"retired_at,omitempty" db:"retired_at"`
+	RetiredBy     string     `json:"retired_by,omitempty" db:"retired_by"`
+	RetiredReason string     `json:"retired_reason,omitempty" db:"retired_reason"`
 }
 
 func (d *Definition) decode() error {
@@ -57,8 +63,14 @@ func SourceHash(source []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// versionColumns are the columns of a version but its source, from definitions d.
-const versionColumns = `d.name, d.version, d.title, d.hash, d.compiled, d.published_by, d.published_at, d.origin, d.origin_file`
+// The columns of a version but its source, from definitions d; and those of the
+// retirement in force of its name, from definition_retirements r joined by
+// retiredJoin.
+const (
+	versionColumns    = `d.name, d.version, d.title, d.hash, d.compiled, d.published_by, d.published_at, d.origin, d.origin_file`
+	retirementColumns = `r.retired_at, COALESCE(r.retired_by, '') AS retired_by, COALESCE(r.reason, '') AS retired_reason`
+	retiredJoin       = `LEFT JOIN definition_retirements r ON r.name = d.name AND r.reinstated_at IS NULL`
+)
 
 // Publication says who publishes a definition by hand, and how.
 type Publication struct {
@@ -77,7 +89,8 @@ func (s *Store) PublishDefinition(ctx context.Context, def *engine.Definition, s
 // Publish stores def (parsed from source) as the next version of its name,
 // published by a person. Publishing the same text as the latest version returns
 // that version with created false. The new version and its audit record are
-// written in one transaction.
+// written in one transaction. Publishing does not reinstate a retired
+// definition.
 func (s *Store) Publish(ctx context.Context, def *engine.Definition, source []byte, p Publication) (Definition, bool, error) {
 	const op = "store.Publish"
 	if p.Origin != OriginAPI && p.Origin != OriginCLI {
@@ -184,7 +197,8 @@ func newVersion(def *engine.Definition, source []byte, p Publication) (Definitio
 		CompiledRaw: compiled, PublishedBy: p.By, Origin: p.Origin, File: p.File}, compiled, nil
 }
 
-// lockDefinition serialises the publishers of one definition name until tx ends, so versions are gap-free and each change sees the
+// lockDefinition serialises the changes of one definition name (publishing,
+// retiring) until tx ends, so versions are gap-free and each change sees the
 // one before it.
 func lockDefinition(ctx context.Context, tx *sqlx.Tx, name string) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('definition:' || $1))`, name)
@@ -222,12 +236,13 @@ func insertVersion(ctx context.Context, tx *sqlx.Tx, out *Definition, latest *De
 		Target: target, PayloadDigest: out.Hash}, target)
 }
 
-// Definition returns version of the named definition; version 0 means the latest.
+// Definition returns version of the named definition; version 0 means the
+// latest. It carries the name's retirement, if one is in force.
 func (s *Store) Definition(ctx context.Context, name string, version int) (Definition, error) {
 	const op = "store.Definition"
 	var d Definition
-	err := s.db.GetContext(ctx, &d, `SELECT `+versionColumns+`, d.source
-		FROM definitions d WHERE d.name = $1 AND ($2 = 0 OR d.version = $2) ORDER BY d.version DESC LIMIT 1`, name, version)
+	err := s.db.GetContext(ctx, &d, `SELECT `+versionColumns+`, d.source, `+retirementColumns+`
+		FROM definitions d `+retiredJoin+` WHERE d.name = $1 AND ($2 = 0 OR d.version = $2) ORDER BY d.version DESC LIMIT 1`, name, version)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			if version > 0 {
@@ -243,12 +258,13 @@ func (s *Store) Definition(ctx context.Context, name string, version int) (Defin
 	return d, nil
 }
 
-// Definitions returns the latest version of every definition, by name.
+// Definitions returns the latest version of every definition, by name, with
+// the retirements in force.
 func (s *Store) Definitions(ctx context.Context) ([]Definition, error) {
 	const op = "store.Definitions"
 	var out []Definition
-	err := s.db.SelectContext(ctx, &out, `SELECT DISTINCT ON (d.name) `+versionColumns+`
-		FROM definitions d ORDER BY d.name, d.version DESC`)
+	err := s.db.SelectContext(ctx, &out, `SELECT DISTINCT ON (d.name) `+versionColumns+`, `+retirementColumns+`
+		FROM definitions d `+retiredJoin+` ORDER BY d.name, d.version DESC`)
 	if err != nil {
 		return nil, fail(op, err)
 	}

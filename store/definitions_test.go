@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -142,6 +143,7 @@ func TestMigrationBackfillsOrigins(t *testing.T) {
 	defer raw.Close()
 	// Back to the schema before 010, with two versions published then.
 	if _, err := raw.Exec(`DELETE FROM schema_migrations WHERE version = 10;
+		DROP TABLE definition_retirements;
 		ALTER TABLE definitions DROP COLUMN origin, DROP COLUMN origin_file;
 		INSERT INTO definitions (name, version, title, source, hash, compiled, published_by) VALUES
 			('tiny', 1, '', 'a', 'sha256:a', '{}', 'itilflow'),
@@ -155,4 +157,100 @@ func TestMigrationBackfillsOrigins(t *testing.T) {
 	if err != nil || len(vs) != 2 || vs[0].Origin != store.OriginAPI || vs[1].Origin != store.OriginFile || vs[1].File != "" {
 		t.Fatalf("versions after 010: %+v %v", vs, err)
 	}
+}
+
+func TestRetireDefinition(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	src := tinyText("tiny", "1")
+	v1, _, err := s.PublishDefinition(ctx, parse(t, src), src, "pat.owner", "req-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("RefusesUnknownNameAndBlankReason", func(t *testing.T) {
+		if _, err := s.RetireDefinition(ctx, "nope", "gone", "pat.owner", "r"); engine.ErrorCode(err) != engine.ENOTFOUND {
+			t.Errorf("unknown name: %v", err)
+		}
+		if _, err := s.RetireDefinition(ctx, "tiny", " \n", "pat.owner", "r"); engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("blank reason: %v", err)
+		}
+		if _, err := s.ReinstateDefinition(ctx, "tiny", "pat.owner", "r"); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Errorf("reinstate a definition in force: %v", err)
+		}
+		if err := s.CheckStartable(ctx, v1); err != nil {
+			t.Errorf("a definition in force: %v", err)
+		}
+	})
+	r, err := s.RetireDefinition(ctx, "tiny", " replaced by tiny-2 ", "pat.owner", "req-2")
+	if err != nil || r.Name != "tiny" || r.RetiredBy != "pat.owner" || r.Reason != "replaced by tiny-2" || r.RetiredAt.IsZero() {
+		t.Fatalf("retire: %+v %v", r, err)
+	}
+	t.Run("RefusesStartsNamingWhoWhenAndWhy", func(t *testing.T) {
+		err := s.CheckStartable(ctx, v1)
+		if engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Fatalf("start of a retired definition: %v", err)
+		}
+		for _, want := range []string{"pat.owner", r.RetiredAt.UTC().Format("2006-01-02T15:04:05Z"), `"replaced by tiny-2"`, "publishing a new version does not reinstate it"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("refusal %q does not name %s", err, want)
+			}
+		}
+	})
+	t.Run("ShowsOnTheDefinition", func(t *testing.T) {
+		d, err := s.Definition(ctx, "tiny", 0)
+		if err != nil || d.RetiredAt == nil || !d.RetiredAt.Equal(r.RetiredAt) || d.RetiredBy != "pat.owner" || d.RetiredReason != "replaced by tiny-2" {
+			t.Fatalf("definition %+v %v", d, err)
+		}
+		all, err := s.Definitions(ctx)
+		if err != nil || len(all) != 1 || all[0].RetiredBy != "pat.owner" {
+			t.Fatalf("definitions %+v %v", all, err)
+		}
+	})
+	t.Run("RetiringTwiceNamesTheFirst", func(t *testing.T) {
+		_, err := s.RetireDefinition(ctx, "tiny", "again", "ada.admin", "r")
+		if engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), "pat.owner") {
+			t.Fatalf("second retirement: %v", err)
+		}
+	})
+	t.Run("NewVersionDoesNotReinstate", func(t *testing.T) {
+		src := tinyText("tiny", "2")
+		v2, created, err := s.PublishDefinition(ctx, parse(t, src), src, "pat.owner", "req-3")
+		if err != nil || !created {
+			t.Fatal(err)
+		}
+		if err := s.CheckStartable(ctx, v2); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Fatalf("start of a new version of a retired definition: %v", err)
+		}
+	})
+	t.Run("ReinstateAllowsStartsAgain", func(t *testing.T) {
+		back, err := s.ReinstateDefinition(ctx, "tiny", "ada.admin", "req-4")
+		if err != nil || back.ReinstatedAt == nil || back.ReinstatedBy != "ada.admin" || back.Reason != r.Reason {
+			t.Fatalf("reinstate: %+v %v", back, err)
+		}
+		if err := s.CheckStartable(ctx, v1); err != nil {
+			t.Fatalf("start after reinstatement: %v", err)
+		}
+		if d, err := s.Definition(ctx, "tiny", 0); err != nil || d.RetiredAt != nil || d.RetiredBy != "" {
+			t.Fatalf("definition after reinstatement: %+v %v", d, err)
+		}
+		if _, err := s.ReinstateDefinition(ctx, "tiny", "ada.admin", "r"); engine.ErrorCode(err) != engine.ECONFLICT {
+			t.Fatalf("second reinstatement: %v", err)
+		}
+		// It can be retired again: the first retirement stays on record.
+		if _, err := s.RetireDefinition(ctx, "tiny", "for good", "pat.owner", "req-5"); err != nil {
+			t.Fatalf("retire again: %v", err)
+		}
+	})
+	t.Run("EachChangeIsAudited", func(t *testing.T) {
+		retired, err := s.Audit(ctx, store.AuditFilter{Action: store.AuditRetire, Limit: 10})
+		if err != nil || len(retired) != 2 || retired[0].Actor != "pat.owner" || retired[0].RequestID != "req-2" || retired[0].Target != "definition:tiny" {
+			t.Fatalf("retirement records %+v %v", retired, err)
+		}
+		back, err := s.Audit(ctx, store.AuditFilter{Action: store.AuditReinstate, Limit: 10})
+		if err != nil || len(back) != 1 || back[0].Actor != "ada.admin" || back[0].RequestID != "req-4" {
+			t.Fatalf("reinstatement records %+v %v", back, err)
+		}
+		if v, err := s.VerifyAudit(ctx); err != nil || !v.OK {
+			t.Fatalf("audit chain %+v %v", v, err)
+		}
+	})
 }

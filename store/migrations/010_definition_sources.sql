@@ -16,3 +16,19 @@ ALTER TABLE definitions
     ADD COLUMN origin_file text NOT NULL DEFAULT '';
 UPDATE definitions SET origin = 'file' WHERE published_by = 'itilflow';
 ALTER TABLE definitions ALTER COLUMN origin DROP DEFAULT;
+
+-- A retired definition starts no new processes; running ones go on. Each row is
+-- one retirement, kept after its reinstatement for the record; at most one per
+-- name is in force (reinstated_at IS NULL). It is per name, not per version:
+-- publishing a new version does not reinstate a definition.
+CREATE TABLE definition_retirements (
+    id            bigserial   PRIMARY KEY,
+    name          text        NOT NULL,
+    retired_at    timestamptz NOT NULL DEFAULT now(),
+    retired_by    text        NOT NULL,
+    reason        text        NOT NULL CHECK (btrim(reason) <> ''),
+    reinstated_at timestamptz,
+    reinstated_by text        NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX definition_retirements_in_force ON definition_retirements (name)
+    WHERE reinstated_at IS NULL;
