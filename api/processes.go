@@ -49,6 +49,9 @@ func (s *Server) startProcess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.store.CheckStartable(ctx, d); err != nil {
+		return err
+	}
 	input, err := engine.ValidateInput(d.Compiled.Input, plainJSON(req.Input), "input")
 	if err != nil {
 		return err

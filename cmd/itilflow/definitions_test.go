@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,27 +15,47 @@ import (
 	"github.com/itilflow/itilflow/store"
 )
 
-// TestDevRestartAfterAPIPublishKeepsAPIVersionCurrent is the process owner's
-// complaint: a version published through the API must survive a restart of dev,
-// whose definitions directory still has the shipped text.
-func TestDevRestartAfterAPIPublishKeepsAPIVersionCurrent(t *testing.T) {
+// TestDevKeepsWhatProcessOwnersDo runs dev as a process owner uses it: a version
+// published through the API survives a restart of dev, whose definitions
+// directory still has the shipped text; retiring a definition stops new
+// processes but not the running ones.
+func TestDevKeepsWhatProcessOwnersDo(t *testing.T) {
 	cfg := newDevConfig(t)
 	stop := startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
+	running := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "printer on fire"}})["id"].(string)
 	src, err := os.ReadFile("../../definitions/incident.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	edited := strings.Replace(string(src), "title: Incident\n", "title: Incident (edited by the process owner)\n", 1)
 	pub := c.must(201, "PUT", "/api/v1/definitions/incident", "dev-process-owner", edited)
-
 	stop()
 	startInProcess(t, cfg)
-	d := c.must(200, "GET", "/api/v1/definitions/incident", "dev-auditor", nil)
-	if d["version"] != pub["version"] || d["hash"] != pub["hash"] || d["published_by"] != "pat.owner" || d["origin"] != store.OriginAPI {
-		t.Fatalf("after a restart the latest incident is v%v %v by %v (%v), want the API's v%v %v",
-			d["version"], d["hash"], d["published_by"], d["origin"], pub["version"], pub["hash"])
-	}
+
+	t.Run("RestartAfterAPIPublishKeepsAPIVersionCurrent", func(t *testing.T) {
+		c := apiClient{t: t, base: cfg.httpAddr}
+		d := c.must(200, "GET", "/api/v1/definitions/incident", "dev-auditor", nil)
+		if d["version"] != pub["version"] || d["hash"] != pub["hash"] || d["published_by"] != "pat.owner" || d["origin"] != store.OriginAPI {
+			t.Fatalf("after a restart the latest incident is v%v %v by %v (%v), want the API's v%v %v",
+				d["version"], d["hash"], d["published_by"], d["origin"], pub["version"], pub["hash"])
+		}
+	})
+	t.Run("RetiredDefinitionStartsNothingWhileRunningProcessesAct", func(t *testing.T) {
+		c := apiClient{t: t, base: cfg.httpAddr}
+		c.must(200, "POST", "/api/v1/definitions/incident/retire", "dev-process-owner", map[string]any{"reason": "replaced by major-incident"})
+		status, refused := c.call("POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "too late"}})
+		if msg := fmt.Sprint(refused["error"]); status != 409 || !strings.Contains(msg, "retired by pat.owner") || !strings.Contains(msg, "replaced by major-incident") {
+			t.Fatalf("start of a retired definition: %d %v", status, refused)
+		}
+		if p := c.must(200, "POST", "/api/v1/processes/"+running+"/actions/acknowledge", "dev-tier1", nil); p["state"] != "in_progress" {
+			t.Fatalf("the running incident after the retirement: %v", p)
+		}
+		c.must(200, "POST", "/api/v1/definitions/incident/reinstate", "dev-admin", nil)
+		if p := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "back"}}); p["version"] != pub["version"] {
+			t.Fatalf("started after reinstatement: %v", p)
+		}
+	})
 }
 
 // startServer publishes the definitions directory dir as a start of dev or
