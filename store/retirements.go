@@ -51,7 +51,7 @@ func (s *Store) RetireDefinition(ctx context.Context, name, reason, by, requestI
 	}
 	var r Retirement
 	err := s.inTx(ctx, op, func(tx *sqlx.Tx) error {
-		in, err := retirementInForce(ctx, tx, name)
+		in, err := retirementInForce(ctx, tx, op, name)
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (s *Store) ReinstateDefinition(ctx context.Context, name, by, requestID str
 	const op = "store.ReinstateDefinition"
 	var r Retirement
 	err := s.inTx(ctx, op, func(tx *sqlx.Tx) error {
-		in, err := retirementInForce(ctx, tx, name)
+		in, err := retirementInForce(ctx, tx, op, name)
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (s *Store) ReinstateDefinition(ctx context.Context, name, by, requestID str
 
 // retirementInForce locks name and returns its retirement in force, or nil;
 // ENOTFOUND if it has no version.
-func retirementInForce(ctx context.Context, tx *sqlx.Tx, name string) (*Retirement, error) {
+func retirementInForce(ctx context.Context, tx *sqlx.Tx, op, name string) (*Retirement, error) {
 	if err := lockDefinition(ctx, tx, name); err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func retirementInForce(ctx context.Context, tx *sqlx.Tx, name string) (*Retireme
 		return nil, err
 	}
 	if !exists {
-		return nil, engine.Errorf(engine.ENOTFOUND, "no definition named %q", name)
+		return nil, &engine.Error{Code: engine.ENOTFOUND, Op: op, Message: fmt.Sprintf("no definition named %q", name)}
 	}
 	var r Retirement
 	err := tx.GetContext(ctx, &r, `SELECT `+retirementRow+` FROM definition_retirements WHERE name = $1 AND reinstated_at IS NULL`, name)
