@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/itilflow/itilflow/pgcluster/pgtest"
+	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
 
@@ -53,7 +54,9 @@ func newAdminTest(t *testing.T) adminTest {
 			t.Fatal(err)
 		}
 	}
-	s := New(nil, st, nil, nil, slog.New(slog.DiscardHandler))
+	// No Temporal: these routes (and a refused start) never reach it.
+	log := slog.New(slog.DiscardHandler)
+	s := New(service.New(st, nil, nil, log), st, nil, nil, log)
 	s.echo.Logger.SetOutput(io.Discard)
 	return adminTest{t: t, s: s, store: st}
 }

@@ -58,6 +58,8 @@ func New(svc *service.Service, st *store.Store, tc client.Client, calendars engi
 	v1.GET("/definitions/:name/graph", s.graph)
 	v1.GET("/definitions/:name/diff", s.diff)
 	v1.PUT("/definitions/:name", s.putDefinition)
+	v1.POST("/definitions/:name/retire", s.retireDefinition)
+	v1.POST("/definitions/:name/reinstate", s.reinstateDefinition)
 	v1.GET("/processes", s.listProcesses)
 	v1.POST("/processes/:definition", s.startProcess)
 	v1.GET("/processes/:id", s.getProcess)

@@ -47,6 +47,9 @@ func (s *Service) Start(ctx context.Context, caller Caller, req StartRequest) (p
 	if err != nil {
 		return Process{}, false, err
 	}
+	if err := s.store.CheckStartable(ctx, d); err != nil {
+		return Process{}, false, err // retired: no new starts
+	}
 	in, err := input(d.Compiled.Input, req.Input)
 	if err != nil {
 		return Process{}, false, err

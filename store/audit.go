@@ -26,6 +26,10 @@ const (
 	AuditGroup        = "group_saved"
 	AuditTokenIssued  = "token_issued"
 	AuditTokenRevoked = "token_revoked"
+	// AuditRetire and AuditReinstate record a definition's retirement (it
+	// starts no new processes) and its end.
+	AuditRetire    = "retire_definition"
+	AuditReinstate = "reinstate_definition"
 )
 
 // AuditRecord is one entry of the audit log.

@@ -15,6 +15,20 @@ import (
 	"github.com/itilflow/itilflow/engine"
 )
 
+// Origins of a definition version: where its text came from. A version of
+// OriginFile was published at start from a definitions directory; the others
+// were published by a person, and a start never publishes a file over them.
+const (
+	OriginFile = "file" // a definitions directory, at the start of dev or serve
+	OriginAPI  = "api"  // PUT /api/v1/definitions/{name}
+	OriginCLI  = "cli"  // itilflow definitions publish FILE
+)
+
+// FilePublisher is who publishes the files of a definitions directory at start.
+// Migration 010 recognises the versions it published before origins were
+// recorded by this name.
+const FilePublisher = "itilflow"
+
 // Definition is one published version of a process definition.
 type Definition struct {
 	Name        string            `json:"name" db:"name"`
@@ -26,6 +40,17 @@ type Definition struct {
 	CompiledRaw []byte            `json:"-" db:"compiled"`
 	PublishedBy string            `json:"published_by" db:"published_by"`
 	PublishedAt time.Time         `json:"published_at" db:"published_at"`
+	// Origin is where the version came from (OriginFile, OriginAPI, OriginCLI);
+	// File is the path of the file it was read from, as given, for the origins
+	// that read one. The file's content hash is Hash.
+	Origin string `json:"origin" db:"origin"`
+	File   string `json:"file,omitempty" db:"origin_file"`
+	// RetiredAt, RetiredBy and RetiredReason are set while the definition (its
+	// name, whatever the version) is retired and starts no new processes. Only
+	// Definition and Definitions read them.
+	RetiredAt     *time.Time `json:"retired_at,omitempty" db:"retired_at"`
+	RetiredBy     string     `json:"retired_by,omitempty" db:"retired_by"`
+	RetiredReason string     `json:"retired_reason,omitempty" db:"retired_reason"`
 }
 
 func (d *Definition) decode() error {
@@ -38,45 +63,55 @@ func SourceHash(source []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// PublishDefinition stores def (parsed from source) as the next version of its
-// name. Publishing the same text as the latest version returns that version with
-// created false, so re-running `itilflow dev` creates no new versions.
-// The new version and its audit record are written in one transaction.
+// The columns of a version but its source, from definitions d; and those of the
+// retirement in force of its name, from definition_retirements r joined by
+// retiredJoin.
+const (
+	versionColumns    = `d.name, d.version, d.title, d.hash, d.compiled, d.published_by, d.published_at, d.origin, d.origin_file`
+	retirementColumns = `r.retired_at, COALESCE(r.retired_by, '') AS retired_by, COALESCE(r.reason, '') AS retired_reason`
+	retiredJoin       = `LEFT JOIN definition_retirements r ON r.name = d.name AND r.reinstated_at IS NULL`
+)
+
+// Publication says who publishes a definition by hand, and how.
+type Publication struct {
+	Origin    string // OriginAPI or OriginCLI; files at start go through PublishFile
+	File      string // the file's path as given, for OriginCLI
+	By        string
+	RequestID string // for the audit record
+}
+
+// PublishDefinition publishes def (parsed from source) through the API, as by:
+// Publish with OriginAPI.
 func (s *Store) PublishDefinition(ctx context.Context, def *engine.Definition, source []byte, by, requestID string) (Definition, bool, error) {
-	const op = "store.PublishDefinition"
-	compiled, err := json.Marshal(def)
+	return s.Publish(ctx, def, source, Publication{Origin: OriginAPI, By: by, RequestID: requestID})
+}
+
+// Publish stores def (parsed from source) as the next version of its name,
+// published by a person. Publishing the same text as the latest version returns
+// that version with created false. The new version and its audit record are
+// written in one transaction. Publishing does not reinstate a retired
+// definition.
+func (s *Store) Publish(ctx context.Context, def *engine.Definition, source []byte, p Publication) (Definition, bool, error) {
+	const op = "store.Publish"
+	if p.Origin != OriginAPI && p.Origin != OriginCLI {
+		return Definition{}, false, &engine.Error{Code: engine.EINVALID, Op: op, Message: fmt.Sprintf("a person publishes through the API or the command line, not %q", p.Origin)}
+	}
+	out, compiled, err := newVersion(def, source, p)
 	if err != nil {
 		return Definition{}, false, fail(op, err)
 	}
-	out := Definition{Name: def.Name, Title: def.Title, Source: string(source), Hash: SourceHash(source), Compiled: *def, CompiledRaw: compiled, PublishedBy: by}
 	created := false
 	err = s.inTx(ctx, op, func(tx *sqlx.Tx) error {
-		// Serialise publishers of one name so versions are gap-free and unique.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('definition:' || $1))`, def.Name); err != nil {
+		latest, err := lockLatest(ctx, tx, def.Name)
+		if err != nil {
 			return err
 		}
-		var latest struct {
-			Version int    `db:"version"`
-			Hash    string `db:"hash"`
+		if latest != nil && latest.Hash == out.Hash {
+			out = *latest
+			return nil
 		}
-		err := tx.GetContext(ctx, &latest, `SELECT version, hash FROM definitions WHERE name = $1 ORDER BY version DESC LIMIT 1`, def.Name)
-		if err == nil && latest.Hash == out.Hash {
-			return tx.GetContext(ctx, &out, `SELECT name, version, title, source, hash, compiled, published_by, published_at
-				FROM definitions WHERE name = $1 AND version = $2`, def.Name, latest.Version)
-		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		out.Version = latest.Version + 1
 		created = true
-		if err := tx.GetContext(ctx, &out.PublishedAt, `INSERT INTO definitions (name, version, title, source, hash, compiled, published_by, viewer_roles)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING published_at`,
-			out.Name, out.Version, out.Title, out.Source, out.Hash, compiled, by, pqArray(def.ViewerRoles())); err != nil {
-			return err
-		}
-		target := fmt.Sprintf("definition:%s@%d", out.Name, out.Version)
-		return appendAudit(ctx, tx, AuditRecord{At: out.PublishedAt, Actor: by, Action: AuditPublish, RequestID: requestID,
-			Target: target, PayloadDigest: out.Hash}, target)
+		return insertVersion(ctx, tx, &out, latest, compiled, p.RequestID)
 	})
 	if err != nil {
 		return Definition{}, false, err
@@ -84,12 +119,130 @@ func (s *Store) PublishDefinition(ctx context.Context, def *engine.Definition, s
 	return out, created, out.decode()
 }
 
-// Definition returns version of the named definition; version 0 means the latest.
+// FileOutcome is what PublishFile did with a definition file.
+type FileOutcome int
+
+const (
+	// FileUnchanged: the file's text is the latest version's; nothing was
+	// created.
+	FileUnchanged FileOutcome = iota
+	// FilePublished: the file was new, or changed since the last version it
+	// produced while no person published after that; it is the new version.
+	FilePublished
+	// FileSuperseded: the file has not changed since the last version it
+	// produced, and a person published a later version, which stays current.
+	FileSuperseded
+	// FileHeldBack: the file changed since the last version it produced, but a
+	// person published a later version; the file was not published over it.
+	FileHeldBack
+)
+
+// PublishFile publishes a file of a definitions directory at start, as
+// FilePublisher, without ever reverting what people published. The file becomes
+// a new version when its name has none yet, or when it changed since the last
+// version it produced and that version is still the latest (FilePublished).
+// Text equal to the latest version's creates nothing (FileUnchanged). When a
+// person (API or command line) published the latest version, after the file's
+// last one, that version stays current: PublishFile returns it with
+// FileSuperseded if the file is unchanged since its last version, FileHeldBack
+// if not, for the caller to say so. A file's last version is the latest version
+// of its definition's name from OriginFile, whatever the directory's path was.
+// Starts of several servers at once decide one after the other.
+func (s *Store) PublishFile(ctx context.Context, def *engine.Definition, source []byte, file string) (Definition, FileOutcome, error) {
+	const op = "store.PublishFile"
+	out, compiled, err := newVersion(def, source, Publication{Origin: OriginFile, File: file, By: FilePublisher})
+	if err != nil {
+		return Definition{}, FileUnchanged, fail(op, err)
+	}
+	outcome := FilePublished
+	err = s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		latest, err := lockLatest(ctx, tx, def.Name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case latest == nil || latest.Origin == OriginFile && latest.Hash != out.Hash:
+			return insertVersion(ctx, tx, &out, latest, compiled, "startup")
+		case latest.Hash == out.Hash:
+			outcome = FileUnchanged
+		default:
+			// A person published the latest version, after the file's last one.
+			var fileHash string
+			err := tx.GetContext(ctx, &fileHash, `SELECT hash FROM definitions WHERE name = $1 AND origin = $2
+				ORDER BY version DESC LIMIT 1`, def.Name, OriginFile)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			outcome = FileHeldBack
+			if fileHash == out.Hash {
+				outcome = FileSuperseded
+			}
+		}
+		out = *latest
+		return nil
+	})
+	if err != nil {
+		return Definition{}, FileUnchanged, err
+	}
+	return out, outcome, out.decode()
+}
+
+// newVersion is the version def would become, and its compiled form.
+func newVersion(def *engine.Definition, source []byte, p Publication) (Definition, []byte, error) {
+	compiled, err := json.Marshal(def)
+	if err != nil {
+		return Definition{}, nil, err
+	}
+	return Definition{Name: def.Name, Title: def.Title, Source: string(source), Hash: SourceHash(source), Compiled: *def,
+		CompiledRaw: compiled, PublishedBy: p.By, Origin: p.Origin, File: p.File}, compiled, nil
+}
+
+// lockDefinition serialises the changes of one definition name (publishing,
+// retiring) until tx ends, so versions are gap-free and each change sees the
+// one before it.
+func lockDefinition(ctx context.Context, tx *sqlx.Tx, name string) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('definition:' || $1))`, name)
+	return err
+}
+
+// lockLatest locks name and returns its latest version, or nil if it has none.
+func lockLatest(ctx context.Context, tx *sqlx.Tx, name string) (*Definition, error) {
+	if err := lockDefinition(ctx, tx, name); err != nil {
+		return nil, err
+	}
+	var latest Definition
+	err := tx.GetContext(ctx, &latest, `SELECT `+versionColumns+`, d.source FROM definitions d
+		WHERE d.name = $1 ORDER BY d.version DESC LIMIT 1`, name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return &latest, err
+}
+
+// insertVersion writes out as the version after latest (nil: the first) and
+// appends its audit record, inside tx.
+func insertVersion(ctx context.Context, tx *sqlx.Tx, out *Definition, latest *Definition, compiled []byte, requestID string) error {
+	out.Version = 1
+	if latest != nil {
+		out.Version = latest.Version + 1
+	}
+	if err := tx.GetContext(ctx, &out.PublishedAt, `INSERT INTO definitions (name, version, title, source, hash, compiled, published_by, origin, origin_file, viewer_roles)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING published_at`,
+		out.Name, out.Version, out.Title, out.Source, out.Hash, compiled, out.PublishedBy, out.Origin, out.File, pqArray(out.Compiled.ViewerRoles())); err != nil {
+		return err
+	}
+	target := fmt.Sprintf("definition:%s@%d", out.Name, out.Version)
+	return appendAudit(ctx, tx, AuditRecord{At: out.PublishedAt, Actor: out.PublishedBy, Action: AuditPublish, RequestID: requestID,
+		Target: target, PayloadDigest: out.Hash}, target)
+}
+
+// Definition returns version of the named definition; version 0 means the
+// latest. It carries the name's retirement, if one is in force.
 func (s *Store) Definition(ctx context.Context, name string, version int) (Definition, error) {
 	const op = "store.Definition"
 	var d Definition
-	err := s.db.GetContext(ctx, &d, `SELECT name, version, title, source, hash, compiled, published_by, published_at
-		FROM definitions WHERE name = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1`, name, version)
+	err := s.db.GetContext(ctx, &d, `SELECT `+versionColumns+`, d.source, `+retirementColumns+`
+		FROM definitions d `+retiredJoin+` WHERE d.name = $1 AND ($2 = 0 OR d.version = $2) ORDER BY d.version DESC LIMIT 1`, name, version)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			if version > 0 {
@@ -105,12 +258,13 @@ func (s *Store) Definition(ctx context.Context, name string, version int) (Defin
 	return d, nil
 }
 
-// Definitions returns the latest version of every definition, by name.
+// Definitions returns the latest version of every definition, by name, with
+// the retirements in force.
 func (s *Store) Definitions(ctx context.Context) ([]Definition, error) {
 	const op = "store.Definitions"
 	var out []Definition
-	err := s.db.SelectContext(ctx, &out, `SELECT DISTINCT ON (name) name, version, title, '' AS source, hash, compiled, published_by, published_at
-		FROM definitions ORDER BY name, version DESC`)
+	err := s.db.SelectContext(ctx, &out, `SELECT DISTINCT ON (d.name) `+versionColumns+`, `+retirementColumns+`
+		FROM definitions d `+retiredJoin+` ORDER BY d.name, d.version DESC`)
 	if err != nil {
 		return nil, fail(op, err)
 	}
@@ -126,8 +280,8 @@ func (s *Store) Definitions(ctx context.Context) ([]Definition, error) {
 // without their sources.
 func (s *Store) DefinitionVersions(ctx context.Context, name string) ([]Definition, error) {
 	out := []Definition{}
-	err := s.db.SelectContext(ctx, &out, `SELECT name, version, title, '' AS source, hash, compiled, published_by, published_at
-		FROM definitions WHERE name = $1 ORDER BY version DESC`, name)
+	err := s.db.SelectContext(ctx, &out, `SELECT `+versionColumns+` FROM definitions d
+		WHERE d.name = $1 ORDER BY d.version DESC`, name)
 	if err != nil {
 		return nil, fail("store.DefinitionVersions", err)
 	}

@@ -47,6 +47,11 @@ Usage:
                      manage users and API tokens in DATABASE_URL (tokens are shown once)
   itilflow group add|list [ID]
                      manage groups of users in DATABASE_URL
+  itilflow definitions publish [--by NAME] FILE... | list | retire NAME --reason TEXT | reinstate NAME
+                     publish files as a person, list definitions (origin, publisher, retirement),
+                     retire one (no new processes; running ones go on) or reinstate it, in
+                     DATABASE_URL. dev and serve publish a --definitions file only when it
+                     changed and no person published that definition since: they warn instead
   itilflow load      start many processes through a running API and print figures
 
 Run "itilflow COMMAND -h" for a command's flags.
@@ -88,6 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runUser(ctx, args[1:], getenv, stdout, stderr)
 	case "group":
 		return runGroup(ctx, args[1:], getenv, stdout, stderr)
+	case "definitions":
+		return runDefinitions(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -133,9 +133,11 @@ func (s *stack) startNotifier(ctx context.Context) error {
 // webhookClientTimeout is longer than any webhook step's timeout may be.
 const webhookClientTimeout = 6 * time.Minute
 
-// publishDefinitions publishes every process definition in dir (publishing
-// unchanged text creates no new version). A definition with problems stops the
-// start with every problem as file:line:col.
+// publishDefinitions publishes the process definitions in dir that changed since
+// the version each last produced, so a restart never reverts what people
+// published: a file that changed after a person published its definition is not
+// published, with a warning that says how to publish it anyway. A definition
+// with problems stops the start with every problem as file:line:col.
 func publishDefinitions(ctx context.Context, st *store.Store, dir string, calendars engine.Calendars, log *slog.Logger) error {
 	files, err := definitionFiles(dir)
 	if err != nil {
@@ -152,12 +154,21 @@ func publishDefinitions(ctx context.Context, st *store.Store, dir string, calend
 			problems = append(problems, formatProblems(file, err)...)
 			continue
 		}
-		d, created, err := st.PublishDefinition(ctx, def, src, "itilflow", "startup")
+		d, outcome, err := st.PublishFile(ctx, def, src, file)
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", file, err)
 		}
-		if created {
+		switch outcome {
+		case store.FilePublished:
 			log.Info("published definition", "name", d.Name, "version", d.Version, "file", file)
+		case store.FileSuperseded:
+			log.Info("definition file unchanged; a later version published by a person stays current",
+				"name", d.Name, "version", d.Version, "published_by", d.PublishedBy, "origin", d.Origin, "file", file)
+		case store.FileHeldBack:
+			log.Warn("definition file changed but not published: a person published a later version, which stays current",
+				"name", d.Name, "version", d.Version, "published_by", d.PublishedBy, "origin", d.Origin,
+				"published_at", d.PublishedAt.UTC().Format(time.RFC3339), "file", file, "file_hash", store.SourceHash(src),
+				"publish_anyway", "itilflow definitions publish "+file+" (DATABASE_URL: this database), or PUT it to /api/v1/definitions/"+d.Name)
 		}
 	}
 	if len(problems) > 0 {

@@ -84,12 +84,9 @@ func knownProcesses(files []string) []string {
 		if err != nil {
 			return
 		}
-		var head struct {
-			Name string `yaml:"name"`
-		}
-		if yaml.Unmarshal(src, &head) == nil && head.Name != "" && !seen[head.Name] {
-			seen[head.Name] = true
-			names = append(names, head.Name)
+		if name := definitionName(src); name != "" && !seen[name] {
+			seen[name] = true
+			names = append(names, name)
 		}
 	}
 	dirs := map[string]bool{}
@@ -105,4 +102,16 @@ func knownProcesses(files []string) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// definitionName reads only a definition's name, so a file with problems still
+// has one; "" if it has none.
+func definitionName(src []byte) string {
+	var head struct {
+		Name string `yaml:"name"`
+	}
+	if yaml.Unmarshal(src, &head) != nil {
+		return ""
+	}
+	return head.Name
 }

@@ -1,0 +1,43 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+type retireRequest struct {
+	Reason string `json:"reason"`
+}
+
+// retireDefinition stops new processes of a definition, every version of it;
+// running processes go on, and publishing a new version does not reinstate it.
+// The store checks the reason (required, not blank) and records the change in
+// the audit log.
+func (s *Server) retireDefinition(c echo.Context) error {
+	if err := requireRole(c, roleProcessOwner, roleAdmin); err != nil {
+		return err
+	}
+	var req retireRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	r, err := s.store.RetireDefinition(c.Request().Context(), c.Param("name"), req.Reason, actorOf(c).ID, requestID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+// reinstateDefinition lets a retired definition start processes again, of its
+// latest version.
+func (s *Server) reinstateDefinition(c echo.Context) error {
+	if err := requireRole(c, roleProcessOwner, roleAdmin); err != nil {
+		return err
+	}
+	r, err := s.store.ReinstateDefinition(c.Request().Context(), c.Param("name"), actorOf(c).ID, requestID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
