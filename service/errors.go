@@ -43,12 +43,16 @@ func temporalError(op string, err error) error {
 	var deadline *serviceerror.DeadlineExceeded
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	var busy *serviceerror.ResourceExhausted
+	var limit *serviceerror.FailedPrecondition
+	var badID *serviceerror.InvalidArgument
 	switch {
-	case errors.As(err, &notFound):
+	case errors.As(err, &notFound), errors.As(err, &badID):
+		// An id Temporal refuses (blank, too long) names no process either.
 		return &engine.Error{Code: engine.ENOTFOUND, Op: op, Message: "no such process", Err: err}
 	case errors.As(err, &started):
 		return &engine.Error{Code: engine.ECONFLICT, Op: op, Message: "process already exists", Err: err}
-	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.As(err, &busy),
+	// Too many updates in flight or in one run: the process is busy, not broken.
+	case errors.As(err, &unavailable), errors.As(err, &deadline), errors.As(err, &busy), errors.As(err, &limit),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &engine.Error{Code: engine.EUNAVAILABLE, Op: op, Message: "Temporal did not answer", Err: err}
 	}

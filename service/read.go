@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"regexp"
 	"slices"
 	"time"
 
@@ -20,9 +21,20 @@ import (
 // process who improve it.
 var historyReaders = []string{store.RoleAuditor, store.RoleAdmin, "process-owner"}
 
+// processIDs is the form of every process id (a definition's name and a
+// number, incident-000123): anything else names no process, and is not sent
+// to Temporal, whose gRPC headers cannot carry every string.
+var processIDs = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,127}$`)
+
+// noProcess is the answer for an id that names no process the caller may see.
+func noProcess(id string) error { return engine.Errorf(engine.ENOTFOUND, "no process %q", id) }
+
 // visible returns the stored view of a process the caller may see, or
 // ENOTFOUND — the same answer as for an id nobody started.
 func (s *Service) visible(ctx context.Context, caller Caller, id string) (engine.View, error) {
+	if !processIDs.MatchString(id) {
+		return engine.View{}, noProcess(id)
+	}
 	return s.store.ProcessFor(ctx, caller.viewer(), id)
 }
 
@@ -32,6 +44,9 @@ func (s *Service) visible(ctx context.Context, caller Caller, id string) (engine
 // exactly what an auditor must still reach).
 func (s *Service) reachable(ctx context.Context, caller Caller, id string) error {
 	if caller.viewer().SeesAll() {
+		if !processIDs.MatchString(id) {
+			return noProcess(id)
+		}
 		return nil
 	}
 	_, err := s.visible(ctx, caller, id)

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/gate"
 )
 
 // Origins of a definition version: where its text came from. A version of
@@ -191,6 +192,15 @@ func (s *Store) PublishFile(ctx context.Context, def *engine.Definition, source 
 func newVersion(def *engine.Definition, source []byte, p Publication) (Definition, []byte, error) {
 	compiled, err := json.Marshal(def)
 	if err != nil {
+		return Definition{}, nil, err
+	}
+	// YAML can spell a NUL ("\0") that the parser lets through: refuse what the
+	// database cannot hold, in the text or in what it compiled to.
+	if problem := gate.Problem(string(source)); problem != "" {
+		return Definition{}, nil, &engine.Error{Code: engine.EINVALID, Op: "store.Publish", Message: "definition text cannot be stored",
+			Details: []engine.Detail{{Field: "source", Message: problem}}}
+	}
+	if err := gate.JSON(compiled); err != nil {
 		return Definition{}, nil, err
 	}
 	return Definition{Name: def.Name, Title: def.Title, Source: string(source), Hash: SourceHash(source), Compiled: *def,

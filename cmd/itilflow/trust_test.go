@@ -141,6 +141,11 @@ func TestTrust(t *testing.T) {
 				}
 			})
 		}
+		// YAML's "\0" escape spells a NUL the parser lets through.
+		nul := "name: nulled\ntitle: \"a\\0b\"\ninitial: a\nstates:\n  a: {actions: {go: {to: b}}}\n  b: {final: true}\n"
+		if status, body := c.call("PUT", "/api/v1/definitions/nulled", "dev-process-owner", nul); status != 422 || !strings.Contains(fmt.Sprint(body), "title") {
+			t.Fatalf("a definition holding a NUL: %d %v", status, body)
+		}
 		if after := c.must(200, "GET", "/api/v1/processes?definition=incident", "dev-auditor", nil)["total"]; after != before {
 			t.Fatalf("a refused start started something: %v processes, then %v", before, after)
 		}
