@@ -75,7 +75,7 @@ func (s *Store) PublishDefinition(ctx context.Context, def *engine.Definition, s
 			return err
 		}
 		target := fmt.Sprintf("definition:%s@%d", out.Name, out.Version)
-		return appendAudit(ctx, tx, AuditRecord{At: out.PublishedAt, Actor: by, Action: AuditPublish, RequestID: requestID,
+		return s.appendAudit(ctx, tx, AuditRecord{At: out.PublishedAt, Actor: by, Action: AuditPublish, RequestID: requestID,
 			Target: target, PayloadDigest: out.Hash}, target)
 	})
 	if err != nil {

@@ -72,7 +72,7 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 			if err := insertEvent(ctx, tx, v.ID, e); err != nil {
 				return err
 			}
-			if err := auditEvent(ctx, tx, v, e); err != nil {
+			if err := s.auditEvent(ctx, tx, v, e); err != nil {
 				return err
 			}
 		}

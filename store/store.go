@@ -22,9 +22,15 @@ import (
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
 	db *sqlx.DB
+	// auditKeys link new audit records (the first) and verify old ones (all),
+	// see WithAuditKey.
+	auditKeys []auditKey
+	// optErr is what an option could not apply; Open returns it.
+	optErr error
 }
 
-// Option configures a Store when it is opened.
+// Option configures a Store when it is opened. An option that cannot apply (a
+// key too short) makes Open fail.
 type Option func(*Store)
 
 // Open connects to the database at url (a lib/pq URL or DSN) and checks that it
@@ -45,6 +51,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s := &Store{db: db}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.optErr != nil {
+		db.Close()
+		return nil, s.optErr
 	}
 	return s, nil
 }

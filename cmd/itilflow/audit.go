@@ -5,16 +5,31 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/itilflow/itilflow/store"
 )
 
-// runAudit implements `itilflow audit verify`: it recomputes the audit chain in
-// DATABASE_URL and names the first record that was altered, removed or inserted
-// out of order.
-func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) != 1 || args[0] != "verify" {
-		return errors.New("usage: itilflow audit verify   (reads DATABASE_URL)")
+const auditUsage = "usage: itilflow audit verify [--audit-key-file FILE]   (reads DATABASE_URL)"
+
+// runAudit implements `itilflow audit verify`: it checks the audit chain in
+// DATABASE_URL and the process events' records against the events table, and
+// names the first problem of each. Without a key it checks what it can and says
+// what it could not.
+func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return errors.New(auditUsage)
 	}
-	st, err := openStore(ctx, getenv)
+	f := newFlags("audit verify", getenv, stderr)
+	keyFile := f.auditKeyFile()
+	if err := f.parse(args[1:]); err != nil {
+		return err
+	}
+	keys, err := cliAuditKeys(*keyFile, getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, getenv, keys...)
 	if err != nil {
 		return err
 	}
@@ -23,10 +38,30 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	printVerification(stdout, v)
 	if !v.OK {
-		fmt.Fprintf(stdout, "audit log BROKEN at record %d: %s (%d records before it verified)\n", v.FirstBad, v.Problem, v.Records)
-		return fmt.Errorf("audit log does not verify")
+		return errors.New("audit log does not verify")
 	}
-	fmt.Fprintf(stdout, "audit log ok: %d records, head %s\n", v.Records, v.Head)
 	return nil
+}
+
+// printVerification writes one line per check, then what was not checked.
+func printVerification(w io.Writer, v store.AuditVerification) {
+	keys := "no audit key given"
+	if len(v.KeyIDs) > 0 {
+		keys = "keys " + strings.Join(v.KeyIDs, ", ")
+	}
+	if v.FirstBad != 0 {
+		fmt.Fprintf(w, "audit log BROKEN at record %d: %s (%d records before it verified; %s)\n", v.FirstBad, v.Problem, v.Records, keys)
+	} else {
+		fmt.Fprintf(w, "audit log ok: %d records (%d linked with HMAC; %s), head %s\n", v.Records, v.Keyed, keys, v.Head)
+	}
+	if e := v.Events; e.Bad > 0 {
+		fmt.Fprintf(w, "events BROKEN at %s event %d: %s (%d problem(s) in all)\n", e.ProcessID, e.Seq, e.Problem, e.Bad)
+	} else {
+		fmt.Fprintf(w, "events ok: %d audit records of process events match their events rows\n", e.Checked)
+	}
+	for _, u := range v.Unchecked {
+		fmt.Fprintf(w, "NOT CHECKED: %s\n", u)
+	}
 }

@@ -46,6 +46,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	keys, err := devAuditKeys(*sf.auditKeyFile, getenv, dir)
+	if err != nil {
+		return err
+	}
 
 	dbURL := getenv("DATABASE_URL")
 	if dbURL == "" {
@@ -76,7 +80,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer tc.Close()
 
-	st, err := store.Open(ctx, dbURL)
+	st, err := store.Open(ctx, dbURL, auditKeyOptions(keys)...)
 	if err != nil {
 		return err
 	}
@@ -102,6 +106,20 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	return s.run(ctx, func(addr string) {
 		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, demo)
 	})
+}
+
+// devAuditKeys returns the audit keys given by flag or environment, else the
+// key in the data directory, which the first start makes.
+func devAuditKeys(file string, getenv func(string) string, dir string) ([][]byte, error) {
+	keys, err := readAuditKeys(file, getenv, "")
+	if err != nil || keys != nil {
+		return keys, err
+	}
+	path := filepath.Join(dir, auditKeyFileName)
+	if err := ensureDevAuditKey(path); err != nil {
+		return nil, err
+	}
+	return readAuditKeyFile(path)
 }
 
 type devUser struct {

@@ -367,7 +367,7 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 	}
 	csvBody, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.HasPrefix(string(csvBody), "seq,at,actor,action,request_id,target,payload_digest,prev_hash,hash\n1,") {
+	if !strings.HasPrefix(string(csvBody), "seq,at,actor,action,request_id,target,payload_digest,prev_hash,hash,link,key_id,source\n1,") {
 		t.Fatalf("csv export: %s", csvBody)
 	}
 

@@ -66,6 +66,7 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 type stackFlags struct {
 	httpAddr, definitions, logLevel, notifyWebhook *string
 	jwt                                            jwtFlags
+	auditKeyFile                                   *string
 }
 
 func (f *flags) stack() stackFlags {
@@ -75,5 +76,6 @@ func (f *flags) stack() stackFlags {
 		logLevel:      f.string("log-level", "info", "debug, info, warn or error"),
 		jwt:           f.jwt(),
 		notifyWebhook: f.string("notify-webhook", "", "URL to POST each notification to (JSON, with Idempotency-Key); empty keeps them for GET /api/v1/notifications only"),
+		auditKeyFile:  f.auditKeyFile(),
 	}
 }

@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "replay":
 		return runReplay(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
-		return runAudit(ctx, args[1:], getenv, stdout)
+		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "whatif":
 		return runWhatIf(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":

@@ -36,6 +36,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if dbURL == "" {
 		return errors.New("DATABASE_URL is not set: serve needs a PostgreSQL URL such as postgres://user:pass@host:5432/itilflow?sslmode=disable")
 	}
+	keys, err := readAuditKeys(*sf.auditKeyFile, getenv, "")
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New(noAuditKeyHelp)
+	}
 	address, namespace := getenv("TEMPORAL_ADDRESS"), getenv("TEMPORAL_NAMESPACE")
 	if address == "" {
 		address = "127.0.0.1:7233"
@@ -46,7 +53,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	st, err := store.Open(dctx, dbURL)
+	st, err := store.Open(dctx, dbURL, auditKeyOptions(keys)...)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL at DATABASE_URL is unreachable: %w", err)
 	}
@@ -90,10 +97,10 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 // openStore opens DATABASE_URL for the commands that work on the database alone.
-func openStore(ctx context.Context, getenv func(string) string) (*store.Store, error) {
+func openStore(ctx context.Context, getenv func(string) string, opts ...store.Option) (*store.Store, error) {
 	dbURL := getenv("DATABASE_URL")
 	if dbURL == "" {
 		return nil, errors.New("DATABASE_URL is not set: give the PostgreSQL URL, e.g. postgres://user:pass@host:5432/itilflow?sslmode=disable")
 	}
-	return store.Open(ctx, dbURL)
+	return store.Open(ctx, dbURL, opts...)
 }
