@@ -12,6 +12,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"gopkg.in/yaml.v3"
 
+	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/pgcluster"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/temporalserver"
@@ -102,9 +103,15 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, jwt: jv, debug: true}
+	cpFile := *sf.checkpointFile
+	if cpFile == "" {
+		cpFile = filepath.Join(dir, checkpointFileName)
+	}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, jwt: jv, debug: true,
+		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery}
+	audit := fmt.Sprintf("key id %s, checkpoints in %s", st.AuditKeyIDs()[0], cpFile)
 	return s.run(ctx, func(addr string) {
-		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, demo)
+		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, audit, demo)
 	})
 }
 
@@ -177,13 +184,14 @@ func seedDevUsers(ctx context.Context, st *store.Store, file string) (devDemo, e
 	return doc, nil
 }
 
-func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir string, demo devDemo) {
+func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir, audit string, demo devDemo) {
 	fmt.Fprintf(w, "\nitilflow dev is running (data in %s)\n\n", dataDir)
 	fmt.Fprintf(w, "  API          http://%s/api/v1   (health: http://%s/healthz)\n", apiAddr, apiAddr)
 	fmt.Fprintf(w, "  Temporal     %s (namespace default)\n", temporalAddr)
 	if uiURL != "" {
 		fmt.Fprintf(w, "  Temporal UI  %s (filter with ItilDefinition, ItilState, ItilPriority)\n", uiURL)
 	}
+	fmt.Fprintf(w, "  Audit log    %s\n", audit)
 	fmt.Fprintf(w, "\n  Demo users (dev only; send Authorization: Bearer <token>):\n")
 	for _, u := range demo.Users {
 		fmt.Fprintf(w, "    %-24s %-22s %s\n", u.Token, u.ID, strings.Join(u.Roles, ","))

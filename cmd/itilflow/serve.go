@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/temporalserver"
 	"github.com/itilflow/itilflow/workflows"
@@ -72,7 +73,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("no definitions directory; publishing none", "dir", defs)
 		defs = ""
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv,
+		checkpointEvery: *sf.checkpointEvery}
+	switch {
+	case *sf.checkpointFile != "":
+		s.checkpoints = &checkpoint.File{Path: *sf.checkpointFile}
+	case *sf.notifyWebhook != "":
+		log.Warn("no --audit-checkpoint-file: audit checkpoints go to the notification webhook only")
+	default:
+		// Replicas in containers often have no disk of their own: run, but say
+		// plainly what is lost.
+		log.Warn("no --audit-checkpoint-file and no --notify-webhook: audit checkpoints stay in the database, " +
+			"so records removed from the end of the audit log, or a log rewritten with the key, cannot be detected")
+	}
 	return s.run(ctx, func(addr string) {
 		fmt.Fprintf(stdout, "itilflow serving http://%s/api/v1 (Temporal %s, namespace %s)\n", addr, address, namespace)
 	})
