@@ -241,10 +241,14 @@ func (s *Store) verifyCheckpoint(ctx context.Context, cp AuditCheckpoint, out *A
 		if err := s.db.GetContext(ctx, &last, `SELECT COALESCE(max(seq), 0) FROM audit_log`); err != nil {
 			return err
 		}
-		if last < cp.Seq {
+		switch {
+		case last == cp.Seq-1:
+			bad("record %d is gone: the checkpoint of %s vouches for it, but the chain ends at record %d, so the last record was removed",
+				cp.Seq, at, last)
+		case last < cp.Seq:
 			bad("record %d is gone: the checkpoint of %s vouches for it, but the chain ends at record %d, so records %d to %d were removed",
 				cp.Seq, at, last, last+1, cp.Seq)
-		} else {
+		default:
 			bad("record %d is gone: the checkpoint of %s vouches for it", cp.Seq, at)
 		}
 		return nil

@@ -138,6 +138,13 @@ func (s *Store) OpenProcesses(ctx context.Context) ([]ProjectionStatus, error) {
 	return out, fail("store.OpenProcesses", err)
 }
 
+// ProcessIDs returns the id of every process in the projection, oldest first.
+func (s *Store) ProcessIDs(ctx context.Context) ([]string, error) {
+	out := []string{}
+	err := s.db.SelectContext(ctx, &out, `SELECT id FROM processes ORDER BY started_at, id`)
+	return out, fail("store.ProcessIDs", err)
+}
+
 // Process returns the stored view of a process.
 func (s *Store) Process(ctx context.Context, id string) (engine.View, error) {
 	var raw []byte
