@@ -20,7 +20,7 @@ func (c checkpointAt) Latest() (store.AuditCheckpoint, bool, error) { return c.c
 func TestAuditVerifyReportsTheCheckpoint(t *testing.T) {
 	a := newAdminTest(t)
 	ctx := context.Background()
-	if err := a.store.UpsertUser(ctx, store.User{ID: "audrey.auditor", Name: "Audrey", Roles: []string{roleAuditor}}); err != nil {
+	if err := a.store.UpsertUser(ctx, store.User{ID: "audrey.auditor", Name: "Audrey", Roles: []string{"auditor"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.store.AddToken(ctx, "audrey.auditor", "audrey.auditor", "test"); err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 func TestAuditKeysComeFromFileEnvOrDataDir(t *testing.T) {
-	key, _ := hex.DecodeString(testAuditKey)
+	key := testAuditKeyBytes()
 	dir := t.TempDir()
 	older := bytes.Repeat([]byte{0x42}, 32)
 	twoKeys := filepath.Join(dir, "keys")

@@ -29,6 +29,11 @@ func env(vars map[string]string) func(string) string {
 // testAuditKey is the audit key, in hex, of the tests that give one.
 const testAuditKey = "6974696c666c6f7720746573747327206175646974206b65793a203332206279746573"
 
+func testAuditKeyBytes() []byte {
+	k, _ := hex.DecodeString(testAuditKey)
+	return k
+}
+
 func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -115,8 +120,7 @@ func TestAuditVerifyCommandNamesEditedRow(t *testing.T) {
 	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	key, _ := hex.DecodeString(testAuditKey)
-	st, err := store.Open(ctx, url, store.WithAuditKey(key))
+	st, err := store.Open(ctx, url, store.WithAuditKey(testAuditKeyBytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
