@@ -13,10 +13,13 @@ import (
 	"github.com/itilflow/itilflow/store"
 )
 
-// Outbox holds the notifications to deliver. The store package implements it.
+// Outbox holds the notifications and the audit checkpoints to deliver. The
+// store package implements it.
 type Outbox interface {
 	PendingNotifications(ctx context.Context, limit int) ([]store.Notification, error)
 	MarkDelivered(ctx context.Context, ids []int64) error
+	PendingAuditCheckpoints(ctx context.Context, limit int) ([]store.AuditCheckpoint, error)
+	MarkAuditCheckpointsDelivered(ctx context.Context, seqs []int64) error
 }
 
 // notifyBatch bounds one delivery run, so an activity attempt stays short.
@@ -24,9 +27,11 @@ const notifyBatch = 100
 
 // DeliverNotifications posts the undelivered notifications, oldest first, to the
 // notification webhook, each with Idempotency-Key notification-<id> so a receiver
-// drops the duplicates a crash between posting and marking can cause. It stops
-// at the first failure (the activity is retried; order is kept) and returns how
-// many it delivered.
+// drops the duplicates a crash between posting and marking can cause; then, the
+// same way, the undelivered audit checkpoints ({"kind":"audit_checkpoint",…},
+// Idempotency-Key audit-checkpoint-<seq>), so a copy of each lives outside the
+// database. It stops at the first failure (the activity is retried; order is
+// kept) and returns how many it delivered.
 func (a *Activities) DeliverNotifications(ctx context.Context) (int, error) {
 	if a.Outbox == nil || a.NotifyURL == "" || a.HTTPClient == nil {
 		return 0, temporal.NewNonRetryableApplicationError("notification delivery is not configured", "notify_config", nil)
@@ -37,7 +42,7 @@ func (a *Activities) DeliverNotifications(ctx context.Context) (int, error) {
 	}
 	delivered := 0
 	for _, n := range pending {
-		if err := a.post(ctx, n); err != nil {
+		if err := a.post(ctx, fmt.Sprintf("notification-%d", n.ID), n); err != nil {
 			return delivered, err
 		}
 		if err := a.Outbox.MarkDelivered(ctx, []int64{n.ID}); err != nil {
@@ -45,11 +50,25 @@ func (a *Activities) DeliverNotifications(ctx context.Context) (int, error) {
 		}
 		delivered++
 	}
+	checkpoints, err := a.Outbox.PendingAuditCheckpoints(ctx, notifyBatch)
+	if err != nil {
+		return delivered, err
+	}
+	for _, cp := range checkpoints {
+		if err := a.post(ctx, fmt.Sprintf("audit-checkpoint-%d", cp.Seq), cp); err != nil {
+			return delivered, err
+		}
+		if err := a.Outbox.MarkAuditCheckpointsDelivered(ctx, []int64{cp.Seq}); err != nil {
+			return delivered, err
+		}
+		delivered++
+	}
 	return delivered, nil
 }
 
-func (a *Activities) post(ctx context.Context, n store.Notification) error {
-	body, err := json.Marshal(n)
+// post sends one message of the outbox to the webhook.
+func (a *Activities) post(ctx context.Context, idempotencyKey string, message any) error {
+	body, err := json.Marshal(message)
 	if err != nil {
 		return err
 	}
@@ -58,7 +77,7 @@ func (a *Activities) post(ctx context.Context, n store.Notification) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "notify_config", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", fmt.Sprintf("notification-%d", n.ID))
+	req.Header.Set("Idempotency-Key", idempotencyKey)
 	req.Header.Set("User-Agent", "itilflow")
 	resp, err := a.HTTPClient.Do(req)
 	if err != nil {
@@ -69,7 +88,7 @@ func (a *Activities) post(ctx context.Context, n store.Notification) error {
 	if resp.StatusCode/100 != 2 {
 		// Every failure is retried: a notification must not be lost because the
 		// receiver was briefly wrong.
-		return fmt.Errorf("notification %d: %s answered %s", n.ID, a.NotifyURL, resp.Status)
+		return fmt.Errorf("%s: %s answered %s", idempotencyKey, a.NotifyURL, resp.Status)
 	}
 	return nil
 }

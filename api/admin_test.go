@@ -33,7 +33,7 @@ type adminTest struct {
 func newAdminTest(t *testing.T) adminTest {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.NewDatabase(t))
+	st, err := store.Open(ctx, pgtest.NewDatabase(t), store.WithAuditKey([]byte("the API tests' audit key, 32 bytes or more")))
 	if err != nil {
 		t.Fatal(err)
 	}

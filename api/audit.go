@@ -15,12 +15,33 @@ import (
 // The audit log is for auditors, and admins who answer for the system.
 var auditReaders = []string{store.RoleAuditor, store.RoleAdmin}
 
-// verifyAudit recomputes the audit chain and reports the first broken record.
+// CheckpointSource gives the latest checkpoint of the audit chain kept outside
+// the database, and false while there is none.
+type CheckpointSource interface {
+	Latest() (store.AuditCheckpoint, bool, error)
+}
+
+// UseAuditCheckpoints makes audit verification check the chain against the
+// latest checkpoint of src.
+func (s *Server) UseAuditCheckpoints(src CheckpointSource) { s.checkpoints = src }
+
+// verifyAudit checks the audit chain, the latest checkpoint when the server
+// keeps them, and the events rows, and reports the first problem of each.
 func (s *Server) verifyAudit(c echo.Context) error {
 	if err := requireRole(c, auditReaders...); err != nil {
 		return err
 	}
-	v, err := s.store.VerifyAudit(c.Request().Context())
+	var checkpoints []store.AuditCheckpoint
+	if s.checkpoints != nil {
+		cp, ok, err := s.checkpoints.Latest()
+		if err != nil {
+			return err
+		}
+		if ok {
+			checkpoints = append(checkpoints, cp)
+		}
+	}
+	v, err := s.store.VerifyAudit(c.Request().Context(), checkpoints...)
 	if err != nil {
 		return err
 	}
@@ -61,9 +82,10 @@ func (s *Server) listAudit(c echo.Context) error {
 		h.Set(echo.HeaderContentDisposition, `attachment; filename="itilflow-audit.csv"`)
 		c.Response().WriteHeader(http.StatusOK)
 		w := csv.NewWriter(c.Response())
-		w.Write([]string{"seq", "at", "actor", "action", "request_id", "target", "payload_digest", "prev_hash", "hash"})
+		w.Write([]string{"seq", "at", "actor", "action", "request_id", "target", "payload_digest", "prev_hash", "hash", "link", "key_id", "source"})
 		for _, r := range records {
-			w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.Format(time.RFC3339Nano), r.Actor, r.Action, r.RequestID, r.Target, r.PayloadDigest, r.PrevHash, r.Hash})
+			w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.Format(time.RFC3339Nano), r.Actor, r.Action, r.RequestID, r.Target, r.PayloadDigest,
+				r.PrevHash, r.Hash, r.Link, r.KeyID, r.Source})
 		}
 		w.Flush()
 		return w.Error()

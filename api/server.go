@@ -28,6 +28,9 @@ type Server struct {
 	echo      *echo.Echo
 	// jwt, when set, accepts JWTs from an identity provider (UseJWT).
 	jwt *JWTVerifier
+	// checkpoints, when set, are the audit checkpoints verification checks
+	// the chain against (UseAuditCheckpoints).
+	checkpoints CheckpointSource
 }
 
 // New returns the API with its routes: the operations on processes through

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -32,6 +34,66 @@ const (
 	AuditReinstate = "reinstate_definition"
 )
 
+// Links: how an audit record is chained to the one before it.
+const (
+	// LinkSHA256 is SHA-256 over the record's fields and the previous record's
+	// hash: the records written before the chain was keyed. Anyone who can write
+	// the database can recompute it.
+	LinkSHA256 = "sha256"
+	// LinkHMAC is HMAC-SHA-256 under the audit key over the same fields, the
+	// record's source, link and key id: without the key no link can be made.
+	LinkHMAC = "hmac-sha256"
+)
+
+// MinAuditKeyBytes is the shortest audit key accepted: HMAC-SHA-256 wants a key
+// at least as long as its output.
+const MinAuditKeyBytes = 32
+
+type auditKey struct {
+	id  string
+	key []byte
+}
+
+// WithAuditKey gives the store the secret key that links new audit records and
+// signs checkpoints of the chain (HMAC-SHA-256). Give it again for each older
+// key after a rotation, newest first: the first key links and signs, the others
+// only verify what was written under them. A store without a key verifies what
+// it can but refuses to append to the audit log. The key is never written
+// anywhere; records and checkpoints carry its id.
+func WithAuditKey(key []byte) Option {
+	return func(s *Store) {
+		if len(key) < MinAuditKeyBytes {
+			if s.optErr == nil {
+				s.optErr = &engine.Error{Code: engine.EINVALID, Op: "store.WithAuditKey",
+					Message: fmt.Sprintf("the audit key has %d bytes; it needs at least %d random bytes", len(key), MinAuditKeyBytes)}
+			}
+			return
+		}
+		s.auditKeys = append(s.auditKeys, auditKey{id: auditKeyID(key), key: bytes.Clone(key)})
+	}
+}
+
+// auditKeyID names a key without revealing it: the first 8 bytes of
+// HMAC(key, "itilflow-audit-key-id"), in hex.
+func auditKeyID(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("itilflow-audit-key-id"))
+	return hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// AuditKeyIDs returns the ids of the store's audit keys, the one that links new
+// records first.
+func (s *Store) AuditKeyIDs() []string { return keyIDs(s.auditKeys) }
+
+// keyedMAC is HMAC-SHA-256 under key over a JSON array of a label and fields.
+// The label keeps a record's MAC from ever passing for a checkpoint's.
+func keyedMAC(key []byte, label string, fields ...any) string {
+	b, _ := json.Marshal(append([]any{label}, fields...))
+	m := hmac.New(sha256.New, key)
+	m.Write(b)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 // AuditRecord is one entry of the audit log.
 type AuditRecord struct {
 	Seq           int64     `json:"seq" db:"seq"`
@@ -41,17 +103,37 @@ type AuditRecord struct {
 	RequestID     string    `json:"request_id,omitempty" db:"request_id"`
 	Target        string    `json:"target" db:"target"`
 	PayloadDigest string    `json:"payload_digest" db:"payload_digest"`
-	PrevHash      string    `json:"prev_hash" db:"prev_hash"`
-	Hash          string    `json:"hash" db:"hash"`
+	// Source is what produced the record, e.g. "event:incident-000001#4" for a
+	// process event.
+	Source   string `json:"source,omitempty" db:"source"`
+	PrevHash string `json:"prev_hash" db:"prev_hash"`
+	Hash     string `json:"hash" db:"hash"`
+	// Link is how Hash was made (LinkSHA256 or LinkHMAC), and KeyID names the
+	// key of an HMAC link.
+	Link  string `json:"link" db:"link"`
+	KeyID string `json:"key_id,omitempty" db:"key_id"`
 }
 
-// computeHash is the record's link in the chain: SHA-256 over its fields and the
-// previous record's hash, encoded as a JSON array so no field can bleed into the
-// next.
+// auditColumns are the columns of an AuditRecord; records written before
+// sources existed have none.
+const auditColumns = `seq, at, actor, action, request_id, target, payload_digest, COALESCE(source, '') AS source,
+	prev_hash, hash, link, key_id`
+
+// computeHash is the record's link in the unkeyed chain: SHA-256 over its fields
+// and the previous record's hash, encoded as a JSON array so no field can bleed
+// into the next.
 func (r AuditRecord) computeHash() string {
 	b, _ := json.Marshal([]any{r.Seq, r.At.UTC().Format(time.RFC3339Nano), r.Actor, r.Action, r.RequestID, r.Target, r.PayloadDigest, r.PrevHash})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// keyedHash is the record's link in the keyed chain. It also covers the source,
+// which ties a process event's record to its events row, and the link and key
+// id, so neither can be changed to pass the record off as something else.
+func (r AuditRecord) keyedHash(key []byte) string {
+	return keyedMAC(key, "itilflow-audit-record", r.Seq, r.At.UTC().Format(time.RFC3339Nano), r.Actor, r.Action,
+		r.RequestID, r.Target, r.PayloadDigest, r.Source, r.PrevHash, r.Link, r.KeyID)
 }
 
 // digest is the SHA-256 of a payload's JSON form.
@@ -73,9 +155,18 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 // auditLock serialises appends so each record links to the one before it.
 const auditLock = 7_2_6_9_2
 
-// appendAudit adds r to the chain inside tx, unless a record from the same source
-// is already there. The caller's transaction makes the change and its record one.
-func appendAudit(ctx context.Context, tx *sqlx.Tx, r AuditRecord, source string) error {
+// errNoAuditKey is what a store opened without WithAuditKey answers when it
+// must append to the audit log.
+func errNoAuditKey() error {
+	return &engine.Error{Code: engine.EINTERNAL, Op: "store.appendAudit",
+		Message: "no audit key: audit records are linked with HMAC-SHA-256 under a secret key and this store was given none " +
+			"(itilflow reads it from --audit-key-file, ITILFLOW_AUDIT_KEY or <data-dir>/audit.key)"}
+}
+
+// appendAudit adds r to the chain inside tx, linked under the store's first
+// audit key, unless a record from the same source is already there. The
+// caller's transaction makes the change and its record one.
+func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, r AuditRecord, source string) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLock); err != nil {
 		return err
 	}
@@ -83,6 +174,10 @@ func appendAudit(ctx context.Context, tx *sqlx.Tx, r AuditRecord, source string)
 	if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM audit_log WHERE source = $1)`, source); err != nil || exists {
 		return err
 	}
+	if len(s.auditKeys) == 0 {
+		return errNoAuditKey()
+	}
+	key := s.auditKeys[0]
 	var last struct {
 		Seq  int64  `db:"seq"`
 		Hash string `db:"hash"`
@@ -94,22 +189,24 @@ func appendAudit(ctx context.Context, tx *sqlx.Tx, r AuditRecord, source string)
 	if r.RequestID == "" {
 		r.RequestID, _ = ctx.Value(requestIDKey{}).(string)
 	}
-	// PostgreSQL keeps microseconds: hash what will be read back.
+	// PostgreSQL keeps microseconds: link what will be read back.
 	r.At = r.At.UTC().Truncate(time.Microsecond)
-	r.Seq, r.PrevHash = last.Seq+1, last.Hash
-	r.Hash = r.computeHash()
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, request_id, target, payload_digest, prev_hash, hash, source)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		r.Seq, r.At, r.Actor, r.Action, r.RequestID, r.Target, r.PayloadDigest, r.PrevHash, r.Hash, source)
+	r.Seq, r.PrevHash, r.Source, r.Link, r.KeyID = last.Seq+1, last.Hash, source, LinkHMAC, key.id
+	r.Hash = r.keyedHash(key.key)
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, request_id, target, payload_digest, prev_hash, hash, source, link, key_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		r.Seq, r.At, r.Actor, r.Action, r.RequestID, r.Target, r.PayloadDigest, r.PrevHash, r.Hash, source, r.Link, r.KeyID)
 	return err
 }
 
-// auditEvent appends the audit record of a process event, if it is a change a
-// person made: starts and actions. What the process did by itself (timers,
+// eventAudit is the audit record of a process event, and false for an event
+// that is no change a person made: what the process did by itself (timers,
 // breaches, escalations) is in its history and timeline, not in the audit log.
-func auditEvent(ctx context.Context, tx *sqlx.Tx, v engine.View, e engine.Event) error {
+// For a start the payload is what was started (definition, version, input); for
+// an action what it did (from, to, data, comment).
+func eventAudit(v engine.View, e engine.Event) (AuditRecord, bool) {
 	if e.Actor == engine.System.ID {
-		return nil
+		return AuditRecord{}, false
 	}
 	r := AuditRecord{At: e.At, Actor: e.Actor, RequestID: e.RequestID, Target: "process:" + v.ID}
 	switch e.Type {
@@ -117,66 +214,33 @@ func auditEvent(ctx context.Context, tx *sqlx.Tx, v engine.View, e engine.Event)
 		r.Action = AuditStart
 		r.PayloadDigest = digest(map[string]any{"definition": v.Definition, "version": v.Version, "input": v.Input})
 	case engine.EventAction:
+		// The events table keeps no data as NULL: digest it as nothing, whether it
+		// came as nil or empty, so the record can be checked against its row.
+		data := e.Data
+		if len(data) == 0 {
+			data = nil
+		}
 		r.Action = AuditAction + ":" + e.Action
-		r.PayloadDigest = digest(map[string]any{"from": e.From, "to": e.To, "data": e.Data, "comment": e.Comment})
+		r.PayloadDigest = digest(map[string]any{"from": e.From, "to": e.To, "data": data, "comment": e.Comment})
 	default:
+		return AuditRecord{}, false
+	}
+	return r, true
+}
+
+// eventSource is the source of a process event's audit record.
+func eventSource(processID string, seq int64) string {
+	return fmt.Sprintf("event:%s#%d", processID, seq)
+}
+
+// auditEvent appends the audit record of a process event, if it is a change a
+// person made: starts and actions.
+func (s *Store) auditEvent(ctx context.Context, tx *sqlx.Tx, v engine.View, e engine.Event) error {
+	r, ok := eventAudit(v, e)
+	if !ok {
 		return nil
 	}
-	return appendAudit(ctx, tx, r, fmt.Sprintf("event:%s#%d", v.ID, e.Seq))
-}
-
-// AuditVerification is the result of recomputing the chain.
-type AuditVerification struct {
-	OK      bool   `json:"ok"`
-	Records int64  `json:"records"`
-	Head    string `json:"head,omitempty"`
-	// FirstBad is the seq of the first record that breaks the chain, and Problem
-	// says how.
-	FirstBad int64  `json:"first_bad_seq,omitempty"`
-	Problem  string `json:"problem,omitempty"`
-}
-
-// VerifyAudit recomputes the whole chain in order and reports the first record
-// that was altered, removed or inserted out of order. Records removed from the end
-// leave no trace in the chain itself: keep the reported head (count and hash)
-// somewhere else and compare.
-func (s *Store) VerifyAudit(ctx context.Context) (AuditVerification, error) {
-	const op = "store.VerifyAudit"
-	rows, err := s.db.QueryxContext(ctx, `SELECT seq, at, actor, action, request_id, target, payload_digest, prev_hash, hash
-		FROM audit_log ORDER BY seq`)
-	if err != nil {
-		return AuditVerification{}, fail(op, err)
-	}
-	defer rows.Close()
-	out := AuditVerification{OK: true}
-	prev := ""
-	for rows.Next() {
-		var r AuditRecord
-		if err := rows.StructScan(&r); err != nil {
-			return out, fail(op, err)
-		}
-		want := out.Records + 1
-		switch {
-		case r.Seq != want:
-			return bad(out, want, fmt.Sprintf("record %d is missing: it was removed (the next record is %d)", want, r.Seq)), nil
-		case r.PrevHash != prev:
-			return bad(out, r.Seq, fmt.Sprintf("record %d does not follow record %d: it was inserted out of order, or record %d was altered and rehashed", r.Seq, r.Seq-1, r.Seq-1)), nil
-		case r.computeHash() != r.Hash:
-			return bad(out, r.Seq, fmt.Sprintf("record %d was altered: its content no longer matches its hash", r.Seq)), nil
-		}
-		prev = r.Hash
-		out.Records++
-	}
-	if err := rows.Err(); err != nil {
-		return out, fail(op, err)
-	}
-	out.Head = prev
-	return out, nil
-}
-
-func bad(v AuditVerification, seq int64, problem string) AuditVerification {
-	v.OK, v.FirstBad, v.Problem = false, seq, problem
-	return v
+	return s.appendAudit(ctx, tx, r, eventSource(v.ID, e.Seq))
 }
 
 // AuditFilter selects audit records; zero fields match everything.
@@ -197,7 +261,7 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
 	if !f.To.IsZero() {
 		to = f.To
 	}
-	err := s.db.SelectContext(ctx, &out, `SELECT seq, at, actor, action, request_id, target, payload_digest, prev_hash, hash
+	err := s.db.SelectContext(ctx, &out, `SELECT `+auditColumns+`
 		FROM audit_log WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2)
 		AND ($3 = '' OR actor = $3) AND ($4 = '' OR action = $4 OR action LIKE $4 || ':%')
 		ORDER BY seq LIMIT $5`, from, to, f.Actor, f.Action, f.Limit)

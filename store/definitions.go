@@ -112,7 +112,7 @@ func (s *Store) Publish(ctx context.Context, def *engine.Definition, source []by
 			return nil
 		}
 		created = true
-		return insertVersion(ctx, tx, &out, latest, compiled, p.RequestID)
+		return s.insertVersion(ctx, tx, &out, latest, compiled, p.RequestID)
 	})
 	if err != nil {
 		return Definition{}, false, err
@@ -163,7 +163,7 @@ func (s *Store) PublishFile(ctx context.Context, def *engine.Definition, source 
 		}
 		switch {
 		case latest == nil || latest.Origin == OriginFile && latest.Hash != out.Hash:
-			return insertVersion(ctx, tx, &out, latest, compiled, "startup")
+			return s.insertVersion(ctx, tx, &out, latest, compiled, "startup")
 		case latest.Hash == out.Hash:
 			outcome = FileUnchanged
 		default:
@@ -231,7 +231,7 @@ func lockLatest(ctx context.Context, tx *sqlx.Tx, name string) (*Definition, err
 
 // insertVersion writes out as the version after latest (nil: the first) and
 // appends its audit record, inside tx.
-func insertVersion(ctx context.Context, tx *sqlx.Tx, out *Definition, latest *Definition, compiled []byte, requestID string) error {
+func (s *Store) insertVersion(ctx context.Context, tx *sqlx.Tx, out *Definition, latest *Definition, compiled []byte, requestID string) error {
 	out.Version = 1
 	if latest != nil {
 		out.Version = latest.Version + 1
@@ -242,7 +242,7 @@ func insertVersion(ctx context.Context, tx *sqlx.Tx, out *Definition, latest *De
 		return err
 	}
 	target := fmt.Sprintf("definition:%s@%d", out.Name, out.Version)
-	return appendAudit(ctx, tx, AuditRecord{At: out.PublishedAt, Actor: out.PublishedBy, Action: AuditPublish, RequestID: requestID,
+	return s.appendAudit(ctx, tx, AuditRecord{At: out.PublishedAt, Actor: out.PublishedBy, Action: AuditPublish, RequestID: requestID,
 		Target: target, PayloadDigest: out.Hash}, target)
 }
 

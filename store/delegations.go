@@ -58,7 +58,7 @@ func (s *Store) AddDelegation(ctx context.Context, d Delegation, requestID strin
 			return err
 		}
 		target := fmt.Sprintf("delegation:%d", d.ID)
-		return appendAudit(ctx, tx, AuditRecord{At: d.CreatedAt, Actor: d.CreatedBy, Action: AuditDelegation, RequestID: requestID, Target: target,
+		return s.appendAudit(ctx, tx, AuditRecord{At: d.CreatedAt, Actor: d.CreatedBy, Action: AuditDelegation, RequestID: requestID, Target: target,
 			PayloadDigest: digest(map[string]any{"from": d.From, "to": d.To, "starts_at": d.StartsAt, "ends_at": d.EndsAt, "reason": d.Reason})}, target)
 	})
 	return d, err
@@ -131,7 +131,7 @@ func (s *Store) RevokeDelegation(ctx context.Context, id int64, by, requestID st
 			return err
 		}
 		target := fmt.Sprintf("delegation:%d", d.ID)
-		return appendAudit(ctx, tx, AuditRecord{At: now, Actor: by, Action: AuditDelegationRevoked, RequestID: requestID, Target: target,
+		return s.appendAudit(ctx, tx, AuditRecord{At: now, Actor: by, Action: AuditDelegationRevoked, RequestID: requestID, Target: target,
 			PayloadDigest: digest(map[string]any{"from": d.From, "to": d.To, "ends_at": d.EndsAt})}, auditSource(target))
 	})
 	return d, err

@@ -85,7 +85,7 @@ func (s *Store) SaveGroup(ctx context.Context, g Group, by string) error {
 			return err
 		}
 		target := "group:" + g.ID
-		return appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditGroup, Target: target,
+		return s.appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditGroup, Target: target,
 			PayloadDigest: digest(map[string]any{"name": g.Name, "members": members})}, auditSource(target))
 	})
 }

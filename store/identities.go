@@ -40,7 +40,7 @@ func (s *Store) SaveUser(ctx context.Context, u User, by string) error {
 			return err
 		}
 		target := "user:" + u.ID
-		return appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditUser, Target: target,
+		return s.appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditUser, Target: target,
 			PayloadDigest: digest(map[string]any{"name": u.Name, "roles": u.Roles})}, auditSource(target))
 	})
 }
@@ -66,7 +66,7 @@ func (s *Store) IssueToken(ctx context.Context, userID, label, by string) (strin
 			return err
 		}
 		target := "user:" + userID
-		return appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditTokenIssued, Target: target,
+		return s.appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditTokenIssued, Target: target,
 			PayloadDigest: "sha256:" + tokenDigest(token)}, auditSource(target))
 	})
 	if err != nil {
@@ -89,7 +89,7 @@ func (s *Store) RevokeTokens(ctx context.Context, userID, label, by string) (int
 		n = len(digests)
 		target := "user:" + userID
 		for _, d := range digests {
-			if err := appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditTokenRevoked, Target: target, PayloadDigest: "sha256:" + d}, auditSource(target)); err != nil {
+			if err := s.appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditTokenRevoked, Target: target, PayloadDigest: "sha256:" + d}, auditSource(target)); err != nil {
 				return err
 			}
 		}

@@ -79,7 +79,7 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 			if err := insertEvent(ctx, tx, v.ID, e); err != nil {
 				return err
 			}
-			if err := auditEvent(ctx, tx, v, e); err != nil {
+			if err := s.auditEvent(ctx, tx, v, e); err != nil {
 				return err
 			}
 		}
@@ -185,6 +185,13 @@ func (s *Store) OpenProcesses(ctx context.Context) ([]ProjectionStatus, error) {
 		(SELECT count(*) FROM events e WHERE e.process_id = p.id) AS events
 		FROM processes p WHERE p.ended_at IS NULL ORDER BY p.started_at, p.id`)
 	return out, fail("store.OpenProcesses", err)
+}
+
+// ProcessIDs returns the id of every process in the projection, oldest first.
+func (s *Store) ProcessIDs(ctx context.Context) ([]string, error) {
+	out := []string{}
+	err := s.db.SelectContext(ctx, &out, `SELECT id FROM processes ORDER BY started_at, id`)
+	return out, fail("store.ProcessIDs", err)
 }
 
 // Process returns the stored view of a process.

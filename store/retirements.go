@@ -63,7 +63,7 @@ func (s *Store) RetireDefinition(ctx context.Context, name, reason, by, requestI
 			RETURNING `+retirementRow, name, by, reason); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, AuditRecord{At: r.RetiredAt, Actor: by, Action: AuditRetire, RequestID: requestID,
+		return s.appendAudit(ctx, tx, AuditRecord{At: r.RetiredAt, Actor: by, Action: AuditRetire, RequestID: requestID,
 			Target: "definition:" + name, PayloadDigest: digest(map[string]any{"reason": reason})}, fmt.Sprintf("retirement:%d", r.ID))
 	})
 	return r, err
@@ -88,7 +88,7 @@ func (s *Store) ReinstateDefinition(ctx context.Context, name, by, requestID str
 			WHERE id = $1 RETURNING `+retirementRow, in.ID, by); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, AuditRecord{At: *r.ReinstatedAt, Actor: by, Action: AuditReinstate, RequestID: requestID,
+		return s.appendAudit(ctx, tx, AuditRecord{At: *r.ReinstatedAt, Actor: by, Action: AuditReinstate, RequestID: requestID,
 			Target: "definition:" + name, PayloadDigest: digest(map[string]any{"retired_at": r.RetiredAt, "retired_by": r.RetiredBy})},
 			fmt.Sprintf("reinstatement:%d", r.ID))
 	})

@@ -23,6 +23,11 @@ import (
 type Store struct {
 	db       *sqlx.DB
 	compiled compiled
+	// auditKeys link new audit records (the first) and verify old ones (all),
+	// see WithAuditKey.
+	auditKeys []auditKey
+	// optErr is what an option could not apply; Open returns it.
+	optErr error
 }
 
 // querier is what a transaction and the pool have in common for reads.
@@ -30,7 +35,8 @@ type querier interface {
 	GetContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
-// Option configures a Store when it is opened.
+// Option configures a Store when it is opened. An option that cannot apply (a
+// key too short) makes Open fail.
 type Option func(*Store)
 
 // Open connects to the database at url (a lib/pq URL or DSN) and checks that it
@@ -51,6 +57,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s := &Store{db: db}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.optErr != nil {
+		db.Close()
+		return nil, s.optErr
 	}
 	return s, nil
 }

@@ -13,10 +13,13 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
+// testKey is the audit key of the tests' stores.
+var testKey = []byte("the tests' audit key: 32 bytes or more")
+
 func open(t *testing.T) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, pgtest.NewDatabase(t))
+	s, err := store.Open(ctx, pgtest.NewDatabase(t), store.WithAuditKey(testKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -42,17 +40,8 @@ states:
 func TestTwentyApproversVoteAtOnce(t *testing.T) {
 	cfg := newDevConfig(t)
 	startInProcess(t, cfg)
-	port, err := os.ReadFile(filepath.Join(cfg.dataDir, "pg", "port"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbURL := fmt.Sprintf("postgres://postgres@127.0.0.1:%s/itilflow?sslmode=disable", strings.TrimSpace(string(port)))
-	getenv := func(k string) string {
-		if k == "DATABASE_URL" {
-			return dbURL
-		}
-		return ""
-	}
+	// `itilflow user` finds the audit key dev made in its data directory.
+	getenv := env(map[string]string{"DATABASE_URL": devDatabaseURL(t, cfg), "ITILFLOW_DATA_DIR": cfg.dataDir})
 	var users []string
 	tokens := map[string]string{}
 	for i := 1; i <= 20; i++ {

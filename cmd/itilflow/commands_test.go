@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +26,14 @@ func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
+// testAuditKey is the audit key, in hex, of the tests that give one.
+const testAuditKey = "6974696c666c6f7720746573747327206175646974206b65793a203332206279746573"
+
+func testAuditKeyBytes() []byte {
+	k, _ := hex.DecodeString(testAuditKey)
+	return k
+}
+
 func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -34,8 +43,11 @@ func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
 		want string
 	}{
 		{"NoDatabaseURL", map[string]string{}, "DATABASE_URL is not set"},
-		{"DatabaseDown", map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, "PostgreSQL at DATABASE_URL is unreachable"},
-		{"TemporalDown", map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "TEMPORAL_ADDRESS": "127.0.0.1:1"}, "Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS) is unreachable"},
+		{"AuditKeyMissing", map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x"}, "no audit key: serve links the audit log with HMAC-SHA-256 under a secret key. Make one with `openssl rand -hex 32"},
+		{"AuditKeyShort", map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "ITILFLOW_AUDIT_KEY": "0011223344"}, "ITILFLOW_AUDIT_KEY: the audit key has 5 bytes; use at least 32"},
+		{"AuditKeyFileMissing", map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "ITILFLOW_AUDIT_KEY_FILE": "/nonexistent/audit.key"}, "audit key file: open /nonexistent/audit.key"},
+		{"DatabaseDown", map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", "ITILFLOW_AUDIT_KEY": testAuditKey}, "PostgreSQL at DATABASE_URL is unreachable"},
+		{"TemporalDown", map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "TEMPORAL_ADDRESS": "127.0.0.1:1", "ITILFLOW_AUDIT_KEY": testAuditKey}, "Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS) is unreachable"},
 		{"JWTSecretMissing", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": "/nonexistent/secret"}, "jwt-hs256-secret-file"},
 		{"JWTSecretShort", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": shortSecret(t)}, "use at least 32"},
 	} {
@@ -104,11 +116,11 @@ func TestReplayCommandReportsPerHistory(t *testing.T) {
 func TestAuditVerifyCommandNamesEditedRow(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)
-	vars := env(map[string]string{"DATABASE_URL": url})
+	vars := env(map[string]string{"DATABASE_URL": url, "ITILFLOW_AUDIT_KEY": testAuditKey})
 	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, url)
+	st, err := store.Open(ctx, url, store.WithAuditKey(testAuditKeyBytes()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,7 @@ func runDefinitions(ctx context.Context, args []string, getenv func(string) stri
 	f := newFlags("definitions "+sub, getenv, stderr)
 	f.StringVar(&by, "by", by, "who publishes, retires or reinstates, for the record (default $USER, else cli)")
 	reason := f.String("reason", "", "why no new processes may start (retire)")
+	keyFile := f.auditKeyFile()
 	if err := f.parse(rest); err != nil {
 		return err
 	}
@@ -61,7 +62,11 @@ func runDefinitions(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintln(stderr, definitionsUsage)
 		return fmt.Errorf("definitions publish: give the files to publish")
 	}
-	st, err := openStore(ctx, getenv)
+	keys, err := cliAuditKeys(*keyFile, getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, getenv, keys...)
 	if err != nil {
 		return err
 	}

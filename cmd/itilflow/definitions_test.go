@@ -75,7 +75,7 @@ func startServer(t *testing.T, st *store.Store, dir string) string {
 func TestStartWarnsOfAFileHeldBack(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)
-	st, err := store.Open(ctx, url)
+	st, err := store.Open(ctx, url, store.WithAuditKey(testAuditKeyBytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestStartWarnsOfAFileHeldBack(t *testing.T) {
 	}
 
 	// What the warning says to do publishes the file, and the next start is quiet.
-	if err := run(ctx, []string{"definitions", "publish", file}, env(map[string]string{"DATABASE_URL": url, "USER": "olga"}), io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"definitions", "publish", file}, env(map[string]string{"DATABASE_URL": url, "USER": "olga", "ITILFLOW_AUDIT_KEY": testAuditKey}), io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if log := startServer(t, st, dir); log != "" {
@@ -134,7 +134,7 @@ func TestStartWarnsOfAFileHeldBack(t *testing.T) {
 func TestDefinitionsCommand(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)
-	vars := env(map[string]string{"DATABASE_URL": url, "USER": "olga"})
+	vars := env(map[string]string{"DATABASE_URL": url, "USER": "olga", "ITILFLOW_AUDIT_KEY": testAuditKey})
 	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestDefinitionsCommand(t *testing.T) {
 		}
 	})
 	t.Run("EveryChangeIsAudited", func(t *testing.T) {
-		st, err := store.Open(ctx, url)
+		st, err := store.Open(ctx, url, store.WithAuditKey(testAuditKeyBytes()))
 		if err != nil {
 			t.Fatal(err)
 		}

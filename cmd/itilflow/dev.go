@@ -12,6 +12,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"gopkg.in/yaml.v3"
 
+	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/pgcluster"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/temporalserver"
@@ -46,6 +47,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	keys, err := devAuditKeys(*sf.auditKeyFile, getenv, dir)
+	if err != nil {
+		return err
+	}
 
 	dbURL := getenv("DATABASE_URL")
 	if dbURL == "" {
@@ -76,7 +81,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer tc.Close()
 
-	st, err := store.Open(ctx, dbURL)
+	st, err := store.Open(ctx, dbURL, auditKeyOptions(keys)...)
 	if err != nil {
 		return err
 	}
@@ -98,10 +103,30 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, jwt: jv, debug: true}
+	cpFile := *sf.checkpointFile
+	if cpFile == "" {
+		cpFile = filepath.Join(dir, checkpointFileName)
+	}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, jwt: jv, debug: true,
+		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery}
+	audit := fmt.Sprintf("key id %s, checkpoints in %s", st.AuditKeyIDs()[0], cpFile)
 	return s.run(ctx, func(addr string) {
-		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, demo)
+		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, audit, demo)
 	})
+}
+
+// devAuditKeys returns the audit keys given by flag or environment, else the
+// key in the data directory, which the first start makes.
+func devAuditKeys(file string, getenv func(string) string, dir string) ([][]byte, error) {
+	keys, err := readAuditKeys(file, getenv, "")
+	if err != nil || keys != nil {
+		return keys, err
+	}
+	path := filepath.Join(dir, auditKeyFileName)
+	if err := ensureDevAuditKey(path); err != nil {
+		return nil, err
+	}
+	return readAuditKeyFile(path)
 }
 
 type devUser struct {
@@ -159,13 +184,14 @@ func seedDevUsers(ctx context.Context, st *store.Store, file string) (devDemo, e
 	return doc, nil
 }
 
-func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir string, demo devDemo) {
+func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir, audit string, demo devDemo) {
 	fmt.Fprintf(w, "\nitilflow dev is running (data in %s)\n\n", dataDir)
 	fmt.Fprintf(w, "  API          http://%s/api/v1   (health: http://%s/healthz)\n", apiAddr, apiAddr)
 	fmt.Fprintf(w, "  Temporal     %s (namespace default)\n", temporalAddr)
 	if uiURL != "" {
 		fmt.Fprintf(w, "  Temporal UI  %s (filter with ItilDefinition, ItilState, ItilPriority)\n", uiURL)
 	}
+	fmt.Fprintf(w, "  Audit log    %s\n", audit)
 	fmt.Fprintf(w, "\n  Demo users (dev only; send Authorization: Bearer <token>):\n")
 	for _, u := range demo.Users {
 		fmt.Fprintf(w, "    %-24s %-22s %s\n", u.Token, u.ID, strings.Join(u.Roles, ","))

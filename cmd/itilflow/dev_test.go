@@ -69,6 +69,17 @@ func devDataDir(t *testing.T) string {
 	return filepath.Join(dir, "data")
 }
 
+// devDatabaseURL is the URL of the PostgreSQL cluster a running dev started,
+// as its owner: what someone with database access can do, tests can.
+func devDatabaseURL(t *testing.T, cfg devConfig) string {
+	t.Helper()
+	port, err := os.ReadFile(filepath.Join(cfg.dataDir, "pg", "port"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%s/itilflow?sslmode=disable", strings.TrimSpace(string(port)))
+}
+
 type devConfig struct {
 	dataDir      string
 	httpAddr     string
@@ -367,7 +378,7 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 	}
 	csvBody, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.HasPrefix(string(csvBody), "seq,at,actor,action,request_id,target,payload_digest,prev_hash,hash\n1,") {
+	if !strings.HasPrefix(string(csvBody), "seq,at,actor,action,request_id,target,payload_digest,prev_hash,hash,link,key_id,source\n1,") {
 		t.Fatalf("csv export: %s", csvBody)
 	}
 
@@ -538,11 +549,7 @@ func TestReconcileRepairsDrift(t *testing.T) {
 	b := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "b"}})
 	c.must(200, "POST", "/api/v1/processes/"+a["id"].(string)+"/actions/acknowledge", "dev-tier1", nil)
 
-	port, err := os.ReadFile(filepath.Join(cfg.dataDir, "pg", "port"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbURL := fmt.Sprintf("postgres://postgres@127.0.0.1:%s/itilflow?sslmode=disable", strings.TrimSpace(string(port)))
+	dbURL := devDatabaseURL(t, cfg)
 	db, err := sqlx.Open("postgres", dbURL)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // flags is a flag set whose flags default to environment variables: --data-dir
@@ -47,6 +48,17 @@ func (f *flags) int(name string, def int, help string) *int {
 	return f.Int(name, def, help+" (env "+envName(name)+")")
 }
 
+func (f *flags) duration(name string, def time.Duration, help string) *time.Duration {
+	if v := f.getenv(envName(name)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q is not a duration such as 30s", envName(name), v))
+		}
+		def = d
+	}
+	return f.Duration(name, def, help+" (env "+envName(name)+")")
+}
+
 func (f *flags) parse(args []string) error {
 	if len(f.errs) > 0 {
 		return errors.Join(f.errs...)
@@ -66,6 +78,8 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 type stackFlags struct {
 	httpAddr, definitions, logLevel, notifyWebhook *string
 	jwt                                            jwtFlags
+	auditKeyFile, checkpointFile                   *string
+	checkpointEvery                                *time.Duration
 }
 
 func (f *flags) stack() stackFlags {
@@ -75,5 +89,9 @@ func (f *flags) stack() stackFlags {
 		logLevel:      f.string("log-level", "info", "debug, info, warn or error"),
 		jwt:           f.jwt(),
 		notifyWebhook: f.string("notify-webhook", "", "URL to POST each notification to (JSON, with Idempotency-Key); empty keeps them for GET /api/v1/notifications only"),
+		auditKeyFile:  f.auditKeyFile(),
+		checkpointFile: f.string("audit-checkpoint-file", "", "file to append signed checkpoints of the audit chain to, "+
+			"on a disk the database's administrators cannot write (dev: default <data-dir>/audit-checkpoints.jsonl; serve: none, with a warning)"),
+		checkpointEvery: f.duration("audit-checkpoint-interval", 30*time.Second, "how often to checkpoint the audit chain when it grew"),
 	}
 }

@@ -32,6 +32,7 @@ func runGroup(ctx context.Context, args []string, getenv func(string) string, st
 	f := newFlags("group "+sub, getenv, stderr)
 	name := f.String("name", "", "the group's name (add; default its id)")
 	members := f.String("members", "", "comma-separated user ids: the group's members become exactly these (add)")
+	keyFile := f.auditKeyFile()
 	if err := f.parse(rest); err != nil {
 		return err
 	}
@@ -39,7 +40,11 @@ func runGroup(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stderr, groupUsage)
 		return fmt.Errorf("group: unknown subcommand %q", sub)
 	}
-	st, err := openStore(ctx, getenv)
+	keys, err := cliAuditKeys(*keyFile, getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, getenv, keys...)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 
 func TestGroupCommand(t *testing.T) {
 	ctx := context.Background()
-	vars := env(map[string]string{"DATABASE_URL": pgtest.NewDatabase(t)})
+	vars := env(map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "ITILFLOW_AUDIT_KEY": testAuditKey})
 	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestGroupCommand(t *testing.T) {
 // log as the first left it.
 func TestDevUsersFileHasAnAdminAndGroups(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.NewDatabase(t))
+	st, err := store.Open(ctx, pgtest.NewDatabase(t), store.WithAuditKey([]byte("the dev users test's audit key, 32 bytes")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,8 +37,9 @@ Usage:
                      print a process's workflow history as JSON (as the temporal CLI does)
   itilflow replay [--id ID]... [FILE...]
                      replay histories against this binary's workflow code
-  itilflow audit verify
-                     recompute the audit log's hash chain in DATABASE_URL
+  itilflow audit verify [--deep]
+                     check the audit chain in DATABASE_URL, against the latest checkpoint and the
+                     events rows; --deep also compares every process with its workflow history
   itilflow whatif --definition FILE --since TIME
                      replay past processes' actions under a proposed definition and report what would change
   itilflow reconcile [--dry-run]
@@ -84,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "replay":
 		return runReplay(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
-		return runAudit(ctx, args[1:], getenv, stdout)
+		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "whatif":
 		return runWhatIf(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":

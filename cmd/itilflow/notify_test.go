@@ -17,6 +17,7 @@ func TestNotificationsAreDeliveredOnce(t *testing.T) {
 	var mu sync.Mutex
 	delivered := map[string]map[string]any{} // Idempotency-Key → notification
 	posts := map[string]int{}                // successful posts per key
+	checkpoints := 0                         // audit checkpoints, which share the webhook
 	attempts := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -29,6 +30,10 @@ func TestNotificationsAreDeliveredOnce(t *testing.T) {
 		var n map[string]any
 		if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if n["kind"] == "audit_checkpoint" {
+			checkpoints++
 			return
 		}
 		delivered[r.Header.Get("Idempotency-Key")] = n
@@ -74,5 +79,8 @@ func TestNotificationsAreDeliveredOnce(t *testing.T) {
 	}
 	if len(delivered) != 3 || !roles["regional-manager"] || !roles["incident-manager"] || !roles["service-desk"] || attempts < 4 {
 		t.Fatalf("delivered %v after %d attempts", delivered, attempts)
+	}
+	if checkpoints == 0 {
+		t.Fatal("the audit checkpoint of the start was not delivered")
 	}
 }

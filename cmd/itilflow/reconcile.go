@@ -27,10 +27,16 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	f := newFlags("reconcile", getenv, stderr)
 	dryRun := f.Bool("dry-run", false, "report drift without repairing it")
 	address, namespace := temporalFlags(f)
+	// A repair appends the audit records of the events it adds.
+	keyFile := f.auditKeyFile()
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, getenv)
+	keys, err := cliAuditKeys(*keyFile, getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, getenv, keys...)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/temporalserver"
 	"github.com/itilflow/itilflow/workflows"
@@ -36,6 +37,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if dbURL == "" {
 		return errors.New("DATABASE_URL is not set: serve needs a PostgreSQL URL such as postgres://user:pass@host:5432/itilflow?sslmode=disable")
 	}
+	keys, err := readAuditKeys(*sf.auditKeyFile, getenv, "")
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New(noAuditKeyHelp)
+	}
 	address, namespace := getenv("TEMPORAL_ADDRESS"), getenv("TEMPORAL_NAMESPACE")
 	if address == "" {
 		address = "127.0.0.1:7233"
@@ -46,7 +54,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	st, err := store.Open(dctx, dbURL)
+	st, err := store.Open(dctx, dbURL, auditKeyOptions(keys)...)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL at DATABASE_URL is unreachable: %w", err)
 	}
@@ -65,7 +73,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("no definitions directory; publishing none", "dir", defs)
 		defs = ""
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv}
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv,
+		checkpointEvery: *sf.checkpointEvery}
+	switch {
+	case *sf.checkpointFile != "":
+		s.checkpoints = &checkpoint.File{Path: *sf.checkpointFile}
+	case *sf.notifyWebhook != "":
+		log.Warn("no --audit-checkpoint-file: audit checkpoints go to the notification webhook only")
+	default:
+		// Replicas in containers often have no disk of their own: run, but say
+		// plainly what is lost.
+		log.Warn("no --audit-checkpoint-file and no --notify-webhook: audit checkpoints stay in the database, " +
+			"so records removed from the end of the audit log, or a log rewritten with the key, cannot be detected")
+	}
 	return s.run(ctx, func(addr string) {
 		fmt.Fprintf(stdout, "itilflow serving http://%s/api/v1 (Temporal %s, namespace %s)\n", addr, address, namespace)
 	})
@@ -90,10 +110,10 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 // openStore opens DATABASE_URL for the commands that work on the database alone.
-func openStore(ctx context.Context, getenv func(string) string) (*store.Store, error) {
+func openStore(ctx context.Context, getenv func(string) string, opts ...store.Option) (*store.Store, error) {
 	dbURL := getenv("DATABASE_URL")
 	if dbURL == "" {
 		return nil, errors.New("DATABASE_URL is not set: give the PostgreSQL URL, e.g. postgres://user:pass@host:5432/itilflow?sslmode=disable")
 	}
-	return store.Open(ctx, dbURL)
+	return store.Open(ctx, dbURL, opts...)
 }

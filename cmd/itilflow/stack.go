@@ -22,6 +22,7 @@ import (
 
 	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/api"
+	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
@@ -43,12 +44,20 @@ type stack struct {
 	// debug serves /debug/vars (expvar, with memstats) and /debug/pprof/ on the
 	// API's address; only `dev` turns it on, where the API listens on loopback.
 	debug bool
+	// checkpoints, when set, is the file audit checkpoints are appended to;
+	// they always go to the outbox too. checkpointEvery is how often the
+	// chain's head is checkpointed when it moved.
+	checkpoints     *checkpoint.File
+	checkpointEvery time.Duration
 }
 
 // run migrates the database, publishes the shipped definitions, starts the worker
 // and serves the API until ctx ends. ready is called with the API's address once
 // it listens.
 func (s *stack) run(ctx context.Context, ready func(addr string)) error {
+	if s.checkpointEvery <= 0 {
+		return fmt.Errorf("--audit-checkpoint-interval is %s: it must be more than 0", s.checkpointEvery)
+	}
 	if err := s.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -62,6 +71,9 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 			return err
 		}
 	}
+	// Deferred before the worker's stop, so it runs after: the last checkpoint
+	// covers every record the worker and the API wrote.
+	defer s.startCheckpointer(ctx)()
 	w := worker.New(s.temporal, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
@@ -97,6 +109,9 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if s.jwt != nil {
 		apiServer.UseJWT(s.jwt)
 	}
+	if s.checkpoints != nil {
+		apiServer.UseAuditCheckpoints(s.checkpoints)
+	}
 	var handler http.Handler = apiServer
 	if s.debug {
 		mux := http.NewServeMux()
@@ -128,6 +143,25 @@ func (s *stack) startNotifier(ctx context.Context) error {
 	}
 	s.log.Info("delivering notifications", "webhook", s.notifyURL)
 	return nil
+}
+
+// startCheckpointer checkpoints the audit chain until the function it returns
+// is called, which writes a last checkpoint and waits for it. It does not stop
+// with ctx, so that last checkpoint can come after the API and the worker
+// stopped writing.
+func (s *stack) startCheckpointer(ctx context.Context) (stop func()) {
+	c := &checkpoint.Checkpointer{Store: s.store, File: s.checkpoints, Interval: s.checkpointEvery, Now: time.Now,
+		Log: s.log.With("component", "audit-checkpoints")}
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Run(cctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // webhookClientTimeout is longer than any webhook step's timeout may be.

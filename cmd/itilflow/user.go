@@ -27,10 +27,15 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	name := f.String("name", "", "the user's name (add)")
 	roles := f.String("roles", "", "comma-separated roles (add)")
 	label := f.String("label", "", "the token's label (token, revoke)")
+	keyFile := f.auditKeyFile()
 	if err := f.parse(args[2:]); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, getenv)
+	keys, err := cliAuditKeys(*keyFile, getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, getenv, keys...)
 	if err != nil {
 		return err
 	}
