@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -195,11 +193,7 @@ func TestTrust(t *testing.T) {
 
 		// Reconcile repairs it too (from a history holding the NUL), and goes
 		// on past a record it cannot read — a row whose workflow is no process.
-		port, err := os.ReadFile(filepath.Join(cfg.dataDir, "pg", "port"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dbURL := fmt.Sprintf("postgres://postgres@127.0.0.1:%s/itilflow?sslmode=disable", strings.TrimSpace(string(port)))
+		dbURL := devDatabaseURL(t, cfg)
 		db, err := sqlx.Open("postgres", dbURL)
 		if err != nil {
 			t.Fatal(err)
