@@ -40,7 +40,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	keyFile := f.auditKeyFile()
 	cpFile := f.string("audit-checkpoint-file", "", "the checkpoint file to check the chain against (default $ITILFLOW_DATA_DIR/"+checkpointFileName+", if it exists)")
 	deep := f.Bool("deep", false, "also compare every process's events rows with its workflow history in Temporal")
-	address, namespace := temporalFlags(f)
+	conn := temporalFlags(f)
 	if err := f.parse(args[1:]); err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		failed = append(failed, errors.New("audit log does not verify"))
 	}
 	if *deep {
-		tc, err := dialTemporal(ctx, *address, *namespace)
+		tc, err := conn.dial(ctx)
 		if err != nil {
 			return errors.Join(append(failed, err)...)
 		}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"go.temporal.io/sdk/client"
 
 	"github.com/itilflow/itilflow/pgcluster"
 )
@@ -588,7 +589,7 @@ func TestReconcileRepairsDrift(t *testing.T) {
 	}
 
 	// A terminated workflow runs no code: reconcile ends its process.
-	tc, err := dialTemporal(context.Background(), fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort), "default")
+	tc, err := dialTemporal(context.Background(), client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -349,7 +350,7 @@ func TestGoldenHistories(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	tc, err := dialTemporal(context.Background(), fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort), "default")
+	tc, err := dialTemporal(context.Background(), client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort)})
 	if err != nil {
 		t.Fatal(err)
 	}

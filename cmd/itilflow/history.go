@@ -18,32 +18,6 @@ import (
 	"github.com/itilflow/itilflow/workflows"
 )
 
-// temporalFlags are the connection flags of the commands that talk to Temporal
-// directly (history export, replay --id).
-func temporalFlags(f *flags) (address, namespace *string) {
-	address = f.String("temporal-address", envOr(f.getenv, "TEMPORAL_ADDRESS", "127.0.0.1:7233"), "Temporal frontend (env TEMPORAL_ADDRESS)")
-	namespace = f.String("namespace", envOr(f.getenv, "TEMPORAL_NAMESPACE", "default"), "Temporal namespace (env TEMPORAL_NAMESPACE)")
-	return address, namespace
-}
-
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-func dialTemporal(ctx context.Context, address, namespace string) (client.Client, error) {
-	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	c, err := client.DialContext(dctx, client.Options{HostPort: address, Namespace: namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	if err != nil {
-		return nil, fmt.Errorf("Temporal at %s is unreachable: %w", address, err)
-	}
-	return c, nil
-}
-
 // runHistory implements `itilflow history export --id ID`: the process's workflow
 // history as JSON, in the form `temporal workflow show --output json` writes.
 func runHistory(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -52,14 +26,14 @@ func runHistory(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	f := newFlags("history export", getenv, stderr)
 	id := f.String("id", "", "process id, e.g. incident-000123")
-	address, namespace := temporalFlags(f)
+	conn := temporalFlags(f)
 	if err := f.parse(args[1:]); err != nil {
 		return err
 	}
 	if *id == "" {
 		return errors.New("history export needs --id")
 	}
-	c, err := dialTemporal(ctx, *address, *namespace)
+	c, err := conn.dial(ctx)
 	if err != nil {
 		return err
 	}
@@ -77,7 +51,7 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	f.Var(&ids, "id", "process id to fetch from Temporal and replay (repeatable)")
 	definition := f.String("definition", "", "replay every process of this definition started since --since")
 	since := f.String("since", "", "with --definition: RFC 3339 time or date, e.g. 2026-11-01")
-	address, namespace := temporalFlags(f)
+	conn := temporalFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -98,7 +72,7 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 		items = append(items, item{file, func() (*historypb.History, error) { return readHistoryFile(file) }})
 	}
 	if len(ids) > 0 || *definition != "" {
-		c, err := dialTemporal(ctx, *address, *namespace)
+		c, err := conn.dial(ctx)
 		if err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ import (
 func runReconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("reconcile", getenv, stderr)
 	dryRun := f.Bool("dry-run", false, "report drift without repairing it")
-	address, namespace := temporalFlags(f)
+	conn := temporalFlags(f)
 	// A repair appends the audit records of the events it adds.
 	keyFile := f.auditKeyFile()
 	if err := f.parse(args); err != nil {
@@ -41,7 +41,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, *address, *namespace)
+	tc, err := conn.dial(ctx)
 	if err != nil {
 		return err
 	}

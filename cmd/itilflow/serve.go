@@ -22,7 +22,12 @@ import (
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("serve", getenv, stderr)
 	sf := f.stack()
+	tlsFlags := f.temporalTLS()
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	tlsConf, err := tlsFlags.config()
+	if err != nil {
 		return err
 	}
 	jv, err := sf.jwt.verifier()
@@ -60,7 +65,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer st.Close()
 	tc, err := client.DialContext(dctx, client.Options{HostPort: address, Namespace: namespace,
-		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))})
+		Logger:            sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsConf}})
 	if err != nil {
 		return fmt.Errorf("Temporal at %s (TEMPORAL_ADDRESS) is unreachable: %w", address, err)
 	}

@@ -19,7 +19,7 @@ func runWhatIf(ctx context.Context, args []string, getenv func(string) string, s
 	file := f.String("definition", "", "proposed definition (YAML)")
 	since := f.String("since", "", "RFC 3339 time or date: compare the processes started since then")
 	calFile := f.String("calendars", "definitions/"+calendarsFile, "business calendars the definition may name")
-	address, namespace := temporalFlags(f)
+	conn := temporalFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func runWhatIf(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	tc, err := dialTemporal(ctx, *address, *namespace)
+	tc, err := conn.dial(ctx)
 	if err != nil {
 		return err
 	}
