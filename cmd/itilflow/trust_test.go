@@ -251,6 +251,21 @@ func TestTrust(t *testing.T) {
 		}
 	})
 
+	// A key names one request of one caller: another caller (or action)
+	// reusing it acts, instead of silently receiving the first result.
+	t.Run("IdempotencyKeysAreScopedToCallerAndAction", func(t *testing.T) {
+		p := "/api/v1/processes/" + id + "/actions/"
+		c.must(200, "POST", p+"wait_for_customer", "dev-tier1", nil, "Idempotency-Key", "shared-1")
+		again := c.must(200, "POST", p+"wait_for_customer", "dev-tier1", nil, "Idempotency-Key", "shared-1")
+		if again["state"] != "pending_customer" {
+			t.Fatalf("the retry: %v", again["state"])
+		}
+		replied := c.must(200, "POST", p+"customer_replied", "dev-requester", nil, "Idempotency-Key", "shared-1")
+		if replied["state"] != "in_progress" {
+			t.Fatalf("rita's reply with a key tier 1 used: state %v", replied["state"])
+		}
+	})
+
 	// A delegate who is also an approver casts one vote per change, not
 	// their own and the delegator's.
 	t.Run("OnePersonOneVote", func(t *testing.T) {
