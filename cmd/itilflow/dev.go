@@ -76,7 +76,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer tc.Close()
 
-	st, err := store.Open(ctx, dbURL)
+	st, err := store.Open(ctx, dbURL, sf.storeOptions()...)
 	if err != nil {
 		return err
 	}

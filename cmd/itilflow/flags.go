@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/itilflow/itilflow/store"
 )
 
 // flags is a flag set whose flags default to environment variables: --data-dir
@@ -47,6 +50,17 @@ func (f *flags) int(name string, def int, help string) *int {
 	return f.Int(name, def, help+" (env "+envName(name)+")")
 }
 
+func (f *flags) duration(name string, def time.Duration, help string) *time.Duration {
+	if v := f.getenv(envName(name)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q is not a duration such as 3s or 24h", envName(name), v))
+		}
+		def = d
+	}
+	return f.Duration(name, def, help+" (env "+envName(name)+")")
+}
+
 func (f *flags) parse(args []string) error {
 	if len(f.errs) > 0 {
 		return errors.Join(f.errs...)
@@ -66,6 +80,7 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 type stackFlags struct {
 	httpAddr, definitions, logLevel, notifyWebhook *string
 	jwt                                            jwtFlags
+	dbTimeout                                      *time.Duration
 }
 
 func (f *flags) stack() stackFlags {
@@ -75,5 +90,12 @@ func (f *flags) stack() stackFlags {
 		logLevel:      f.string("log-level", "info", "debug, info, warn or error"),
 		jwt:           f.jwt(),
 		notifyWebhook: f.string("notify-webhook", "", "URL to POST each notification to (JSON, with Idempotency-Key); empty keeps them for GET /api/v1/notifications only"),
+		dbTimeout: f.duration("db-timeout", store.DefaultTimeout, "longest a database statement may run (PostgreSQL's statement_timeout); "+
+			"the API answers 503 when PostgreSQL has not answered 0.5s later, and opening a connection gets as long. Migrations are not bounded"),
 	}
+}
+
+// storeOptions are the store's options from the stack's flags.
+func (sf stackFlags) storeOptions() []store.Option {
+	return []store.Option{store.WithTimeout(*sf.dbTimeout)}
 }

@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	st, err := store.Open(dctx, dbURL)
+	st, err := store.Open(dctx, dbURL, sf.storeOptions()...)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL at DATABASE_URL is unreachable: %w", err)
 	}
