@@ -26,12 +26,15 @@ type Server struct {
 	echo      *echo.Echo
 	// jwt, when set, accepts JWTs from an identity provider (UseJWT).
 	jwt *JWTVerifier
+	// heavy bounds the CPU-heavy work of definitions: checks, graphs, diffs.
+	heavy *workLimiter
 }
 
 // New returns the API with its routes.
 // calendars are the business calendars definitions may name.
 func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slog.Logger) *Server {
-	s := &Server{store: st, temporal: tc, calendars: calendars, log: log, echo: echo.New()}
+	s := &Server{store: st, temporal: tc, calendars: calendars, log: log, echo: echo.New(),
+		heavy: newWorkLimiter(heavySlots, heavyWait, heavyBudget)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
