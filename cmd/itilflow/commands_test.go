@@ -38,6 +38,7 @@ func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
 		{"TemporalDown", map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "TEMPORAL_ADDRESS": "127.0.0.1:1"}, "Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS) is unreachable"},
 		{"JWTSecretMissing", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": "/nonexistent/secret"}, "jwt-hs256-secret-file"},
 		{"JWTSecretShort", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": shortSecret(t)}, "use at least 32"},
+		{"DBTimeoutZero", map[string]string{"ITILFLOW_DB_TIMEOUT": "0s"}, "db-timeout must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(ctx, []string{"serve", "--http-addr", "127.0.0.1:0"}, env(tc.env), &bytes.Buffer{}, &bytes.Buffer{})

@@ -34,6 +34,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	storeOpts, err := sf.storeOptions()
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -76,7 +80,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer tc.Close()
 
-	st, err := store.Open(ctx, dbURL, sf.storeOptions()...)
+	st, err := store.Open(ctx, dbURL, storeOpts...)
 	if err != nil {
 		return err
 	}

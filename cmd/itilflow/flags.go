@@ -96,6 +96,9 @@ func (f *flags) stack() stackFlags {
 }
 
 // storeOptions are the store's options from the stack's flags.
-func (sf stackFlags) storeOptions() []store.Option {
-	return []store.Option{store.WithTimeout(*sf.dbTimeout)}
+func (sf stackFlags) storeOptions() ([]store.Option, error) {
+	if *sf.dbTimeout <= 0 {
+		return nil, fmt.Errorf("db-timeout must be positive, not %v", *sf.dbTimeout)
+	}
+	return []store.Option{store.WithTimeout(*sf.dbTimeout)}, nil
 }

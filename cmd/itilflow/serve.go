@@ -28,6 +28,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	storeOpts, err := sf.storeOptions()
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -46,7 +50,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	st, err := store.Open(dctx, dbURL, sf.storeOptions()...)
+	st, err := store.Open(dctx, dbURL, storeOpts...)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL at DATABASE_URL is unreachable: %w", err)
 	}
