@@ -40,6 +40,7 @@ func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slo
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RequestID())
 	e.Use(middleware.Recover())
+	e.Use(limitHeaders)
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.logRequests)
 
