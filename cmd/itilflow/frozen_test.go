@@ -37,8 +37,12 @@ func TestDevAnswersWhilePostgresIsFrozen(t *testing.T) {
 	}
 	startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
-	// Connections in the pool, so the calls below block on a live socket.
+	// Connections in the pool, so the calls below block on a live socket; and a
+	// process whose SLA breaches 2s after it starts, while PostgreSQL is frozen:
+	// its projection fails then, and must be retried until it lands.
 	c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "before"}})
+	c.must(201, "PUT", "/api/v1/definitions/quick", "dev-process-owner", quickDefinition)
+	quick := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "breach while frozen"}})
 
 	resume := freezePostgres(t, filepath.Join(cfg.dataDir, "pg", "data"))
 	for _, tc := range []struct {
@@ -69,8 +73,10 @@ func TestDevAnswersWhilePostgresIsFrozen(t *testing.T) {
 	}
 
 	resume()
-	// The pool replaces its broken connections and the worker's retried
-	// projections land: a start answers with its projection again.
+	// The breach's projection, refused while PostgreSQL was frozen, is retried.
+	c.waitFor(quick["id"].(string), "breached", breached("response"))
+	// The pool replaces its broken connections: a start answers with its
+	// projection again.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		status, out := c.call("POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "after"}})
