@@ -50,7 +50,7 @@ import (
 const (
 	// DefaultTimeout is how long a statement may run when Open is not given
 	// WithTimeout. The API answers within it plus answerGrace even when
-	// PostgreSQL hangs; no query of the store needs more on a healthy server.
+	// PostgreSQL hangs; the store's queries take milliseconds on a healthy one.
 	DefaultTimeout = 3 * time.Second
 	// answerGrace is how much longer than the server's statement timeout the
 	// client waits for an answer, so the server's own cancellation, which keeps
@@ -105,7 +105,10 @@ func openPool(url string, timeout time.Duration) (*pool, error) {
 	return &pool{DB: sqlx.NewDb(db, "postgres"), wait: wait}, nil
 }
 
-func milliseconds(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+// milliseconds is d for a PostgreSQL setting, rounded up: 0 would mean no bound.
+func milliseconds(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10)
+}
 
 // pool is the connection pool. The calls it overrides bound their wait for a
 // free connection along with the call; the others (QueryxContext, whose rows
@@ -311,15 +314,18 @@ func (w *waiting) explain(err error) error {
 
 // end disarms the wait and explains err.
 func (w *waiting) end(err error) error {
-	w.stop()
+	if !w.stop() {
+		// ctx ended: its cut may reach the socket at any moment now, even
+		// during a later call, so the connection must not serve one.
+		w.c.broken.Store(true)
+	}
 	err = w.explain(err)
 	w.c.nc.SetDeadline(time.Time{})
 	return err
 }
 
 // noAnswerError is a call the server did not answer in time, or whose context
-// ended first. It is a timeout (net.Error) and unwraps to os.ErrDeadlineExceeded
-// or the context's error.
+// ended first. It unwraps to os.ErrDeadlineExceeded or the context's error.
 type noAnswerError struct {
 	what  string
 	after time.Duration
@@ -329,9 +335,7 @@ type noAnswerError struct {
 func (e *noAnswerError) Error() string {
 	return fmt.Sprintf("PostgreSQL gave no answer (%s) within %v: %v", e.what, e.after.Round(time.Millisecond), e.cause)
 }
-func (e *noAnswerError) Unwrap() error   { return e.cause }
-func (e *noAnswerError) Timeout() bool   { return true }
-func (e *noAnswerError) Temporary() bool { return true }
+func (e *noAnswerError) Unwrap() error { return e.cause }
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	w := c.arm(ctx, "statement")
