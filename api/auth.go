@@ -17,13 +17,13 @@ const actorKey = "itilflow.actor"
 // may do.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Request().Header.Get(echo.HeaderAuthorization)
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || strings.TrimSpace(token) == "" {
+		// The scheme is case-insensitive (RFC 9110, section 11.1).
+		scheme, token, _ := strings.Cut(strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization)), " ")
+		token = strings.TrimSpace(token)
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="itilflow"`)
 			return engine.Errorf(engine.EUNAUTHORIZED, "missing bearer token: send Authorization: Bearer <token>")
 		}
-		token = strings.TrimSpace(token)
 		var actor engine.Actor
 		var err error
 		if s.jwt != nil && strings.Count(token, ".") == 2 {
@@ -34,9 +34,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			u, err = s.store.UserByToken(c.Request().Context(), token)
 			actor = engine.Actor{ID: u.ID, Roles: []string(u.Roles)}
 		}
-		if err == nil && actor.ID == engine.System.ID {
-			// The system acts without role checks; no caller may be it.
-			err = engine.Errorf(engine.EUNAUTHORIZED, "the user id %q is reserved for the process engine", engine.System.ID)
+		if err == nil && store.Reserved(actor.ID) {
+			// The system acts without role checks; no caller may be it, or
+			// look like it in the audit log.
+			err = engine.Errorf(engine.EUNAUTHORIZED, "the user id %q is reserved for the process engine", actor.ID)
 		}
 		if err != nil {
 			if engine.ErrorCode(err) == engine.EUNAUTHORIZED {

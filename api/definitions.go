@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -49,11 +48,13 @@ func (s *Server) getDefinition(c echo.Context) error {
 	return c.JSON(http.StatusOK, definitionBody{Definition: d, Compiled: &d.Compiled})
 }
 
-// readDefinition parses the YAML body; problems come back as 422 with line:column.
+// readDefinition parses the YAML body; problems come back as 422 with
+// line:column. A body over maxDefinitionBytes is 413; compiling runs in a slot
+// of s.heavy, within its budget.
 func (s *Server) readDefinition(c echo.Context) (*engine.Definition, []byte, error) {
-	src, err := io.ReadAll(c.Request().Body)
+	src, err := readLimited(c, maxDefinitionBytes, "definition")
 	if err != nil {
-		return nil, nil, &engine.Error{Code: engine.EBADREQUEST, Message: "cannot read request body", Err: err}
+		return nil, nil, err
 	}
 	published, err := s.store.Definitions(c.Request().Context())
 	if err != nil {
@@ -64,11 +65,21 @@ func (s *Server) readDefinition(c echo.Context) (*engine.Definition, []byte, err
 	for _, d := range published {
 		names = append(names, d.Name)
 	}
-	def, err := engine.Compile(src, engine.Env{Calendars: s.calendars, Processes: names})
+	def, err := bounded(c.Request().Context(), s.heavy, "definition too complex to check", func() (*engine.Definition, error) {
+		if err := checkYAMLExpansion(src); err != nil {
+			return nil, err
+		}
+		return engine.Compile(src, engine.Env{Calendars: s.calendars, Processes: names})
+	})
 	return def, src, err
 }
 
+// validateDefinition checks a definition without publishing it. It is for the
+// people who write definitions: checking is the API's most expensive request.
 func (s *Server) validateDefinition(c echo.Context) error {
+	if err := requireRole(c, roleProcessOwner, roleAdmin); err != nil {
+		return err
+	}
 	def, _, err := s.readDefinition(c)
 	if err != nil {
 		return err
@@ -122,23 +133,32 @@ func (s *Server) listVersions(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": versions})
 }
 
-// graph draws a version of the definition as Mermaid (default) or Graphviz DOT.
+// graph draws a version of the definition as Mermaid (default) or Graphviz DOT,
+// in a slot of s.heavy.
 func (s *Server) graph(c echo.Context) error {
 	d, err := s.requestedDefinition(c)
 	if err != nil {
 		return err
 	}
+	draw, contentType := engine.Mermaid, echo.MIMETextPlainCharsetUTF8
 	switch c.QueryParam("format") {
 	case "", "mermaid":
-		return c.String(http.StatusOK, engine.Mermaid(&d.Compiled))
 	case "dot":
-		c.Response().Header().Set(echo.HeaderContentType, "text/vnd.graphviz; charset=utf-8")
-		return c.String(http.StatusOK, engine.DOT(&d.Compiled))
+		draw, contentType = engine.DOT, "text/vnd.graphviz; charset=utf-8"
+	default:
+		return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: "format", Message: "must be mermaid or dot"}}}
 	}
-	return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: "format", Message: "must be mermaid or dot"}}}
+	text, err := bounded(c.Request().Context(), s.heavy, "definition too complex to draw", func() (string, error) {
+		return draw(&d.Compiled), nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, contentType, []byte(text))
 }
 
-// diff shows what changed between two versions, as a unified diff of their text.
+// diff shows what changed between two versions, as a unified diff of their
+// text, computed in a slot of s.heavy.
 func (s *Server) diff(c echo.Context) error {
 	from, err := versionParam(c, "from")
 	if err != nil {
@@ -160,9 +180,11 @@ func (s *Server) diff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(a.Source), B: difflib.SplitLines(b.Source),
-		FromFile: fmt.Sprintf("%s v%d", name, a.Version), ToFile: fmt.Sprintf("%s v%d", name, b.Version), Context: 3,
+	text, err := bounded(ctx, s.heavy, "versions too different to compare", func() (string, error) {
+		return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+			A: difflib.SplitLines(a.Source), B: difflib.SplitLines(b.Source),
+			FromFile: fmt.Sprintf("%s v%d", name, a.Version), ToFile: fmt.Sprintf("%s v%d", name, b.Version), Context: 3,
+		})
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -15,16 +16,40 @@ type healthBody struct {
 	Postgres string `json:"postgres"`
 }
 
+// healthCheckTimeout bounds each dependency's check; both run at once, so
+// /healthz answers within it (load balancers commonly give a check 2s).
+const healthCheckTimeout = 1500 * time.Millisecond
+
 // health reports whether Temporal and PostgreSQL answer, with 503 if either does
-// not, so load balancers route around an instance that cannot serve.
+// not, so load balancers route around an instance that cannot serve. Each check
+// has its own deadline, so a hung dependency cannot delay the other's answer.
 func (s *Server) health(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
-	defer cancel()
+	ctx := c.Request().Context()
 	out := healthBody{Status: "ok", Temporal: "ok", Postgres: "ok"}
-	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+	check := func(f func(context.Context) error) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			// Echo's Recover does not reach this goroutine.
+			defer func() {
+				if r := recover(); r != nil {
+					done <- fmt.Errorf("the check failed: %v", r)
+				}
+			}()
+			cctx, cancel := context.WithTimeout(ctx, healthCheckTimeout)
+			defer cancel()
+			done <- f(cctx)
+		}()
+		return done
+	}
+	temporal := check(func(ctx context.Context) error {
+		_, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+		return err
+	})
+	postgres := check(s.store.Ping)
+	if err := <-temporal; err != nil {
 		out.Status, out.Temporal = "unavailable", err.Error()
 	}
-	if err := s.store.Ping(ctx); err != nil {
+	if err := <-postgres; err != nil {
 		out.Status, out.Postgres = "unavailable", err.Error()
 	}
 	if out.Status != "ok" {

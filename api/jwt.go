@@ -10,12 +10,14 @@ import (
 	"github.com/golang-jwt/jwt/v4"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/store"
 )
 
 // JWTConfig accepts bearer JWTs from a site's identity provider: signed with an
 // HS256 secret, an RS256 public key, or an RS256 key of a JWKS (chosen by kid).
 // Their claims name the user (UserClaim, default "sub") and the roles
-// (RolesClaim, default "roles": a list, or a space-separated string).
+// (RolesClaim, default "roles": a list, or a space-separated string), by the
+// rules of the directory's ids and roles (store.CheckID, store.CheckRole).
 type JWTConfig struct {
 	HS256Secret []byte
 	RS256Key    *rsa.PublicKey
@@ -23,7 +25,19 @@ type JWTConfig struct {
 	// Issuer and Audience, when set, must match the token's iss and aud.
 	Issuer, Audience      string
 	UserClaim, RolesClaim string
+	// MaxLifetime refuses tokens that expire further than this from now, or
+	// whose exp is further than this after their iat: a token that leaks must
+	// not work for years. Zero means DefaultMaxTokenLifetime.
+	MaxLifetime time.Duration
 }
+
+// DefaultMaxTokenLifetime is JWTConfig.MaxLifetime's default: a working day's
+// token, with room for identity providers that issue them for a day.
+const DefaultMaxTokenLifetime = 24 * time.Hour
+
+// jwtClockSkew is how far the identity provider's clock may be ahead of ours
+// when a token's lifetime is measured from now.
+const jwtClockSkew = time.Minute
 
 // JWTVerifier checks JWTs against a JWTConfig.
 type JWTVerifier struct {
@@ -52,13 +66,20 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 	if cfg.RolesClaim == "" {
 		cfg.RolesClaim = "roles"
 	}
+	switch {
+	case cfg.MaxLifetime == 0:
+		cfg.MaxLifetime = DefaultMaxTokenLifetime
+	case cfg.MaxLifetime < 0:
+		return nil, fmt.Errorf("the longest token lifetime must be positive, not %v", cfg.MaxLifetime)
+	}
 	// Only the configured algorithms: a token cannot pick "none", or HS256 with
 	// the public key as its secret.
 	return &JWTVerifier{cfg: cfg, parser: jwt.NewParser(jwt.WithValidMethods(methods))}, nil
 }
 
-// Verify checks a token's signature, expiry, issuer and audience, and returns
-// the actor its claims name. Every failure is EUNAUTHORIZED with the reason.
+// Verify checks a token's signature, expiry and lifetime, issuer and audience,
+// and the user and roles its claims name, and returns the actor. Every failure
+// is EUNAUTHORIZED with the reason.
 func (v *JWTVerifier) Verify(token string) (engine.Actor, error) {
 	claims := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, claims, v.key); err != nil {
@@ -70,14 +91,33 @@ func (v *JWTVerifier) Verify(token string) (engine.Actor, error) {
 	if v.cfg.Audience != "" && !claims.VerifyAudience(v.cfg.Audience, true) {
 		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: audience is not %q", v.cfg.Audience)
 	}
-	if exp, _ := claims["exp"].(float64); exp <= 0 || !claims.VerifyExpiresAt(time.Now().Unix(), true) {
+	now := time.Now()
+	exp, _ := claims["exp"].(float64)
+	if exp <= 0 || !claims.VerifyExpiresAt(now.Unix(), true) {
 		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: it has no expiry (exp) in the future")
+	}
+	// In seconds, as the claims are: an exp of 1e300 must not overflow.
+	max := v.cfg.MaxLifetime
+	if exp-float64(now.Unix()) > (max + jwtClockSkew).Seconds() {
+		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED,
+			"invalid token: it expires (exp) more than %v from now; tokens may live at most %v", max, max)
+	}
+	if iat, ok := claims["iat"].(float64); ok && exp-iat > max.Seconds() {
+		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED,
+			"invalid token: it was issued (iat) to live more than %v; tokens may live at most %v", max, max)
 	}
 	user, _ := claims[v.cfg.UserClaim].(string)
 	if user == "" {
 		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: no user in claim %q", v.cfg.UserClaim)
 	}
-	return engine.Actor{ID: user, Roles: rolesClaim(claims[v.cfg.RolesClaim])}, nil
+	if err := store.CheckID(user); err != nil {
+		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", v.cfg.UserClaim, err)
+	}
+	roles, err := rolesClaim(claims[v.cfg.RolesClaim])
+	if err != nil {
+		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", v.cfg.RolesClaim, err)
+	}
+	return engine.Actor{ID: user, Roles: roles}, nil
 }
 
 func (v *JWTVerifier) key(t *jwt.Token) (any, error) {
@@ -102,21 +142,32 @@ func (v *JWTVerifier) key(t *jwt.Token) (any, error) {
 }
 
 // rolesClaim reads roles as a JSON list or a space-separated string (OAuth
-// scope style).
-func rolesClaim(v any) []string {
+// scope style); no claim is no roles. Every role must be one the directory
+// would accept.
+func rolesClaim(v any) ([]string, error) {
+	var roles []string
 	switch r := v.(type) {
+	case nil:
+		return nil, nil
 	case string:
-		return strings.Fields(r)
+		roles = strings.Fields(r)
 	case []any:
-		out := make([]string, 0, len(r))
 		for _, x := range r {
-			if s, ok := x.(string); ok && s != "" {
-				out = append(out, s)
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("the roles must be strings, not %v", x)
 			}
+			roles = append(roles, s)
 		}
-		return out
+	default:
+		return nil, fmt.Errorf("want a list of roles or a space-separated string, not %v", v)
 	}
-	return nil
+	for _, r := range roles {
+		if err := store.CheckRole(r); err != nil {
+			return nil, err
+		}
+	}
+	return roles, nil
 }
 
 // UseJWT makes the API accept JWTs besides its own tokens.

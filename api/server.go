@@ -31,18 +31,22 @@ type Server struct {
 	// checkpoints, when set, are the audit checkpoints verification checks
 	// the chain against (UseAuditCheckpoints).
 	checkpoints CheckpointSource
+	// heavy bounds the CPU-heavy work of definitions: checks, graphs, diffs.
+	heavy *workLimiter
 }
 
 // New returns the API with its routes: the operations on processes through
 // svc, definitions, identities and the audit log through st. calendars are the
 // business calendars definitions may name.
 func New(svc *service.Service, st *store.Store, tc client.Client, calendars engine.Calendars, log *slog.Logger) *Server {
-	s := &Server{svc: svc, store: st, temporal: tc, calendars: calendars, log: log, echo: echo.New()}
+	s := &Server{svc: svc, store: st, temporal: tc, calendars: calendars, log: log, echo: echo.New(),
+		heavy: newWorkLimiter(heavySlots, heavyWait, heavyBudget)}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RequestID())
 	e.Use(middleware.Recover())
+	e.Use(limitHeaders)
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.logRequests)
 	e.Use(gateParams)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -182,13 +181,6 @@ func (s *Store) groupsOf(ctx context.Context) (map[string][]string, error) {
 
 // checkID checks a user or group id: not empty, no white space, not the id the
 // process engine acts as. It returns the problem with field, or nil.
-func checkID(id, field string) *engine.Detail {
-	if id == "" || strings.ContainsAny(id, " \t\r\n") || id == engine.System.ID {
-		return &engine.Detail{Field: field, Message: fmt.Sprintf("%q is not a valid id: it must not be empty, contain spaces or be %q", id, engine.System.ID)}
-	}
-	return nil
-}
-
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -26,9 +25,8 @@ func (s *Store) SaveUser(ctx context.Context, u User, by string) error {
 		return &engine.Error{Code: engine.EINVALID, Op: op, Message: "user id is not valid", Details: []engine.Detail{*d}}
 	}
 	for i, r := range u.Roles {
-		if r == "" || strings.ContainsAny(r, " \t\r\n,") {
-			return &engine.Error{Code: engine.EINVALID, Op: op, Message: "role is not valid", Details: []engine.Detail{{Field: fmt.Sprintf("roles[%d]", i),
-				Message: fmt.Sprintf("%q is not a role name: it must not be empty or contain spaces or commas", r)}}}
+		if err := CheckRole(r); err != nil {
+			return &engine.Error{Code: engine.EINVALID, Op: op, Message: "role is not valid", Details: []engine.Detail{{Field: fmt.Sprintf("roles[%d]", i), Message: err.Error()}}}
 		}
 	}
 	if u.Roles == nil {

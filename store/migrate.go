@@ -20,18 +20,30 @@ var migrations embed.FS
 const migrationLock = 7_2_6_9_1
 
 // Migrate applies the embedded migrations that the database has not seen, each in
-// its own transaction, in file-name order.
+// its own transaction, in file-name order. A migration may rewrite a large table,
+// and a replica waits here while another one migrates, so neither the store's
+// timeout nor the server's statement_timeout bounds this work: only ctx does (its
+// end still cuts a hung server off at once).
 func (s *Store) Migrate(ctx context.Context) error {
 	const op = "store.Migrate"
+	// Clean-up runs with ctx's values but not its end, within the usual bound.
+	cleanup := context.WithoutCancel(ctx)
+	ctx = withoutTimeout(ctx)
 	conn, err := s.db.Connx(ctx)
 	if err != nil {
 		return fail(op, err)
 	}
 	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
+		return fail(op, err)
+	}
+	// The connection goes back to the pool: RESET restores the bound it was
+	// opened with. If that fails the connection is broken and is dropped.
+	defer conn.ExecContext(cleanup, `RESET statement_timeout`)
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
 		return fail(op, err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	defer conn.ExecContext(cleanup, `SELECT pg_advisory_unlock($1)`, migrationLock)
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return fail(op, err)
@@ -62,7 +74,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fail(op, fmt.Errorf("migration %s: %w", base, err))
 		}
 	}
-	return fail(op, s.fillViewerRoles(ctx))
+	return fail(op, s.fillViewerRoles(ctx, conn))
 }
 
 func applyMigration(ctx context.Context, conn *sqlx.Conn, version int, name, body string) error {

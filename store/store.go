@@ -9,8 +9,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -21,8 +23,10 @@ import (
 
 // Store is a handle on the database. It is safe for concurrent use.
 type Store struct {
-	db       *sqlx.DB
+	db       *pool
 	compiled compiled
+	// timeout bounds every database call (WithTimeout).
+	timeout time.Duration
 	// auditKeys link new audit records (the first) and verify old ones (all),
 	// see WithAuditKey.
 	auditKeys []auditKey
@@ -40,10 +44,20 @@ type querier interface {
 type Option func(*Store)
 
 // Open connects to the database at url (a lib/pq URL or DSN) and checks that it
-// answers.
+// answers. Options apply first: they may configure the pool.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	const op = "store.Open"
-	db, err := sqlx.Open("postgres", url)
+	s := &Store{timeout: DefaultTimeout}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.optErr != nil {
+		return nil, s.optErr
+	}
+	if s.timeout <= 0 {
+		return nil, &engine.Error{Code: engine.EINVALID, Op: op, Message: fmt.Sprintf("the database timeout must be positive, not %v", s.timeout)}
+	}
+	db, err := openPool(url, s.timeout)
 	if err != nil {
 		return nil, &engine.Error{Code: engine.EINVALID, Op: op, Message: "bad DATABASE_URL", Err: err}
 	}
@@ -54,14 +68,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fail(op, err)
 	}
-	s := &Store{db: db}
-	for _, o := range opts {
-		o(s)
-	}
-	if s.optErr != nil {
-		db.Close()
-		return nil, s.optErr
-	}
+	s.db = db
 	return s, nil
 }
 
@@ -76,8 +83,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// fail classifies a database error: a lost or refused connection is EUNAVAILABLE
-// (the caller answers 503 and may retry); anything else is EINTERNAL.
+// fail classifies a database error: a lost or refused connection, a server that
+// did not answer in time, a statement or lock wait the server cut short, or a
+// call abandoned by its caller is EUNAVAILABLE (the API answers 503 with
+// Retry-After; activities retry); anything else is EINTERNAL.
 func fail(op string, err error) error {
 	if err == nil {
 		return nil
@@ -86,7 +95,7 @@ func fail(op string, err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
-	code := engine.EINTERNAL
+	code, msg := engine.EINTERNAL, "database request failed"
 	var pqErr *pq.Error
 	var netErr net.Error
 	switch {
@@ -97,20 +106,31 @@ func fail(op string, err error) error {
 		case "08", "57", "53": // connection exception, operator intervention, insufficient resources
 			code = engine.EUNAVAILABLE
 		}
-		if pqErr.Code == "23505" {
+		switch pqErr.Code {
+		case "23505":
 			code = engine.ECONFLICT
+		case "57014", "55P03", "25P03": // statement_timeout, lock_timeout, idle_in_transaction_session_timeout
+			code, msg = engine.EUNAVAILABLE, "the database did not finish in time"
 		}
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		code, msg = engine.EUNAVAILABLE, "the database did not answer in time"
 	// lib/pq reports a dropped connection as driver.ErrBadConn or an io error.
 	case errors.As(err, &netErr), errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, context.DeadlineExceeded):
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		code = engine.EUNAVAILABLE
 	}
-	return &engine.Error{Code: code, Op: op, Message: "database request failed", Err: err}
+	return &engine.Error{Code: code, Op: op, Message: msg, Err: err}
 }
 
-// inTx runs fn in a transaction, committing when it returns nil.
+// inTx runs fn in a transaction, committing when it returns nil. Its wait for a
+// connection is bounded (pool.conn), and each statement is bounded on its own.
 func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	conn, err := s.db.conn(ctx)
+	if err != nil {
+		return fail(op, err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return fail(op, err)
 	}

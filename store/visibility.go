@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/itilflow/itilflow/engine"
@@ -154,20 +155,22 @@ func (s *Store) compiledDefinition(ctx context.Context, q querier, name string, 
 
 // fillViewerRoles computes the viewer roles of the versions published before
 // the store kept them (migration 009 adds the column empty).
-func (s *Store) fillViewerRoles(ctx context.Context) error {
+// Migrate calls it on the connection it migrates with, which may be the
+// pool's only one.
+func (s *Store) fillViewerRoles(ctx context.Context, conn *sqlx.Conn) error {
 	var rows []struct {
 		Name    string `db:"name"`
 		Version int    `db:"version"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, `SELECT name, version FROM definitions WHERE viewer_roles IS NULL`); err != nil {
+	if err := conn.SelectContext(ctx, &rows, `SELECT name, version FROM definitions WHERE viewer_roles IS NULL`); err != nil {
 		return err
 	}
 	for _, r := range rows {
-		d, err := s.compiledDefinition(ctx, s.db, r.Name, r.Version)
+		d, err := s.compiledDefinition(ctx, conn, r.Name, r.Version)
 		if err != nil {
 			return err
 		}
-		if _, err := s.db.ExecContext(ctx, `UPDATE definitions SET viewer_roles = $3 WHERE name = $1 AND version = $2`,
+		if _, err := conn.ExecContext(ctx, `UPDATE definitions SET viewer_roles = $3 WHERE name = $1 AND version = $2`,
 			r.Name, r.Version, pq.StringArray(d.ViewerRoles())); err != nil {
 			return err
 		}

@@ -129,3 +129,18 @@ func TestProjectRefusesTextTheDatabaseCannotHold(t *testing.T) {
 		t.Fatalf("a NUL in a comment: %v", err)
 	}
 }
+
+// TestStoreRefusesTextItCannotHold: whatever a caller passes, a text
+// argument the database cannot take is invalid input, not a database failure.
+func TestStoreRefusesTextItCannotHold(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	for _, bad := range []string{"a\x00b", "caf\xe9"} {
+		err := s.SaveUser(ctx, store.User{ID: "ok.id", Name: bad, Roles: []string{}}, "admin")
+		if engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("a name %q: %v, want EINVALID", bad, err)
+		}
+		if _, err := s.ProcessFor(ctx, store.Viewer{ID: bad}, "x-1"); engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("a viewer %q: %v, want EINVALID", bad, err)
+		}
+	}
+}

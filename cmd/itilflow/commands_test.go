@@ -50,6 +50,9 @@ func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
 		{"TemporalDown", map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "TEMPORAL_ADDRESS": "127.0.0.1:1", "ITILFLOW_AUDIT_KEY": testAuditKey}, "Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS) is unreachable"},
 		{"JWTSecretMissing", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": "/nonexistent/secret"}, "jwt-hs256-secret-file"},
 		{"JWTSecretShort", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": shortSecret(t)}, "use at least 32"},
+		{"JWTLifetimeZero", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": longSecret(t), "ITILFLOW_JWT_MAX_LIFETIME": "0s"}, "jwt-max-lifetime must be positive"},
+		{"JWTLifetimeNotADuration", map[string]string{"ITILFLOW_JWT_MAX_LIFETIME": "a day"}, "ITILFLOW_JWT_MAX_LIFETIME"},
+		{"DBTimeoutZero", map[string]string{"ITILFLOW_DB_TIMEOUT": "0s"}, "db-timeout must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(ctx, []string{"serve", "--http-addr", "127.0.0.1:0"}, env(tc.env), &bytes.Buffer{}, &bytes.Buffer{})
@@ -58,6 +61,14 @@ func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
 			}
 		})
 	}
+}
+
+func longSecret(t *testing.T) string {
+	file := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(file, []byte(strings.Repeat("k", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
 
 func shortSecret(t *testing.T) string {

@@ -35,6 +35,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	storeOpts, err := sf.storeOptions()
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -81,7 +85,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer tc.Close()
 
-	st, err := store.Open(ctx, dbURL, auditKeyOptions(keys)...)
+	st, err := store.Open(ctx, dbURL, append(storeOpts, auditKeyOptions(keys)...)...)
 	if err != nil {
 		return err
 	}

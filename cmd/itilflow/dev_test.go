@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -47,14 +48,22 @@ escalations:
     do: [{notify: {role: incident-manager}}, {set: {escalated: true}}]
 `
 
+// freePort returns a port nothing listens on, below Linux's ephemeral range
+// (32768–60999): a port the kernel handed out for ":0" can be handed out again
+// as the local port of an outgoing connection before dev binds it, and a
+// restarted dev must bind the same ports again.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			ln.Close()
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below 32000")
+	return 0
 }
 
 // devDataDir returns a data directory that PostgreSQL's own user can reach.
@@ -444,7 +453,9 @@ func TestDevErrorsAreNeverInternal(t *testing.T) {
 		{"VersionsOfUnknown", "GET", "/api/v1/definitions/nosuch/versions", "dev-auditor", nil, 404, "nosuch"},
 		{"PublishUnknownCalendar", "PUT", "/api/v1/definitions/quick", "dev-process-owner", strings.Replace(quickDefinition, "title: Quick check", "title: Quick check\ncalendar: 5x9", 1), 422, "defined: 24x7, 5x8"},
 		{"PublishNameMismatch", "PUT", "/api/v1/definitions/other", "dev-process-owner", quickDefinition, 422, "name"},
-		{"ValidateBad", "POST", "/api/v1/definitions/validate", "dev-auditor", "name: x\n", 422, "initial"},
+		{"ValidateBad", "POST", "/api/v1/definitions/validate", "dev-process-owner", "name: x\n", 422, "initial"},
+		{"ValidateWithoutRole", "POST", "/api/v1/definitions/validate", "dev-requester", "name: x\n", 403, "process-owner"},
+		{"ValidateTooLarge", "POST", "/api/v1/definitions/validate", "dev-process-owner", "# " + strings.Repeat("x", 300<<10) + "\n", 413, "256 KiB"},
 		{"BadVersion", "GET", "/api/v1/definitions/incident?version=zero", "dev-auditor", nil, 400, "version"},
 		{"MissingVersion", "GET", "/api/v1/definitions/incident?version=99", "dev-auditor", nil, 404, "99"},
 		{"HistoryWithoutRole", "GET", "/api/v1/processes/" + id + "/history", "dev-requester", nil, 403, "auditor"},

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/itilflow/itilflow/store"
 )
 
 // flags is a flag set whose flags default to environment variables: --data-dir
@@ -52,7 +54,7 @@ func (f *flags) duration(name string, def time.Duration, help string) *time.Dura
 	if v := f.getenv(envName(name)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			f.errs = append(f.errs, fmt.Errorf("%s=%q is not a duration such as 30s", envName(name), v))
+			f.errs = append(f.errs, fmt.Errorf("%s=%q is not a duration such as 3s or 24h", envName(name), v))
 		}
 		def = d
 	}
@@ -80,6 +82,7 @@ type stackFlags struct {
 	jwt                                            jwtFlags
 	auditKeyFile, checkpointFile                   *string
 	checkpointEvery                                *time.Duration
+	dbTimeout                                      *time.Duration
 }
 
 func (f *flags) stack() stackFlags {
@@ -93,5 +96,15 @@ func (f *flags) stack() stackFlags {
 		checkpointFile: f.string("audit-checkpoint-file", "", "file to append signed checkpoints of the audit chain to, "+
 			"on a disk the database's administrators cannot write (dev: default <data-dir>/audit-checkpoints.jsonl; serve: none, with a warning)"),
 		checkpointEvery: f.duration("audit-checkpoint-interval", 30*time.Second, "how often to checkpoint the audit chain when it grew"),
+		dbTimeout: f.duration("db-timeout", store.DefaultTimeout, "longest a database statement may run (PostgreSQL's statement_timeout); "+
+			"the API answers 503 when PostgreSQL has not answered 0.5s later, and opening a connection gets as long. Migrations are not bounded"),
 	}
+}
+
+// storeOptions are the store's options from the stack's flags.
+func (sf stackFlags) storeOptions() ([]store.Option, error) {
+	if *sf.dbTimeout <= 0 {
+		return nil, fmt.Errorf("db-timeout must be positive, not %v", *sf.dbTimeout)
+	}
+	return []store.Option{store.WithTimeout(*sf.dbTimeout)}, nil
 }

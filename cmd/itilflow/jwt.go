@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v4"
@@ -15,6 +16,7 @@ import (
 // jwtFlags configure JWTs from an identity provider; all empty turns them off.
 type jwtFlags struct {
 	secretFile, publicKey, jwksFile, issuer, audience, userClaim, rolesClaim *string
+	maxLifetime                                                              *time.Duration
 }
 
 func (f *flags) jwt() jwtFlags {
@@ -26,6 +28,8 @@ func (f *flags) jwt() jwtFlags {
 		audience:   f.string("jwt-audience", "", "required aud of accepted JWTs"),
 		userClaim:  f.string("jwt-user-claim", "sub", "claim naming the user"),
 		rolesClaim: f.string("jwt-roles-claim", "roles", "claim listing the roles (a list, or a space-separated string)"),
+		maxLifetime: f.duration("jwt-max-lifetime", api.DefaultMaxTokenLifetime,
+			"longest lifetime of an accepted JWT: tokens that expire later than this from now, or whose exp is further than this after their iat, are refused"),
 	}
 }
 
@@ -34,7 +38,10 @@ func (j jwtFlags) verifier() (*api.JWTVerifier, error) {
 	if *j.secretFile == "" && *j.publicKey == "" && *j.jwksFile == "" {
 		return nil, nil
 	}
-	cfg := api.JWTConfig{Issuer: *j.issuer, Audience: *j.audience, UserClaim: *j.userClaim, RolesClaim: *j.rolesClaim}
+	if *j.maxLifetime <= 0 {
+		return nil, fmt.Errorf("jwt-max-lifetime must be positive, not %v", *j.maxLifetime)
+	}
+	cfg := api.JWTConfig{Issuer: *j.issuer, Audience: *j.audience, UserClaim: *j.userClaim, RolesClaim: *j.rolesClaim, MaxLifetime: *j.maxLifetime}
 	if *j.secretFile != "" {
 		b, err := os.ReadFile(*j.secretFile)
 		if err != nil {

@@ -34,6 +34,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	storeOpts, err := sf.storeOptions()
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -59,7 +63,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	st, err := store.Open(dctx, dbURL, auditKeyOptions(keys)...)
+	st, err := store.Open(dctx, dbURL, append(storeOpts, auditKeyOptions(keys)...)...)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL at DATABASE_URL is unreachable: %w", err)
 	}

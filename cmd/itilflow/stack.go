@@ -103,7 +103,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.httpAddr, err)
 	}
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: api.ServerMaxHeaderBytes}
 	errc := make(chan error, 1)
 	apiServer := api.New(service.New(s.store, s.temporal, calendars, s.log), s.store, s.temporal, calendars, s.log)
 	if s.jwt != nil {
