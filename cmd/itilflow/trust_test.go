@@ -147,6 +147,11 @@ func TestTrust(t *testing.T) {
 		if after := c.must(200, "GET", "/api/v1/processes?definition=incident", "dev-auditor", nil)["total"]; after != before {
 			t.Fatalf("a refused start started something: %v processes, then %v", before, after)
 		}
+		// "é" typed as e and a combining accent is stored composed (NFC).
+		p := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "Cafe\u0301 printer"}})
+		if title := p["input"].(map[string]any)["title"]; title != "Caf\u00e9 printer" {
+			t.Fatalf("stored title %q, want it in NFC", title)
+		}
 	})
 
 	t.Run("BreakGlassNeedsARealReason", func(t *testing.T) {
