@@ -16,6 +16,10 @@ import (
 type ProjectInput struct {
 	View   engine.View    `json:"view"`
 	Events []engine.Event `json:"events"`
+	// Patch, when set, says View is compact (engine.CompactView): the store
+	// merges it into the view it holds. Workflows started before compact
+	// projections send full views and no patch.
+	Patch *engine.ViewPatch `json:"patch,omitempty"`
 }
 
 // Projector stores projections. The store package implements it.
@@ -23,6 +27,8 @@ type Projector interface {
 	// Project stores the view and appends the events. It must be idempotent: a view
 	// older than the stored one is ignored, and events already stored are skipped.
 	Project(ctx context.Context, view engine.View, events []engine.Event) error
+	// ProjectCompact is Project for a compact view, merged into the stored one.
+	ProjectCompact(ctx context.Context, view engine.View, events []engine.Event, patch engine.ViewPatch) error
 }
 
 // Activities are registered on the worker with their dependencies.
@@ -38,6 +44,9 @@ type Activities struct {
 	// decisions to the processes decided.
 	Boards   Boards
 	Releaser Releaser
+	// Votes reads a meeting's votes, for releases that come without their
+	// comments.
+	Votes VoteReader
 	// Directory resolves the people behind approvers' roles and groups.
 	Directory Directory
 	// Outbox and NotifyURL deliver notifications to a webhook; without a URL
@@ -58,7 +67,11 @@ func (a *Activities) Project(ctx context.Context, in ProjectInput) error {
 	if cleaned {
 		activity.GetLogger(ctx).Warn("projection held text the database cannot store; replaced it with U+FFFD", "process", in.View.ID)
 	}
-	err = a.Projector.Project(ctx, in.View, in.Events)
+	if in.Patch != nil {
+		err = a.Projector.ProjectCompact(ctx, in.View, in.Events, *in.Patch)
+	} else {
+		err = a.Projector.Project(ctx, in.View, in.Events)
+	}
 	if engine.ErrorCode(err) == engine.EINVALID {
 		// Retrying cannot make it storable.
 		return temporal.NewNonRetryableApplicationError(err.Error(), engine.EINVALID, err)

@@ -83,11 +83,15 @@ type Event struct {
 // Instance is the state of one running process. It is changed only by Start, Apply
 // and Advance, each of which takes the current time as an argument.
 type Instance struct {
-	ID          string         `json:"id"`
-	Definition  string         `json:"definition"`
-	Version     int            `json:"version"`
-	State       string         `json:"state"`
-	EnteredAt   time.Time      `json:"entered_at"`
+	ID         string    `json:"id"`
+	Definition string    `json:"definition"`
+	Version    int       `json:"version"`
+	State      string    `json:"state"`
+	EnteredAt  time.Time `json:"entered_at"`
+	// EnteredSeq is the number of the last event before the process entered
+	// its state: the events after it belong to this stay in the state (its
+	// votes, for one). It decides nothing; projections use it (CompactView).
+	EnteredSeq  int64          `json:"entered_seq,omitempty"`
 	StartedAt   time.Time      `json:"started_at"`
 	StartedBy   string         `json:"started_by"`
 	EndedAt     *time.Time     `json:"ended_at,omitempty"`
@@ -482,7 +486,7 @@ func (in *Instance) enter(def *Definition, to string, now time.Time) {
 		in.Votes, in.ApprovalDue, in.ApprovalReminded, in.Electorate = nil, false, false, nil
 		in.FailedConditions = nil
 		in.TasksDone, in.TasksOverdue = nil, nil
-		in.EnteredAt = now
+		in.EnteredAt, in.EnteredSeq = now, in.Seq
 	}
 	in.State = to
 	in.clocksOnEnter(def, from, to, now)

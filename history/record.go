@@ -18,8 +18,13 @@ import (
 type Record struct {
 	Start  workflows.Input
 	Events []engine.Event
-	// View is the latest view the workflow handed to its projection.
+	// View is the latest view the workflow handed to its projection, merged
+	// whole when the projections were compact.
 	View engine.View
+	// Lean says the workflow sent compact projections; Opened is the event
+	// after which the process entered its state, as the last one said.
+	Lean   bool
+	Opened int64
 }
 
 // projectActivity is the registered name of activities.Activities.Project.
@@ -50,14 +55,25 @@ func Decode(h *historypb.History) (Record, error) {
 		if err := dc.FromPayloads(a.GetInput(), &in); err != nil {
 			return rec, fmt.Errorf("decoding the projection at event %d: %w", e.GetEventId(), err)
 		}
-		rec.View = in.View
+		var fresh []engine.Event
 		for _, ev := range in.Events {
 			// A projection that failed is sent again with the next one.
 			if ev.Seq > last {
-				rec.Events = append(rec.Events, ev)
+				fresh = append(fresh, ev)
 				last = ev.Seq
 			}
 		}
+		rec.Events = append(rec.Events, fresh...)
+		if in.Patch == nil {
+			rec.View = in.View
+			continue
+		}
+		var prev *engine.View
+		if rec.View.ID != "" {
+			prev = &rec.View
+		}
+		rec.View = engine.MergeView(prev, rec.Opened, in.View, *in.Patch, fresh)
+		rec.Lean, rec.Opened = true, in.Patch.Opened
 	}
 	return rec, nil
 }

@@ -63,6 +63,26 @@ func (r *recorder) Project(_ context.Context, _ engine.View, events []engine.Eve
 	return nil
 }
 
+// ItemVotes reads a meeting's votes on an item back from its recorded
+// events, as the store does.
+func (r *recorder) ItemVotes(_ context.Context, _, item string) ([]engine.Vote, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []engine.Vote
+	for _, e := range r.events {
+		if v, ok := engine.VoteOf(e); ok && v.Item == item {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// ProjectCompact records the events of a compact projection; the scenario
+// checks the workflow's own view, never the projection's.
+func (r *recorder) ProjectCompact(ctx context.Context, v engine.View, events []engine.Event, _ engine.ViewPatch) error {
+	return r.Project(ctx, v, events)
+}
+
 func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory map[string][]string, t Test) (failures []string) {
 	fail := func(format string, args ...any) { failures = append(failures, fmt.Sprintf(format, args...)) }
 	start, err := t.start()
@@ -84,7 +104,7 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory ma
 	// The real webhook activity runs, against answers from the file; starting a
 	// process is only recorded.
 	env.RegisterActivity(&activities.Activities{Projector: rec, HTTPClient: &http.Client{Transport: world},
-		Boards: world, Releaser: world, Directory: world})
+		Boards: world, Releaser: world, Directory: world, Votes: rec})
 	env.RegisterActivityWithOptions(world.start, activity.RegisterOptions{Name: startActivity, DisableAlreadyRegisteredCheck: true})
 
 	type later struct {

@@ -62,7 +62,11 @@ func (s *Service) Act(ctx context.Context, caller Caller, req ActionRequest) (Pr
 		}
 		return Process{}, err
 	}
-	return process(res.View, &d.Compiled, caller, nil), nil
+	v, err = s.after(ctx, v.ID, res)
+	if err != nil {
+		return Process{}, err
+	}
+	return process(v, &d.Compiled, caller, nil), nil
 }
 
 // target reads the process a caller acts on, if they may see it, with its
@@ -180,4 +184,32 @@ func (s *Service) updateError(ctx context.Context, id string, err error) error {
 		return &engine.Error{Code: engine.ECONFLICT, Message: fmt.Sprintf("process %s has ended in state %q; no action is possible", id, v.State), Allowed: []string{}}
 	}
 	return err
+}
+
+// after returns the process as a change left it, for the caller: the result's
+// own view, from workflows started before lean histories; otherwise the
+// projection, which the workflow waited for — or, when PostgreSQL had not
+// caught up, the workflow's view by a query (which no history records), and
+// failing that the projection as it is.
+func (s *Service) after(ctx context.Context, id string, res workflows.Result) (engine.View, error) {
+	if res.View != nil {
+		return *res.View, nil
+	}
+	stored, serr := s.store.Process(ctx, id)
+	if serr == nil && stored.Seq >= res.Seq {
+		return stored, nil
+	}
+	q, err := s.temporal.QueryWorkflow(ctx, id, "", workflows.QueryView)
+	var v engine.View
+	if err == nil {
+		err = q.Get(&v)
+	}
+	switch {
+	case err == nil:
+		return v, nil
+	case serr == nil:
+		s.log.Warn("answering with a projection behind the change", "process", id, "projected", stored.Seq, "change", res.Seq, "query", err)
+		return stored, nil
+	}
+	return engine.View{}, temporalError("service.after", err)
 }

@@ -97,15 +97,19 @@ func (s *Service) Start(ctx context.Context, caller Caller, req StartRequest) (p
 	if err := handle.Get(uctx, &res); err != nil {
 		return Process{}, false, temporalError("service.Start", err)
 	}
-	if res.View.Definition != d.Name || res.View.Version != d.Version {
+	v, err := s.after(ctx, id, res)
+	if err != nil {
+		return Process{}, false, err
+	}
+	if v.Definition != d.Name || v.Version != d.Version {
 		// A replay whose process was started from another version.
-		other, err := s.store.Definition(ctx, res.View.Definition, res.View.Version)
+		other, err := s.store.Definition(ctx, v.Definition, v.Version)
 		if err != nil {
 			return Process{}, false, err
 		}
 		d = other
 	}
-	return process(res.View, &d.Compiled, caller, nil), replay, nil
+	return process(v, &d.Compiled, caller, nil), replay, nil
 }
 
 // idempotencyKey checks an Idempotency-Key header's value.

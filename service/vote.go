@@ -69,10 +69,14 @@ func (s *Service) Vote(ctx context.Context, caller Caller, req VoteRequest) (Vot
 	if err != nil {
 		return VoteResult{}, s.voteError(ctx, v.ID, req.Step, err)
 	}
+	after, err := s.after(ctx, v.ID, res)
+	if err != nil {
+		return VoteResult{}, err
+	}
 	// The tally as this vote left it is in the vote's own event: the view may
 	// already show later votes, or the next state.
-	out := VoteResult{ID: v.ID, Step: req.Step, Decision: req.Decision, For: req.OnBehalfOf, Item: req.Item, Outcome: outcomePending, State: res.View.State, View: res.View}
-	if a := res.View.Approval; a != nil && res.View.State == req.Step && req.Item == "" {
+	out := VoteResult{ID: v.ID, Step: req.Step, Decision: req.Decision, For: req.OnBehalfOf, Item: req.Item, Outcome: outcomePending, State: after.State, View: after}
+	if a := after.Approval; a != nil && after.State == req.Step && req.Item == "" {
 		out.Tally = a.Tally
 	}
 	events, err := s.store.Events(ctx, v.ID)

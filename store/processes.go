@@ -27,37 +27,75 @@ func (s *Store) NextProcessID(ctx context.Context, definition string) (string, e
 // It is idempotent and order-tolerant: a view older than the stored one changes
 // nothing, and events already stored are skipped, so Temporal may retry it freely.
 func (s *Store) Project(ctx context.Context, v engine.View, events []engine.Event) error {
-	return s.project(ctx, "store.Project", v, events, false)
+	return s.project(ctx, "store.Project", v, events, projection{})
 }
 
-// RepairProjection overwrites the stored view with v whatever its sequence number
-// and adds the events that are missing. Reconcile uses it when the projection has
-// drifted from the workflow history, which stays the source of truth.
-func (s *Store) RepairProjection(ctx context.Context, v engine.View, events []engine.Event) error {
-	return s.project(ctx, "store.RepairProjection", v, events, true)
+// ProjectCompact is Project for a compact view (engine.CompactView): it is
+// merged into the view the store holds (engine.MergeView) under the row's
+// lock, and stored without votes, which readers take from the vote events
+// (a lean process: see votes.go).
+func (s *Store) ProjectCompact(ctx context.Context, v engine.View, events []engine.Event, patch engine.ViewPatch) error {
+	return s.project(ctx, "store.ProjectCompact", v, events, projection{patch: &patch, lean: true, opened: patch.Opened})
 }
 
-func (s *Store) project(ctx context.Context, op string, v engine.View, events []engine.Event, force bool) error {
-	view, err := json.Marshal(v)
-	if err != nil {
-		return fail(op, err)
-	}
-	if err := storable(view, events); err != nil {
+// RepairProjection overwrites the stored view with v (a whole one) whatever
+// its sequence number and adds the events that are missing. Reconcile uses it
+// when the projection has drifted from the workflow history, which stays the
+// source of truth. For a lean process (its history's projections were
+// compact), opened is the event after which it entered its state
+// (history.Record.Opened), which later compact projections merge against.
+func (s *Store) RepairProjection(ctx context.Context, v engine.View, events []engine.Event, lean bool, opened int64) error {
+	return s.project(ctx, "store.RepairProjection", v, events, projection{force: true, lean: lean, opened: opened})
+}
+
+// projection says how project stores a view.
+type projection struct {
+	// patch, when set, says the view is compact: merged into the stored one.
+	patch *engine.ViewPatch
+	// force stores the view whatever its sequence number (a repair).
+	force bool
+	// lean stores it without votes, with the approval's opening event.
+	lean   bool
+	opened int64
+}
+
+func (s *Store) project(ctx context.Context, op string, v engine.View, events []engine.Event, how projection) error {
+	if err := storable(nil, events); err != nil {
 		return &engine.Error{Code: engine.EINVALID, Op: op, Message: fmt.Sprintf("process %s holds text the database cannot store", v.ID), Err: err}
 	}
-	breached := false
-	for _, c := range v.SLAs {
-		breached = breached || c.Breached
-	}
 	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		if how.patch != nil {
+			merged, err := mergeStored(ctx, tx, v, events, *how.patch)
+			if err != nil {
+				return err
+			}
+			v = merged
+		}
+		stored := v
+		if how.lean && v.Approval != nil {
+			a := *v.Approval
+			a.Votes = nil // in the vote events; readers put them back
+			stored.Approval = &a
+		}
+		view, err := json.Marshal(stored)
+		if err != nil {
+			return err
+		}
+		if err := storable(view, nil); err != nil {
+			return &engine.Error{Code: engine.EINVALID, Op: op, Message: fmt.Sprintf("process %s holds text the database cannot store", v.ID), Err: err}
+		}
+		breached := false
+		for _, c := range v.SLAs {
+			breached = breached || c.Breached
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO processes
-			(id, definition, version, state, priority, breached, started_at, started_by, ended_at, next_wake, seq, view, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+			(id, definition, version, state, priority, breached, started_at, started_by, ended_at, next_wake, seq, view, approval_opened, lean, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, now())
 			ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, priority = EXCLUDED.priority,
 				breached = EXCLUDED.breached, ended_at = EXCLUDED.ended_at, next_wake = EXCLUDED.next_wake,
-				seq = EXCLUDED.seq, view = EXCLUDED.view, updated_at = now()
+				seq = EXCLUDED.seq, view = EXCLUDED.view, approval_opened = EXCLUDED.approval_opened, lean = EXCLUDED.lean, updated_at = now()
 			WHERE processes.seq < EXCLUDED.seq OR $13`,
-			v.ID, v.Definition, v.Version, v.State, v.Priority, breached, v.StartedAt, v.StartedBy, v.EndedAt, v.NextWake, v.Seq, view, force)
+			v.ID, v.Definition, v.Version, v.State, v.Priority, breached, v.StartedAt, v.StartedBy, v.EndedAt, v.NextWake, v.Seq, view, how.force, how.opened, how.lean)
 		if err != nil {
 			return err
 		}
@@ -87,12 +125,47 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 	})
 }
 
+// mergeStored merges the compact view v into the view stored for its
+// process, locking the row so no other projection of it interleaves. A view
+// older than the stored one is returned as it is: the upsert ignores it.
+func mergeStored(ctx context.Context, tx *sqlx.Tx, v engine.View, events []engine.Event, patch engine.ViewPatch) (engine.View, error) {
+	var row struct {
+		View   []byte `db:"view"`
+		Seq    int64  `db:"seq"`
+		Opened int64  `db:"approval_opened"`
+	}
+	var prev *engine.View
+	err := tx.GetContext(ctx, &row, `SELECT view, seq, approval_opened FROM processes WHERE id = $1 FOR UPDATE`, v.ID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return v, err
+	default:
+		if row.Seq >= v.Seq {
+			return v, nil
+		}
+		prev = &engine.View{}
+		if err := json.Unmarshal(row.View, prev); err != nil {
+			return v, err
+		}
+	}
+	var fresh []engine.Event
+	for _, e := range events {
+		if prev == nil || e.Seq > row.Seq {
+			fresh = append(fresh, e)
+		}
+	}
+	return engine.MergeView(prev, row.Opened, v, patch, fresh), nil
+}
+
 // storable refuses a projection with text PostgreSQL cannot hold (a NUL, which
 // jsonb and text refuse), naming where it is. The projection activity cleans
 // what it hands over, so this guards against any other writer.
 func storable(view []byte, events []engine.Event) error {
-	if err := gate.JSON(view); err != nil {
-		return err
+	if view != nil {
+		if err := gate.JSON(view); err != nil {
+			return err
+		}
 	}
 	for _, e := range events {
 		for _, s := range []string{e.Type, e.Actor, e.Action, e.From, e.To, e.SLA, e.Comment, e.RequestID} {
@@ -196,15 +269,11 @@ func (s *Store) ProcessIDs(ctx context.Context) ([]string, error) {
 
 // Process returns the stored view of a process.
 func (s *Store) Process(ctx context.Context, id string) (engine.View, error) {
-	var raw []byte
-	var v engine.View
-	if err := s.db.GetContext(ctx, &raw, `SELECT view FROM processes WHERE id = $1`, id); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return v, engine.Errorf(engine.ENOTFOUND, "no process %q", id)
-		}
-		return v, fail("store.Process", err)
+	v, err := s.view(ctx, `SELECT `+viewColumns+` FROM processes p WHERE p.id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, engine.Errorf(engine.ENOTFOUND, "no process %q", id)
 	}
-	return v, fail("store.Process", json.Unmarshal(raw, &v))
+	return v, fail("store.Process", err)
 }
 
 // Events returns the events of a process in order.

@@ -52,16 +52,11 @@ func (v Viewer) args() []any { return []any{v.ID, pq.StringArray(nonNil(v.Roles)
 // so an id tells nobody whether it exists.
 func (s *Store) ProcessFor(ctx context.Context, v Viewer, id string) (engine.View, error) {
 	const op = "store.ProcessFor"
-	var raw []byte
-	var out engine.View
-	err := s.db.GetContext(ctx, &raw, `SELECT view FROM processes p WHERE `+visibleTo+` AND p.id = $4`, append(v.args(), id)...)
+	out, err := s.view(ctx, `SELECT `+viewColumns+` FROM processes p WHERE `+visibleTo+` AND p.id = $4`, append(v.args(), id)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, engine.Errorf(engine.ENOTFOUND, "no process %q", id)
 	}
-	if err != nil {
-		return out, fail(op, err)
-	}
-	return out, fail(op, json.Unmarshal(raw, &out))
+	return out, fail(op, err)
 }
 
 // ProcessesFor returns the processes matching f that the viewer may see,
@@ -74,12 +69,12 @@ func (s *Store) ProcessesFor(ctx context.Context, v Viewer, f ProcessFilter) ([]
 	if err := s.db.GetContext(ctx, &total, `SELECT count(*) FROM processes p WHERE `+where, args...); err != nil {
 		return nil, 0, fail(op, err)
 	}
-	var raws [][]byte
-	if err := s.db.SelectContext(ctx, &raws, `SELECT view FROM processes p WHERE `+where+`
+	var rows []viewRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+viewColumns+` FROM processes p WHERE `+where+`
 		ORDER BY p.started_at DESC, p.id DESC LIMIT $7 OFFSET $8`, append(args, f.Limit, f.Offset)...); err != nil {
 		return nil, 0, fail(op, err)
 	}
-	out, err := decodeViews(raws)
+	out, err := s.views(ctx, rows)
 	return out, total, fail(op, err)
 }
 
@@ -88,12 +83,12 @@ func (s *Store) ProcessesFor(ctx context.Context, v Viewer, f ProcessFilter) ([]
 // is decided by the caller against each definition.
 func (s *Store) OpenApprovalsFor(ctx context.Context, v Viewer) ([]engine.View, error) {
 	const op = "store.OpenApprovalsFor"
-	var raws [][]byte
-	if err := s.db.SelectContext(ctx, &raws, `SELECT view FROM processes p
+	var rows []viewRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+viewColumns+` FROM processes p
 		WHERE `+visibleTo+` AND p.ended_at IS NULL AND p.view ? 'approval' ORDER BY p.started_at, p.id`, v.args()...); err != nil {
 		return nil, fail(op, err)
 	}
-	out, err := decodeViews(raws)
+	out, err := s.views(ctx, rows)
 	return out, fail(op, err)
 }
 
@@ -106,16 +101,6 @@ func (s *Store) NotificationsFor(ctx context.Context, v Viewer, limit int) ([]No
 		WHERE `+visibleTo+` AND (n.user_id = $1 OR n.role = ANY($2)) ORDER BY n.created_at DESC, n.id DESC LIMIT $4`,
 		append(v.args(), limit)...)
 	return out, fail("store.NotificationsFor", err)
-}
-
-func decodeViews(raws [][]byte) ([]engine.View, error) {
-	out := make([]engine.View, len(raws))
-	for i, raw := range raws {
-		if err := json.Unmarshal(raw, &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // compiled caches decoded definition versions, which never change once

@@ -58,6 +58,11 @@ func (r *runner) startEffects(ctx workflow.Context) {
 		if r.inFlight(e.ID) {
 			continue
 		}
+		if r.lean && e.Release != nil && r.projectedSeq < e.ID {
+			// Its activity reads the votes' comments from the store: start it
+			// once the projection holds the vote that decided.
+			continue
+		}
 		var acts *activities.Activities
 		var f workflow.Future
 		switch {
@@ -77,7 +82,17 @@ func (r *runner) startEffects(ctx workflow.Context) {
 			f = workflow.ExecuteActivity(actx, acts.ResolveApprovers, activities.ResolveInput{Process: r.inst.ID, Roles: e.Resolve.Roles, Groups: e.Resolve.Groups})
 		case e.Release != nil:
 			actx := workflow.WithActivityOptions(ctx, startOptions)
-			f = workflow.ExecuteActivity(actx, acts.ReleaseDecision, activities.ReleaseInput{Effect: e.ID, Release: *e.Release})
+			in := activities.ReleaseInput{Effect: e.ID, Release: *e.Release}
+			if r.lean {
+				// The comments are in the vote events: the activity reads them back.
+				in.Release.Votes = make([]engine.Vote, len(e.Release.Votes))
+				for i, v := range e.Release.Votes {
+					v.Comment = ""
+					in.Release.Votes[i] = v
+				}
+				in.CommentsFromStore = true
+			}
+			f = workflow.ExecuteActivity(actx, acts.ReleaseDecision, in)
 		default:
 			// An effect this code does not know: leave it pending rather than
 			// guess; the process can still end.

@@ -45,11 +45,24 @@ type ChildEnd struct {
 
 // Result is what an action or a sync returns to the caller.
 type Result struct {
-	View engine.View `json:"view"`
+	// View is the process after the change, in workflows started before lean
+	// histories (see leanHistory); lean ones leave it out — it would be
+	// written into the history with every action — and the caller reads the
+	// projection, or queries the workflow when Projected is false.
+	View *engine.View `json:"view,omitempty"`
 	// Projected is false when PostgreSQL had not caught up within syncWait: the
 	// change is durable in the history, but list reads may lag behind it.
 	Projected bool `json:"projected"`
+	// Seq and State are the process's after the change.
+	Seq   int64  `json:"seq,omitempty"`
+	State string `json:"state,omitempty"`
 }
+
+// leanHistory is the change that keeps histories small: projections carry a
+// compact view (engine.CompactView) instead of the whole one, update results
+// carry no view, and the wait for a projection cancels its timer instead of
+// leaving it to fire. Histories recorded before it replay the old way.
+const leanHistory = "lean-history"
 
 // syncWait bounds how long an update waits for its projection before returning.
 const syncWait = 10 * time.Second
@@ -76,7 +89,8 @@ func Process(ctx workflow.Context, in Input) (engine.View, error) {
 		// recorded before start steps existed never come here.
 		inst.LinkParent(in.Parent.ID, in.Parent.Definition, workflow.Now(ctx))
 	}
-	r := &runner{def: def, inst: inst, changed: workflow.NewBufferedChannel(ctx, 1)}
+	lean := workflow.GetVersion(ctx, leanHistory, workflow.DefaultVersion, 1) == 1
+	r := &runner{def: def, inst: inst, changed: workflow.NewBufferedChannel(ctx, 1), lean: lean}
 	if err := r.register(ctx); err != nil {
 		return engine.View{}, err
 	}
@@ -101,6 +115,10 @@ type runner struct {
 	projectedSeq int64
 	state        string // state and priority last written to the search attributes
 	priority     string
+	// lean is set for workflows started since leanHistory; compactor then
+	// remembers what the store holds of the current approval.
+	lean      bool
+	compactor engine.Compactor
 }
 
 func (r *runner) register(ctx workflow.Context) error {
@@ -165,11 +183,38 @@ func (r *runner) release(ctx workflow.Context, rel engine.Release) (Result, erro
 // caller that reads PostgreSQL next sees its own change.
 func (r *runner) sync(ctx workflow.Context) (Result, error) {
 	seq := r.inst.Seq
-	ok, err := workflow.AwaitWithTimeout(ctx, syncWait, func() bool { return r.projectedSeq >= seq })
+	if !r.lean {
+		ok, err := workflow.AwaitWithTimeout(ctx, syncWait, func() bool { return r.projectedSeq >= seq })
+		if err != nil {
+			return Result{}, err
+		}
+		v := r.inst.View(r.def, workflow.Now(ctx))
+		return Result{View: &v, Projected: ok}, nil
+	}
+	ok, err := r.awaitProjection(ctx, seq)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{View: r.inst.View(r.def, workflow.Now(ctx)), Projected: ok}, nil
+	return Result{Projected: ok, Seq: r.inst.Seq, State: r.inst.State}, nil
+}
+
+// awaitProjection waits up to syncWait for the projection to reach seq, and
+// cancels its timer when it does: AwaitWithTimeout in this SDK version leaves
+// the timer to fire later, a stray timer and workflow task per action.
+func (r *runner) awaitProjection(ctx workflow.Context, seq int64) (bool, error) {
+	if r.projectedSeq >= seq {
+		return true, nil
+	}
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	timedOut := false
+	timer := workflow.NewTimerWithOptions(tctx, syncWait, workflow.TimerOptions{Summary: "wait for the projection"})
+	workflow.Go(tctx, func(ctx workflow.Context) {
+		// A cancelled timer ends with an error: only a fired one times out.
+		timedOut = timer.Get(ctx, nil) == nil
+	})
+	err := workflow.Await(ctx, func() bool { return r.projectedSeq >= seq || timedOut })
+	return r.projectedSeq >= seq, err
 }
 
 func (r *runner) poke() { r.changed.SendAsync(true) }
@@ -263,13 +308,20 @@ func (r *runner) recordCancel(ctx workflow.Context) {
 // activity, and forgets the events once it has stored them.
 func (r *runner) project(ctx workflow.Context) workflow.Future {
 	events := append([]engine.Event(nil), r.inst.Pending...)
-	view := r.inst.View(r.def, workflow.Now(ctx))
+	in := activities.ProjectInput{View: r.inst.View(r.def, workflow.Now(ctx)), Events: events}
+	if r.lean {
+		view, patch := r.compactor.Compact(r.inst, in.View, events)
+		in.View, in.Patch = view, &patch
+	}
 	actx := workflow.WithActivityOptions(ctx, projectOptions)
 	var acts *activities.Activities
-	f := workflow.ExecuteActivity(actx, acts.Project, activities.ProjectInput{View: view, Events: events})
+	f := workflow.ExecuteActivity(actx, acts.Project, in)
 	settled, settle := workflow.NewFuture(ctx)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		err := f.Get(ctx, nil)
+		if err == nil && in.Patch != nil {
+			r.compactor.Stored(in.View, *in.Patch, events)
+		}
 		if err == nil {
 			last := events[len(events)-1].Seq
 			r.projectedSeq = last

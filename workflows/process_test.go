@@ -31,6 +31,7 @@ type memoryProjector struct {
 	mu     sync.Mutex
 	events []engine.Event
 	view   engine.View
+	opened int64
 }
 
 func (m *memoryProjector) Project(_ context.Context, v engine.View, events []engine.Event) error {
@@ -44,6 +45,38 @@ func (m *memoryProjector) Project(_ context.Context, v engine.View, events []eng
 	}
 	m.view = v
 	return nil
+}
+
+// ProjectCompact merges a compact view as the store does.
+func (m *memoryProjector) ProjectCompact(ctx context.Context, v engine.View, events []engine.Event, patch engine.ViewPatch) error {
+	m.mu.Lock()
+	var prev *engine.View
+	if len(m.events) > 0 {
+		prev = &m.view
+	}
+	var fresh []engine.Event
+	for _, e := range events {
+		if e.Seq > int64(len(m.events)) {
+			fresh = append(fresh, e)
+		}
+	}
+	merged := engine.MergeView(prev, m.opened, v, patch, fresh)
+	m.opened = patch.Opened
+	m.mu.Unlock()
+	return m.Project(ctx, merged, fresh)
+}
+
+// ItemVotes reads a meeting's votes on an item back from its events.
+func (m *memoryProjector) ItemVotes(_ context.Context, _, item string) ([]engine.Vote, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []engine.Vote
+	for _, e := range m.events {
+		if v, ok := engine.VoteOf(e); ok && v.Item == item {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 func (m *memoryProjector) find(typ, sla string) []engine.Event {
@@ -74,6 +107,9 @@ func newHarnessWith(t *testing.T, acts *activities.Activities) *harness {
 	env.RegisterWorkflowWithOptions(workflows.Process, workflow.RegisterOptions{Name: workflows.ProcessType})
 	store := &memoryProjector{}
 	acts.Projector = store
+	if acts.Votes == nil {
+		acts.Votes = store
+	}
 	env.RegisterActivity(acts)
 	return &harness{t: t, env: env, store: store}
 }

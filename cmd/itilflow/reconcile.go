@@ -121,7 +121,7 @@ func reconcileOne(ctx context.Context, st *store.Store, tc client.Client, p stor
 		fmt.Fprintln(stdout)
 		return false, err
 	}
-	if err := st.RepairProjection(ctx, repair.View, repair.Events); err != nil {
+	if err := st.RepairProjection(ctx, repair.View, repair.Events, rec.Lean, rec.Opened); err != nil {
 		fmt.Fprintln(stdout)
 		return false, err
 	}

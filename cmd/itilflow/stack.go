@@ -85,6 +85,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		Starter:    workflows.ClientStarter{Client: s.temporal},
 		Boards:     s.store,
 		Releaser:   workflows.ClientReleaser{Client: s.temporal},
+		Votes:      s.store,
 		Directory:  s.store,
 		Outbox:     s.store,
 		NotifyURL:  s.notifyURL,
