@@ -196,7 +196,7 @@ func (in *Instance) checkVote(def *Definition, a *Approval, req ActionRequest, n
 		}
 	}
 	if a.Agenda != "" {
-		return in.checkItemVote(a, req)
+		return in.checkItemVote(def, a, req)
 	}
 	if req.OnBehalfOf == nil {
 		return a.MayVote(req.Actor, in.electorateOf(a), in.ID, in.StartedBy, in.Votes)

@@ -128,7 +128,7 @@ func anyStrings(list []any) []string {
 }
 
 // agendaItem returns the details of item when it is on the approval's agenda.
-func (in *Instance) agendaItem(a *Approval, item string) *AgendaItem {
+func (in *Instance) agendaItem(def *Definition, a *Approval, item string) *AgendaItem {
 	if !contains(in.agendaIDs(a), item) {
 		return nil
 	}
@@ -136,6 +136,10 @@ func (in *Instance) agendaItem(a *Approval, item string) *AgendaItem {
 		if in.Agenda[i].ID == item {
 			return &in.Agenda[i]
 		}
+	}
+	if def.Level < LevelBoardDutiesRechecked {
+		// Voted on as if nobody had a part in it, as it was then.
+		return &AgendaItem{ID: item}
 	}
 	// Without its details nobody knows who has a part in it: not votable.
 	return nil
@@ -190,10 +194,10 @@ func (in *Instance) agendaDone(a *Approval) bool {
 }
 
 // checkItemVote decides whether req may vote on the agenda item it names.
-func (in *Instance) checkItemVote(a *Approval, req ActionRequest) error {
+func (in *Instance) checkItemVote(def *Definition, a *Approval, req ActionRequest) error {
 	const op = "engine.Check"
 	ids := in.agendaIDs(a)
-	it := in.agendaItem(a, req.Item)
+	it := in.agendaItem(def, a, req.Item)
 	switch {
 	case req.Item == "" || it == nil:
 		msg := "not on the agenda"
@@ -274,14 +278,31 @@ func (in *Instance) CompleteRelease(id int64, failure string, now time.Time) {
 
 // CheckRelease decides, without changing anything, whether the process takes a
 // meeting's decision: it must still wait in the approval the meeting decided,
-// and that approval must name the meeting's board.
+// and that approval must name the meeting's board. From
+// LevelBoardDutiesRechecked, the decision must name a board and count nobody
+// with a part in the process.
 func (in *Instance) CheckRelease(def *Definition, rel Release) error {
+	return in.checkRelease(def, rel, def.Level >= LevelBoardDutiesRechecked)
+}
+
+// AdmitRelease decides whether a new release may be delivered: CheckRelease
+// with the rules of LevelBoardDutiesRechecked whatever the definition's level.
+// The workflow validates releases with it; like Admit, it never runs on
+// replay, so old histories replay as recorded while every release from now on
+// is held to separation of duties.
+func (in *Instance) AdmitRelease(def *Definition, rel Release) error {
+	return in.checkRelease(def, rel, true)
+}
+
+// checkRelease is CheckRelease, with the rules of LevelBoardDutiesRechecked
+// when rechecked is set.
+func (in *Instance) checkRelease(def *Definition, rel Release, rechecked bool) error {
 	const op = "engine.Release"
 	st := def.State(in.State)
 	switch {
 	case rel.Process != in.ID:
 		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("the decision is for %s, not %s", rel.Process, in.ID)}
-	case rel.Board == "":
+	case rel.Board == "" && rechecked:
 		return &Error{Code: EINVALID, Op: op, Message: "the decision names no board"}
 	case in.Ended():
 		return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("process %s has ended in state %q", in.ID, in.State)}
@@ -291,6 +312,8 @@ func (in *Instance) CheckRelease(def *Definition, rel Release) error {
 		return &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("the approval of %s in %q is not decided by %s meetings", in.ID, in.State, rel.Board)}
 	case rel.Outcome != OutcomeApproved && rel.Outcome != OutcomeRejected:
 		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("outcome %q is not approved or rejected", rel.Outcome)}
+	case !rechecked:
+		return nil
 	}
 	// The meeting judged separation of duties on what it collected; the
 	// change checks again on what it knows now, and fails closed.

@@ -38,6 +38,29 @@ const (
 	// LevelOneVotePerPerson: a person casts one vote per approval item,
 	// whether for themselves or as a delegate (see oneVoteEach).
 	LevelOneVotePerPerson = 2
+
+	// Two more behaviours belong to level 2 though it was not made for them:
+	// they shipped without a level of their own (b75fb54) while level 1 was
+	// current, and level 2 came after them, so every definition compiled at
+	// level 2 has only ever run them. Definitions at levels 0 and 1 behave as
+	// before them, as their histories from before that release recorded.
+	// (Level-1 processes started between that release and the one that gated
+	// it ran the newer behaviour; no level tells them apart.)
+
+	// LevelRolesResolvedBeside: roles listed beside groups or user
+	// expressions are resolved to people with them whatever the quorum
+	// (before, under any or count, they were left out of the resolution and
+	// their holders could not vote), and approvers resolved without the
+	// directory are told once, not twice (see openElectorate, onEnter).
+	LevelRolesResolvedBeside = LevelOneVotePerPerson
+	// LevelBoardDutiesRechecked: an agenda item the meeting has no details of
+	// is not votable (before, it was voted on as if nobody had a part in it),
+	// and a process checks the votes a meeting releases to it against its own
+	// separation of duties and refuses a release that names no board (see
+	// agendaItem, CheckRelease). AdmitRelease holds new releases to this
+	// whatever the level.
+	LevelBoardDutiesRechecked = LevelOneVotePerPerson
+
 	// CurrentLevel is what Parse compiles for.
 	CurrentLevel = LevelOneVotePerPerson
 )

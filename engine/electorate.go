@@ -16,6 +16,9 @@ import (
 // item) and whoever the approval's exclude expressions name.
 // Roles alone under any or count are not resolved: anyone holding the role
 // when they vote may, as identity providers assert roles at each request.
+// Below LevelRolesResolvedBeside, roles beside groups or expressions under any
+// or count were not resolved either, so only the groups' and expressions'
+// people voted.
 // Mandatory approvers who started the process or are excluded leave the
 // electorate like anyone else, so their approval is then not required.
 
@@ -38,8 +41,14 @@ type ResolveRequest struct {
 // NeedsResolving reports whether the approval's electorate is resolved to
 // people when the vote opens.
 func (a *Approval) NeedsResolving() bool {
-	counts := a.Quorum == QuorumAll || a.Quorum == QuorumMajority || a.Quorum == QuorumPercent
-	return len(a.Groups) > 0 || len(a.userExprs()) > 0 || (len(a.Roles) > 0 && counts)
+	return len(a.Groups) > 0 || len(a.userExprs()) > 0 || (len(a.Roles) > 0 && a.countsApprovers())
+}
+
+// countsApprovers reports whether the quorum depends on how many approvers
+// there are (all, majority, percent), so that roles must be resolved to count
+// their holders.
+func (a *Approval) countsApprovers() bool {
+	return a.Quorum == QuorumAll || a.Quorum == QuorumMajority || a.Quorum == QuorumPercent
 }
 
 // userExprs returns the approval's users given by expressions.
@@ -67,13 +76,17 @@ func (in *Instance) openElectorate(def *Definition, a *Approval, now time.Time) 
 		}
 		people = append(people, userIDs(v)...)
 	}
-	if len(a.Groups) == 0 && len(a.Roles) == 0 {
+	// Once the electorate is resolved only it votes, so roles alongside are
+	// resolved too, whatever the quorum (from LevelRolesResolvedBeside).
+	roles := a.Roles
+	if def.Level < LevelRolesResolvedBeside && !a.countsApprovers() {
+		roles = nil
+	}
+	if len(a.Groups) == 0 && len(roles) == 0 {
 		in.setElectorate(def, a, people, 0, now)
 		return
 	}
-	// Once the electorate is resolved only it votes, so roles alongside are
-	// resolved too, whatever the quorum.
-	req := &ResolveRequest{State: in.State, Roles: a.Roles, Groups: a.Groups, People: people}
+	req := &ResolveRequest{State: in.State, Roles: roles, Groups: a.Groups, People: people}
 	in.emit(Event{At: now, Type: EventApproversRequested, Actor: System.ID, Data: map[string]any{"roles": req.Roles, "groups": req.Groups}})
 	in.Effects = append(in.Effects, Effect{ID: in.Seq, Resolve: req})
 }

@@ -223,7 +223,10 @@ func (in *Instance) onEnter(def *Definition, state string, now time.Time) {
 	if st.Approval != nil && st.Approval.NeedsResolving() && in.State == state {
 		in.openElectorate(def, st.Approval, now)
 	}
-	if st.Approval != nil && !st.Approval.NeedsResolving() && def.Level >= LevelApprovalNotices {
+	// An electorate being resolved is told when it is set (setElectorate);
+	// below LevelRolesResolvedBeside it was told here too, so one set at once
+	// (from expressions alone) was told twice.
+	if st.Approval != nil && def.Level >= LevelApprovalNotices && (!st.Approval.NeedsResolving() || def.Level < LevelRolesResolvedBeside) {
 		in.noticeApprovers(st.Approval, fmt.Sprintf("%s %s needs your vote in %s", def.Title, in.ID, state), now)
 	}
 	if a := st.Approval; a != nil && a.Agenda != "" && in.State == state && in.agendaDone(a) && !in.collecting(a.Agenda) {
@@ -399,7 +402,7 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 		}
 		in.Votes = append(in.Votes, v)
 		if ap := st.Approval; ap.Agenda != "" {
-			it := in.agendaItem(ap, req.Item)
+			it := in.agendaItem(def, ap, req.Item)
 			if it == nil {
 				// Only a recorded vote skips Check; count it on what it names.
 				it = &AgendaItem{ID: req.Item}

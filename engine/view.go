@@ -95,7 +95,7 @@ func (in *Instance) View(def *Definition, now time.Time) View {
 		if a := st.Approval; a != nil {
 			av := &ApprovalView{Votes: append([]Vote{}, in.Votes...), Tally: in.tally(a), Board: a.Board, Electorate: in.Electorate}
 			for _, id := range in.agendaIDs(a) {
-				it := in.agendaItem(a, id)
+				it := in.agendaItem(def, a, id)
 				if it == nil {
 					continue
 				}

@@ -29,6 +29,9 @@ type Result struct {
 	Name     string
 	Failures []string
 	Elapsed  time.Duration
+	// Events are what the process decided, in order: the events its
+	// projection stored.
+	Events []engine.Event
 }
 
 // Passed reports whether every expectation held.
@@ -39,7 +42,8 @@ func (f *File) Run(def *engine.Definition) []Result {
 	out := make([]Result, len(f.Tests))
 	for i, t := range f.Tests {
 		began := time.Now()
-		out[i] = Result{Name: t.Name, Failures: run(def, f.Webhooks, f.Directory, t)}
+		failures, events := run(def, f.Webhooks, f.Directory, t)
+		out[i] = Result{Name: t.Name, Failures: failures, Events: events}
 		out[i].Elapsed = time.Since(began)
 	}
 	return out
@@ -83,11 +87,11 @@ func (r *recorder) ProjectCompact(ctx context.Context, v engine.View, events []e
 	return r.Project(ctx, v, events)
 }
 
-func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory map[string][]string, t Test) (failures []string) {
+func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory map[string][]string, t Test) (failures []string, events []engine.Event) {
 	fail := func(format string, args ...any) { failures = append(failures, fmt.Sprintf(format, args...)) }
 	start, err := t.start()
 	if err != nil {
-		return []string{fmt.Sprintf("start %q: want an RFC 3339 time", t.Start)}
+		return []string{fmt.Sprintf("start %q: want an RFC 3339 time", t.Start)}, nil
 	}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
@@ -119,7 +123,7 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory ma
 		at, err := offset(s.At)
 		if err != nil {
 			fail("step %d: at %q: %v", i+1, s.At, err)
-			return failures
+			return failures, nil
 		}
 		last = max(last, at)
 		where := fmt.Sprintf("step %d (at %s)", i+1, label(s.At))
@@ -144,7 +148,7 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory ma
 		u, err := offset(t.Until)
 		if err != nil {
 			fail("until %q: %v", t.Until, err)
-			return failures
+			return failures, nil
 		}
 		until = max(until, u)
 	}
@@ -161,7 +165,7 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory ma
 	for _, d := range deferred {
 		checkEvents(rec.events, inputs, d.expect, fmt.Sprintf("step %d (at %s)", d.step, label(t.Steps[d.step-1].At)), start.Add(d.at), fail)
 	}
-	return failures
+	return failures, rec.events
 }
 
 func label(at string) string {

@@ -35,13 +35,15 @@ func load(t *testing.T, path string) (*scenario.File, *engine.Definition) {
 	return f, def
 }
 
-// TestShippedScenarios runs every definitions/*.test.yaml.
+// TestShippedScenarios runs every definitions/*.test.yaml, and the scenarios
+// kept under testdata/scenarios for the decisions test.
 func TestShippedScenarios(t *testing.T) {
 	files, _ := filepath.Glob("../definitions/*.test.yaml")
 	if len(files) == 0 {
 		t.Fatal("no scenario files")
 	}
-	for _, file := range files {
+	kept, _ := filepath.Glob("../testdata/scenarios/*.test.yaml")
+	for _, file := range append(files, kept...) {
 		f, def := load(t, file)
 		for _, r := range f.Run(def) {
 			t.Run(r.Name, func(t *testing.T) {

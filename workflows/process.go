@@ -142,7 +142,7 @@ func (r *runner) register(ctx workflow.Context) error {
 	// existed replay unchanged.
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRelease, r.release, workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context, rel engine.Release) error {
-			return toApplicationError(r.inst.CheckRelease(r.def, rel))
+			return toApplicationError(r.inst.AdmitRelease(r.def, rel))
 		},
 	}); err != nil {
 		return err

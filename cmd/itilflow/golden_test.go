@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/workflows"
 )
@@ -191,6 +193,30 @@ states:
   closed: {final: true}
 `
 
+// goldenRolesBeside (NAME replaced) is voted on by the approver its input
+// names or by anyone holding cab-member, the first vote deciding: the shape
+// whose electorate b75fb54 changed without a level. It is recorded at the
+// level below engine.LevelRolesResolvedBeside, as if published before it
+// (the role is not resolved, so its holders cannot vote, and the approver is
+// told twice), and at that level (the role is resolved beside the approver,
+// each is told once, and a role holder decides).
+const goldenRolesBeside = `
+name: NAME
+input:
+  title: {type: string, required: true}
+  approver: {type: user}
+initial: authorise
+states:
+  authorise:
+    approval:
+      approvers: {users: ["= input.approver"], roles: [cab-member]}
+      quorum: any
+      approved: approved
+      rejected: rejected
+  approved: {final: true}
+  rejected: {final: true}
+`
+
 // TestGoldenHistories drives the incident process through every timer and action
 // path on the real stack, and replays each resulting history against the current
 // code. With -update-golden it stores them in testdata/histories, where the
@@ -346,6 +372,40 @@ func TestGoldenHistories(t *testing.T) {
 		c.must(200, "POST", "/api/v1/processes/"+meeting+"/actions/close", "dev-change-manager", map[string]any{})
 		c.waitFor(meeting, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
 		ids["golden-board-meeting"], ids["golden-board-change"] = meeting, change
+	})
+	// The same approval at the level before engine.LevelRolesResolvedBeside
+	// and at it. A definition keeps the level it was compiled with, and the
+	// definitions table is what processes start with: setting the level
+	// there is publishing it while that level was current.
+	t.Run("Levels", func(t *testing.T) {
+		db, err := sqlx.Open("postgres", devDatabaseURL(t, cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, level := range []int{engine.LevelRolesResolvedBeside - 1, engine.LevelRolesResolvedBeside} {
+			name := fmt.Sprintf("golden-roles-beside-level%d", level)
+			c.must(201, "PUT", "/api/v1/definitions/"+name, "dev-process-owner", strings.Replace(goldenRolesBeside, "NAME", name, 1))
+			if _, err := db.Exec(`UPDATE definitions SET compiled = jsonb_set(compiled, '{level}', to_jsonb($1::int)) WHERE name = $2`, level, name); err != nil {
+				t.Fatal(err)
+			}
+			p := c.must(201, "POST", "/api/v1/processes/"+name, "dev-requester",
+				map[string]any{"input": map[string]any{"title": name, "approver": "ada.approver"}})
+			id := p["id"].(string)
+			c.waitFor(id, "open to votes", func(p map[string]any) bool {
+				a, _ := p["approval"].(map[string]any)
+				return a != nil && a["electorate"] != nil
+			})
+			if level < engine.LevelRolesResolvedBeside {
+				// Only the approver votes: the role was not resolved.
+				c.must(403, "POST", "/api/v1/processes/"+id+"/actions/approve", "dev-cab1", map[string]any{})
+				c.must(200, "POST", "/api/v1/processes/"+id+"/actions/approve", "dev-approver", map[string]any{})
+			} else {
+				c.must(200, "POST", "/api/v1/processes/"+id+"/actions/approve", "dev-cab1", map[string]any{})
+			}
+			c.waitFor(id, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
+			ids[name] = id
+		}
 	})
 	if t.Failed() {
 		return
