@@ -13,12 +13,26 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go onSignals(signals, cancel, os.Stderr, os.Exit)
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "itilflow:", err)
 		os.Exit(1)
 	}
+}
+
+// onSignals stops the program gracefully at the first signal (cancel), and at
+// once at the second (exit): a stopping worker may wait minutes for the
+// activities in flight, and whoever is waiting may not want to.
+func onSignals(signals <-chan os.Signal, cancel func(), stderr io.Writer, exit func(int)) {
+	s := <-signals
+	fmt.Fprintf(stderr, "itilflow: %v: stopping gracefully; a second signal stops at once\n", s)
+	cancel()
+	s = <-signals
+	fmt.Fprintf(stderr, "itilflow: %v again: stopping at once\n", s)
+	exit(1)
 }
 
 const usage = `itilflow runs ITIL processes written as YAML as durable Temporal workflows.

@@ -84,7 +84,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defs = ""
 	}
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv,
-		checkpointEvery: *sf.checkpointEvery}
+		checkpointEvery: *sf.checkpointEvery, workerStopTimeout: *sf.workerStopTimeout}
 	switch {
 	case *sf.checkpointFile != "":
 		s.checkpoints = &checkpoint.File{Path: *sf.checkpointFile}

@@ -18,6 +18,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/itilflow/itilflow/activities"
@@ -49,6 +50,19 @@ type stack struct {
 	// chain's head is checkpointed when it moved.
 	checkpoints     *checkpoint.File
 	checkpointEvery time.Duration
+	// workerStopTimeout is how long a stopping worker waits for the activities
+	// in flight.
+	workerStopTimeout time.Duration
+}
+
+// workerOptions are the worker's options; running learns which activities run.
+func workerOptions(stopTimeout time.Duration, running *runningActivities) worker.Options {
+	return worker.Options{
+		// A stop lets activities in flight finish rather than cancel them
+		// (defaultWorkerStopTimeout says why).
+		WorkerStopTimeout: stopTimeout,
+		Interceptors:      []interceptor.WorkerInterceptor{running},
+	}
 }
 
 // run migrates the database, publishes the shipped definitions, starts the worker
@@ -57,6 +71,13 @@ type stack struct {
 func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if s.checkpointEvery <= 0 {
 		return fmt.Errorf("--audit-checkpoint-interval is %s: it must be more than 0", s.checkpointEvery)
+	}
+	if s.workerStopTimeout < 0 {
+		return fmt.Errorf("--worker-stop-timeout is %s: it must not be negative", s.workerStopTimeout)
+	}
+	if s.workerStopTimeout < longestActivityAttempt {
+		s.log.Warn("--worker-stop-timeout is shorter than a webhook step may take (5m): a stop cancels longer calls, "+
+			"which spends one of their attempts although the receiver may have acted", "worker_stop_timeout", s.workerStopTimeout)
 	}
 	if err := s.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -74,7 +95,8 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	// Deferred before the worker's stop, so it runs after: the last checkpoint
 	// covers every record the worker and the API wrote.
 	defer s.startCheckpointer(ctx)()
-	w := worker.New(s.temporal, workflows.TaskQueue, worker.Options{})
+	running := newRunningActivities()
+	w := worker.New(s.temporal, workflows.TaskQueue, workerOptions(s.workerStopTimeout, running))
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
 		Projector: s.store,
@@ -92,7 +114,10 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	defer w.Stop()
+	// Runs when run returns: after the API stopped taking requests and
+	// answered those in flight, which may wait on the worker (an action is an
+	// update, which a workflow task carries out).
+	defer stopWorker(w, running, s.workerStopTimeout, s.log)
 	if s.notifyURL != "" {
 		if err := s.startNotifier(ctx); err != nil {
 			return err
@@ -122,7 +147,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		handler = mux
 	}
 	srv.Handler = handler
-	go func() { errc <- serveUntilDone(ctx, srv, ln) }()
+	go func() { errc <- serveUntilDone(ctx, srv, ln, s.log) }()
 	ready(ln.Addr().String())
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http: %w", err)
@@ -269,9 +294,15 @@ func formatProblems(file string, err error) []string {
 	return out
 }
 
-// serveUntilDone answers on ln until ctx ends, then shuts down gracefully, letting
-// requests in flight finish for up to 10 seconds.
-func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
+// httpDrainTimeout is how long a stopping API lets requests in flight finish.
+const httpDrainTimeout = 10 * time.Second
+
+// serveUntilDone answers on ln until ctx ends, then shuts down gracefully: it
+// takes no new requests and lets those in flight finish for up to
+// httpDrainTimeout, saying how many it waits for.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+	inFlight := &requestsInFlight{next: srv.Handler}
+	srv.Handler = inFlight
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -279,9 +310,13 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) erro
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	began := time.Now()
+	log.Info("stopping the API: no new requests; waiting for those in flight", "count", inFlight.n.Load(), "timeout", httpDrainTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpDrainTimeout)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
+	log.Info("API stopped", "after", time.Since(began).Round(time.Millisecond))
+	return err
 }
 
 // parseDefinitionFile reads and compiles one definition with the calendars of
