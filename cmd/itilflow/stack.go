@@ -27,6 +27,7 @@ import (
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/workflowhealth"
 	"github.com/itilflow/itilflow/workflows"
 )
 
@@ -50,14 +51,34 @@ type stack struct {
 	// chain's head is checkpointed when it moved.
 	checkpoints     *checkpoint.File
 	checkpointEvery time.Duration
+	// health hears from the client of s.temporal (see watchedBy) of workflow
+	// tasks that keep failing; /healthz reports them.
+	health *workflowhealth.Monitor
 	// workerStopTimeout is how long a stopping worker waits for the activities
 	// in flight.
 	workerStopTimeout time.Duration
 }
 
+// healthRecheckEvery is how often the monitor asks Temporal whether the
+// workflows whose tasks failed here still fail.
+const healthRecheckEvery = 30 * time.Second
+
+// watchedBy has a client report the worker's failed workflow tasks to mon,
+// through its logger and its metrics handler.
+func watchedBy(mon *workflowhealth.Monitor, opts client.Options) client.Options {
+	opts.Logger = mon.Logger(opts.Logger)
+	opts.MetricsHandler = mon.MetricsHandler(client.MetricsNopHandler)
+	return opts
+}
+
 // workerOptions are the worker's options; running learns which activities run.
 func workerOptions(stopTimeout time.Duration, running *runningActivities) worker.Options {
 	return worker.Options{
+		// A workflow whose code panics or no longer replays its history is
+		// kept, and its task retried until the code is fixed: failing it
+		// would end the process for good. The health monitor makes it visible
+		// (/healthz, `itilflow doctor`).
+		WorkflowPanicPolicy: worker.BlockWorkflow,
 		// A stop lets activities in flight finish rather than cancel them
 		// (defaultWorkerStopTimeout says why).
 		WorkerStopTimeout: stopTimeout,
@@ -118,6 +139,9 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	// answered those in flight, which may wait on the worker (an action is an
 	// update, which a workflow task carries out).
 	defer stopWorker(w, running, s.workerStopTimeout, s.log)
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	go s.health.Watch(watchCtx, s.temporal, healthRecheckEvery)
 	if s.notifyURL != "" {
 		if err := s.startNotifier(ctx); err != nil {
 			return err
@@ -137,6 +161,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if s.checkpoints != nil {
 		apiServer.UseAuditCheckpoints(s.checkpoints)
 	}
+	apiServer.UseWorkflowHealth(s.health)
 	var handler http.Handler = apiServer
 	if s.debug {
 		mux := http.NewServeMux()
