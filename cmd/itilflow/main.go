@@ -58,6 +58,10 @@ Usage:
                      replay past processes' actions under a proposed definition and report what would change
   itilflow reconcile [--dry-run]
                      compare open processes in DATABASE_URL with their workflow histories and repair drift
+  itilflow doctor [--activity-attempts N]
+                     list stuck workflows and why: workflow tasks that keep failing (non-determinism,
+                     panics), processes open in DATABASE_URL whose workflow closed, activities that keep
+                     retrying; exits non-zero when it finds any
   itilflow user add|token|revoke ID
                      manage users and API tokens in DATABASE_URL (tokens are shown once)
   itilflow group add|list [ID]
@@ -104,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runWhatIf(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":
 		return runReconcile(ctx, args[1:], getenv, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], getenv, stdout, stderr)
 	case "group":
