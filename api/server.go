@@ -16,6 +16,7 @@ import (
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/workflowhealth"
 )
 
 // Server holds the API's dependencies.
@@ -33,6 +34,9 @@ type Server struct {
 	checkpoints CheckpointSource
 	// heavy bounds the CPU-heavy work of definitions: checks, graphs, diffs.
 	heavy *workLimiter
+	// workflowHealth, when set, is what /healthz reports of workflows whose
+	// task keeps failing (UseWorkflowHealth).
+	workflowHealth *workflowhealth.Monitor
 }
 
 // New returns the API with its routes: the operations on processes through

@@ -16,6 +16,7 @@ import (
 	"github.com/itilflow/itilflow/pgcluster"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/temporalserver"
+	"github.com/itilflow/itilflow/workflowhealth"
 	"github.com/itilflow/itilflow/workflows"
 )
 
@@ -79,7 +80,8 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("embedded Temporal: %w", err)
 	}
 	defer ts.Stop()
-	tc, err := ts.NewClient(client.Options{Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))})
+	health := workflowhealth.New()
+	tc, err := ts.NewClient(watchedBy(health, client.Options{Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))}))
 	if err != nil {
 		return err
 	}
@@ -112,7 +114,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		cpFile = filepath.Join(dir, checkpointFileName)
 	}
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, jwt: jv, debug: true,
-		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery}
+		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout}
 	audit := fmt.Sprintf("key id %s, checkpoints in %s", st.AuditKeyIDs()[0], cpFile)
 	return s.run(ctx, func(addr string) {
 		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, audit, demo)

@@ -83,6 +83,7 @@ type stackFlags struct {
 	auditKeyFile, checkpointFile                   *string
 	checkpointEvery                                *time.Duration
 	dbTimeout                                      *time.Duration
+	workerStopTimeout                              *time.Duration
 }
 
 func (f *flags) stack() stackFlags {
@@ -98,6 +99,8 @@ func (f *flags) stack() stackFlags {
 		checkpointEvery: f.duration("audit-checkpoint-interval", 30*time.Second, "how often to checkpoint the audit chain when it grew"),
 		dbTimeout: f.duration("db-timeout", store.DefaultTimeout, "longest a database statement may run (PostgreSQL's statement_timeout); "+
 			"the API answers 503 when PostgreSQL has not answered 0.5s later, and opening a connection gets as long. Migrations are not bounded"),
+		workerStopTimeout: f.duration("worker-stop-timeout", defaultWorkerStopTimeout, "how long a stopping worker (SIGTERM, Ctrl-C) lets the activities in flight finish "+
+			"before cancelling them; keep it above the longest webhook timeout (5m), and give a container at least as long to stop. A second signal stops at once"),
 	}
 }
 

@@ -13,12 +13,26 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go onSignals(signals, cancel, os.Stderr, os.Exit)
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "itilflow:", err)
 		os.Exit(1)
 	}
+}
+
+// onSignals stops the program gracefully at the first signal (cancel), and at
+// once at the second (exit): a stopping worker may wait minutes for the
+// activities in flight, and whoever is waiting may not want to.
+func onSignals(signals <-chan os.Signal, cancel func(), stderr io.Writer, exit func(int)) {
+	s := <-signals
+	fmt.Fprintf(stderr, "itilflow: %v: stopping gracefully; a second signal stops at once\n", s)
+	cancel()
+	s = <-signals
+	fmt.Fprintf(stderr, "itilflow: %v again: stopping at once\n", s)
+	exit(1)
 }
 
 const usage = `itilflow runs ITIL processes written as YAML as durable Temporal workflows.
@@ -44,6 +58,10 @@ Usage:
                      replay past processes' actions under a proposed definition and report what would change
   itilflow reconcile [--dry-run]
                      compare open processes in DATABASE_URL with their workflow histories and repair drift
+  itilflow doctor [--activity-attempts N]
+                     list stuck workflows and why: workflow tasks that keep failing (non-determinism,
+                     panics), processes open in DATABASE_URL whose workflow closed, activities that keep
+                     retrying; exits non-zero when it finds any
   itilflow user add|token|revoke ID
                      manage users and API tokens in DATABASE_URL (tokens are shown once)
   itilflow group add|list [ID]
@@ -90,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runWhatIf(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":
 		return runReconcile(ctx, args[1:], getenv, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], getenv, stdout, stderr)
 	case "group":

@@ -14,6 +14,7 @@ import (
 	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/temporalserver"
+	"github.com/itilflow/itilflow/workflowhealth"
 	"github.com/itilflow/itilflow/workflows"
 )
 
@@ -68,9 +69,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("PostgreSQL at DATABASE_URL is unreachable: %w", err)
 	}
 	defer st.Close()
-	tc, err := client.DialContext(dctx, client.Options{HostPort: address, Namespace: namespace,
+	health := workflowhealth.New()
+	tc, err := client.DialContext(dctx, watchedBy(health, client.Options{HostPort: address, Namespace: namespace,
 		Logger:            sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
-		ConnectionOptions: client.ConnectionOptions{TLS: tlsConf}})
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsConf}}))
 	if err != nil {
 		return fmt.Errorf("Temporal at %s (TEMPORAL_ADDRESS) is unreachable: %w", address, err)
 	}
@@ -84,7 +86,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defs = ""
 	}
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv,
-		checkpointEvery: *sf.checkpointEvery}
+		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout}
 	switch {
 	case *sf.checkpointFile != "":
 		s.checkpoints = &checkpoint.File{Path: *sf.checkpointFile}

@@ -18,6 +18,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/itilflow/itilflow/activities"
@@ -26,6 +27,7 @@ import (
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/workflowhealth"
 	"github.com/itilflow/itilflow/workflows"
 )
 
@@ -49,6 +51,39 @@ type stack struct {
 	// chain's head is checkpointed when it moved.
 	checkpoints     *checkpoint.File
 	checkpointEvery time.Duration
+	// health hears from the client of s.temporal (see watchedBy) of workflow
+	// tasks that keep failing; /healthz reports them.
+	health *workflowhealth.Monitor
+	// workerStopTimeout is how long a stopping worker waits for the activities
+	// in flight.
+	workerStopTimeout time.Duration
+}
+
+// healthRecheckEvery is how often the monitor asks Temporal whether the
+// workflows whose tasks failed here still fail.
+const healthRecheckEvery = 30 * time.Second
+
+// watchedBy has a client report the worker's failed workflow tasks to mon,
+// through its logger and its metrics handler.
+func watchedBy(mon *workflowhealth.Monitor, opts client.Options) client.Options {
+	opts.Logger = mon.Logger(opts.Logger)
+	opts.MetricsHandler = mon.MetricsHandler(client.MetricsNopHandler)
+	return opts
+}
+
+// workerOptions are the worker's options; running learns which activities run.
+func workerOptions(stopTimeout time.Duration, running *runningActivities) worker.Options {
+	return worker.Options{
+		// A workflow whose code panics or no longer replays its history is
+		// kept, and its task retried until the code is fixed: failing it
+		// would end the process for good. The health monitor makes it visible
+		// (/healthz, `itilflow doctor`).
+		WorkflowPanicPolicy: worker.BlockWorkflow,
+		// A stop lets activities in flight finish rather than cancel them
+		// (defaultWorkerStopTimeout says why).
+		WorkerStopTimeout: stopTimeout,
+		Interceptors:      []interceptor.WorkerInterceptor{running},
+	}
 }
 
 // run migrates the database, publishes the shipped definitions, starts the worker
@@ -57,6 +92,13 @@ type stack struct {
 func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if s.checkpointEvery <= 0 {
 		return fmt.Errorf("--audit-checkpoint-interval is %s: it must be more than 0", s.checkpointEvery)
+	}
+	if s.workerStopTimeout < 0 {
+		return fmt.Errorf("--worker-stop-timeout is %s: it must not be negative", s.workerStopTimeout)
+	}
+	if s.workerStopTimeout < longestActivityAttempt {
+		s.log.Warn("--worker-stop-timeout is shorter than a webhook step may take (5m): a stop cancels longer calls, "+
+			"which spends one of their attempts although the receiver may have acted", "worker_stop_timeout", s.workerStopTimeout)
 	}
 	if err := s.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -74,7 +116,8 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	// Deferred before the worker's stop, so it runs after: the last checkpoint
 	// covers every record the worker and the API wrote.
 	defer s.startCheckpointer(ctx)()
-	w := worker.New(s.temporal, workflows.TaskQueue, worker.Options{})
+	running := newRunningActivities()
+	w := worker.New(s.temporal, workflows.TaskQueue, workerOptions(s.workerStopTimeout, running))
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
 		Projector: s.store,
@@ -93,7 +136,13 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	defer w.Stop()
+	// Runs when run returns: after the API stopped taking requests and
+	// answered those in flight, which may wait on the worker (an action is an
+	// update, which a workflow task carries out).
+	defer stopWorker(w, running, s.workerStopTimeout, s.log)
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	go s.health.Watch(watchCtx, s.temporal, healthRecheckEvery)
 	if s.notifyURL != "" {
 		if err := s.startNotifier(ctx); err != nil {
 			return err
@@ -113,6 +162,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	if s.checkpoints != nil {
 		apiServer.UseAuditCheckpoints(s.checkpoints)
 	}
+	apiServer.UseWorkflowHealth(s.health)
 	var handler http.Handler = apiServer
 	if s.debug {
 		mux := http.NewServeMux()
@@ -123,7 +173,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		handler = mux
 	}
 	srv.Handler = handler
-	go func() { errc <- serveUntilDone(ctx, srv, ln) }()
+	go func() { errc <- serveUntilDone(ctx, srv, ln, s.log) }()
 	ready(ln.Addr().String())
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http: %w", err)
@@ -270,9 +320,15 @@ func formatProblems(file string, err error) []string {
 	return out
 }
 
-// serveUntilDone answers on ln until ctx ends, then shuts down gracefully, letting
-// requests in flight finish for up to 10 seconds.
-func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
+// httpDrainTimeout is how long a stopping API lets requests in flight finish.
+const httpDrainTimeout = 10 * time.Second
+
+// serveUntilDone answers on ln until ctx ends, then shuts down gracefully: it
+// takes no new requests and lets those in flight finish for up to
+// httpDrainTimeout, saying how many it waits for.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+	inFlight := &requestsInFlight{next: srv.Handler}
+	srv.Handler = inFlight
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -280,9 +336,13 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) erro
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	began := time.Now()
+	log.Info("stopping the API: no new requests; waiting for those in flight", "count", inFlight.n.Load(), "timeout", httpDrainTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpDrainTimeout)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
+	log.Info("API stopped", "after", time.Since(began).Round(time.Millisecond))
+	return err
 }
 
 // parseDefinitionFile reads and compiles one definition with the calendars of
