@@ -52,7 +52,7 @@ escalations:
 // (32768–60999): a port the kernel handed out for ":0" can be handed out again
 // as the local port of an outgoing connection before dev binds it, and a
 // restarted dev must bind the same ports again.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	for range 200 {
 		port := 20000 + rand.IntN(12000)
@@ -67,7 +67,7 @@ func freePort(t *testing.T) int {
 }
 
 // devDataDir returns a data directory that PostgreSQL's own user can reach.
-func devDataDir(t *testing.T) string {
+func devDataDir(t testing.TB) string {
 	t.Helper()
 	if _, err := pgcluster.FindBinaries(); err != nil {
 		t.Skipf("no PostgreSQL binaries: %v", err)
@@ -99,7 +99,7 @@ type devConfig struct {
 	extra []string
 }
 
-func newDevConfig(t *testing.T) devConfig {
+func newDevConfig(t testing.TB) devConfig {
 	return devConfig{dataDir: devDataDir(t), httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), temporalPort: freePort(t), uiPort: freePort(t)}
 }
 
@@ -110,7 +110,7 @@ func (c devConfig) args() []string {
 
 // startInProcess runs `itilflow dev` in this process and returns a function that
 // stops it cleanly (as SIGINT would) and waits for it.
-func startInProcess(t *testing.T, cfg devConfig) (stop func()) {
+func startInProcess(t testing.TB, cfg devConfig) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -142,14 +142,14 @@ func startInProcess(t *testing.T, cfg devConfig) (stop func()) {
 	return stop
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
 
-func waitHealthy(t *testing.T, addr string, done <-chan error) {
+func waitHealthy(t testing.TB, addr string, done <-chan error) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -171,7 +171,7 @@ func waitHealthy(t *testing.T, addr string, done <-chan error) {
 }
 
 type apiClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 }
 

@@ -163,3 +163,50 @@ func parallel(t *testing.T, n, workers int, fn func(i int) error) {
 		t.Fatal(first)
 	}
 }
+
+// BenchmarkIncidentLifecycleHistory measures what one incident leaves in its
+// workflow history from start to close (acknowledge, wait for the customer,
+// the reply, resolve, close): events, bytes and the largest event.
+//
+//	go test ./cmd/itilflow -run '^$' -bench IncidentLifecycleHistory -benchtime 20x
+func BenchmarkIncidentLifecycleHistory(b *testing.B) {
+	cfg := newDevConfig(b)
+	startInProcess(b, cfg)
+	c := apiClient{t: b, base: cfg.httpAddr}
+	tc, err := dialTemporal(context.Background(), client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", cfg.temporalPort)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tc.Close()
+	events, bytes, largest := 0, 0, 0
+	for i := 0; i < b.N; i++ {
+		id := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "Printer", "priority": "P3"}})["id"].(string)
+		act := "/api/v1/processes/" + id + "/actions/"
+		c.must(200, "POST", act+"acknowledge", "dev-tier1", nil)
+		c.must(200, "POST", act+"wait_for_customer", "dev-tier1", nil)
+		c.must(200, "POST", act+"customer_replied", "dev-requester", nil)
+		c.must(200, "POST", act+"resolve", "dev-tier1", map[string]any{"input": map[string]any{"resolution": "Replaced the toner"}})
+		c.must(200, "POST", act+"close", "dev-service-desk", map[string]any{"input": map[string]any{"satisfaction": "5"}})
+		pollProcess(c, id, "the end", 30*time.Second, func(p map[string]any) bool { return p["ended_at"] != nil })
+		// The workflow ends once its last projection is stored.
+		for {
+			d, err := tc.DescribeWorkflowExecution(context.Background(), id, "")
+			if err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		it := tc.GetWorkflowHistory(context.Background(), id, "", false, 0)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := proto.Size(e)
+			events, bytes, largest = events+1, bytes+n, max(largest, n)
+		}
+	}
+	b.ReportMetric(float64(events)/float64(b.N), "events/lifecycle")
+	b.ReportMetric(float64(bytes)/float64(b.N), "bytes/lifecycle")
+	b.ReportMetric(float64(largest), "largest-event-bytes")
+}
