@@ -186,19 +186,26 @@ func (s *Service) updateError(ctx context.Context, id string, err error) error {
 	return err
 }
 
+// projectionWait bounds how long a caller waits for the projection of their
+// change before being answered from the workflow itself.
+const projectionWait = 10 * time.Second
+
 // after returns the process as a change left it, for the caller: the result's
 // own view, from workflows started before lean histories; otherwise the
-// projection, which the workflow waited for — or, when PostgreSQL had not
-// caught up, the workflow's view by a query (which no history records), and
-// failing that the projection as it is.
+// projection once it holds the change (Result.Seq), so the caller reads their
+// own write — or, when PostgreSQL has not caught up within projectionWait,
+// the workflow's view by a query (which no history records), and failing that
+// the projection as it is.
 func (s *Service) after(ctx context.Context, id string, res workflows.Result) (engine.View, error) {
 	if res.View != nil {
 		return *res.View, nil
 	}
-	stored, serr := s.store.Process(ctx, id)
-	if serr == nil && stored.Seq >= res.Seq {
-		return stored, nil
+	if s.awaitProjection(ctx, id, res.Seq) {
+		if v, err := s.store.Process(ctx, id); err == nil && v.Seq >= res.Seq {
+			return v, nil
+		}
 	}
+	stored, serr := s.store.Process(ctx, id)
 	q, err := s.temporal.QueryWorkflow(ctx, id, "", workflows.QueryView)
 	var v engine.View
 	if err == nil {
@@ -212,4 +219,24 @@ func (s *Service) after(ctx context.Context, id string, res workflows.Result) (e
 		return stored, nil
 	}
 	return engine.View{}, temporalError("service.after", err)
+}
+
+// awaitProjection polls the projection's sequence number until it reaches
+// seq, for at most projectionWait; it reports whether it did. The first polls
+// come quickly: a projection usually lands within milliseconds.
+func (s *Service) awaitProjection(ctx context.Context, id string, seq int64) bool {
+	deadline := time.Now().Add(projectionWait)
+	for pause := 5 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
+		if got, err := s.store.ProcessSeq(ctx, id); err == nil && got >= seq {
+			return true
+		}
+		if time.Now().Add(pause).After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(pause):
+		}
+	}
 }

@@ -321,3 +321,14 @@ type Notification struct {
 	Message   string    `json:"message" db:"message"`
 	CreatedAt time.Time `json:"created_at" db:"created_at"`
 }
+
+// ProcessSeq returns the number of the last event the projection holds of a
+// process (0 when it holds none yet), for callers waiting for their change.
+func (s *Store) ProcessSeq(ctx context.Context, id string) (int64, error) {
+	var seq int64
+	err := s.db.GetContext(ctx, &seq, `SELECT seq FROM processes WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return seq, fail("store.ProcessSeq", err)
+}

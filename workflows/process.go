@@ -48,10 +48,11 @@ type Result struct {
 	// View is the process after the change, in workflows started before lean
 	// histories (see leanHistory); lean ones leave it out — it would be
 	// written into the history with every action — and the caller reads the
-	// projection, or queries the workflow when Projected is false.
+	// projection once it reaches Seq.
 	View *engine.View `json:"view,omitempty"`
-	// Projected is false when PostgreSQL had not caught up within syncWait: the
-	// change is durable in the history, but list reads may lag behind it.
+	// Projected is false when PostgreSQL had not caught up (within syncWait,
+	// before lean histories): the change is durable in the history, but reads
+	// may lag behind it.
 	Projected bool `json:"projected"`
 	// Seq and State are the process's after the change.
 	Seq   int64  `json:"seq,omitempty"`
@@ -59,9 +60,10 @@ type Result struct {
 }
 
 // leanHistory is the change that keeps histories small: projections carry a
-// compact view (engine.CompactView) instead of the whole one, update results
-// carry no view, and the wait for a projection cancels its timer instead of
-// leaving it to fire. Histories recorded before it replay the old way.
+// compact view (engine.CompactView) instead of the whole one, and updates
+// answer at once, with no view and no timer to wait for the projection (the
+// caller waits for PostgreSQL). Histories recorded before it replay the old
+// way.
 const leanHistory = "lean-history"
 
 // syncWait bounds how long an update waits for its projection before returning.
@@ -179,42 +181,23 @@ func (r *runner) release(ctx workflow.Context, rel engine.Release) (Result, erro
 	return r.sync(ctx)
 }
 
-// sync waits until the projection holds everything that has happened so far, so a
-// caller that reads PostgreSQL next sees its own change.
+// sync reports the process's state once everything that has happened so far
+// is handed to the projection. Workflows started before lean histories wait
+// (up to syncWait) until PostgreSQL holds it, so a caller that reads it next
+// sees its own change; lean ones answer at once and the caller waits for the
+// projection itself (service.after): a wait here costs a timer, and two
+// events, with every action.
 func (r *runner) sync(ctx workflow.Context) (Result, error) {
 	seq := r.inst.Seq
-	if !r.lean {
-		ok, err := workflow.AwaitWithTimeout(ctx, syncWait, func() bool { return r.projectedSeq >= seq })
-		if err != nil {
-			return Result{}, err
-		}
-		v := r.inst.View(r.def, workflow.Now(ctx))
-		return Result{View: &v, Projected: ok}, nil
+	if r.lean {
+		return Result{Projected: r.projectedSeq >= seq, Seq: seq, State: r.inst.State}, nil
 	}
-	ok, err := r.awaitProjection(ctx, seq)
+	ok, err := workflow.AwaitWithTimeout(ctx, syncWait, func() bool { return r.projectedSeq >= seq })
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Projected: ok, Seq: r.inst.Seq, State: r.inst.State}, nil
-}
-
-// awaitProjection waits up to syncWait for the projection to reach seq, and
-// cancels its timer when it does: AwaitWithTimeout in this SDK version leaves
-// the timer to fire later, a stray timer and workflow task per action.
-func (r *runner) awaitProjection(ctx workflow.Context, seq int64) (bool, error) {
-	if r.projectedSeq >= seq {
-		return true, nil
-	}
-	tctx, cancel := workflow.WithCancel(ctx)
-	defer cancel()
-	timedOut := false
-	timer := workflow.NewTimerWithOptions(tctx, syncWait, workflow.TimerOptions{Summary: "wait for the projection"})
-	workflow.Go(tctx, func(ctx workflow.Context) {
-		// A cancelled timer ends with an error: only a fired one times out.
-		timedOut = timer.Get(ctx, nil) == nil
-	})
-	err := workflow.Await(ctx, func() bool { return r.projectedSeq >= seq || timedOut })
-	return r.projectedSeq >= seq, err
+	v := r.inst.View(r.def, workflow.Now(ctx))
+	return Result{View: &v, Projected: ok}, nil
 }
 
 func (r *runner) poke() { r.changed.SendAsync(true) }
