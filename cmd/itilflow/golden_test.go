@@ -270,6 +270,15 @@ func TestGoldenHistories(t *testing.T) {
 			{0, "resolve", "dev-tier3", map[string]any{"resolution": "replaced board"}, 200},
 			{0, "close", "dev-service-desk", nil, 200},
 		},
+		// Recorded since lean histories (workflows.leanHistory): compact
+		// projections and updates that answer at once.
+		"lean-incident-pause-resume": {
+			{0, "acknowledge", "dev-tier1", nil, 200},
+			{0, "wait_for_customer", "dev-tier1", map[string]any{"question": "which floor?"}, 200},
+			{7 * time.Second, "customer_replied", "dev-requester", nil, 200},
+			{0, "resolve", "dev-tier2", map[string]any{"resolution": "patched"}, 200},
+			{0, "close", "dev-service-desk", map[string]any{"satisfaction": "4"}, 200},
+		},
 		"incident-cancel": {
 			{0, "cancel", "dev-service-desk", map[string]any{"reason": "duplicate"}, 200},
 		},
@@ -349,7 +358,9 @@ func TestGoldenHistories(t *testing.T) {
 	// A CAB meeting: the agenda collected from the projection, the electorate
 	// resolved from the cab group, per-item votes (the owner refused), and the
 	// decision released to the change, which records it.
-	t.Run("Board", func(t *testing.T) {
+	// Recorded twice: as golden-board-* before lean histories (kept), and as
+	// lean-board-* since, with comments the release reads back from the store.
+	board := func(t *testing.T, prefix string) {
 		p := c.must(201, "POST", "/api/v1/processes/golden-board-change", "dev-requester",
 			map[string]any{"input": map[string]any{"title": "board", "owner": "cole.cab"}})
 		change := p["id"].(string)
@@ -371,8 +382,10 @@ func TestGoldenHistories(t *testing.T) {
 		c.waitFor(change, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
 		c.must(200, "POST", "/api/v1/processes/"+meeting+"/actions/close", "dev-change-manager", map[string]any{})
 		c.waitFor(meeting, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
-		ids["golden-board-meeting"], ids["golden-board-change"] = meeting, change
-	})
+		ids[prefix+"-board-meeting"], ids[prefix+"-board-change"] = meeting, change
+	}
+	t.Run("Board", func(t *testing.T) { board(t, "golden") })
+	t.Run("LeanBoard", func(t *testing.T) { board(t, "lean") })
 	// The same approval at the level before engine.LevelRolesResolvedBeside
 	// and at it. A definition keeps the level it was compiled with, and the
 	// definitions table is what processes start with: setting the level
