@@ -49,6 +49,11 @@ type Release struct {
 	Votes   []Vote `json:"votes"`
 }
 
+// MaxAgenda is the most processes one meeting collects, the oldest first:
+// enough for any CAB, and few enough that a meeting's votes, each with its
+// comment, fit its history. The others wait for the next meeting.
+const MaxAgenda = 250
+
 // Events of boards and their meetings.
 const (
 	EventCollectRequested = "collect_requested"

@@ -10,8 +10,10 @@ import (
 )
 
 // maxComment bounds comments on actions and votes, and other free text a
-// person adds to a request (a delegation's reason).
-const maxComment = 10000
+// person adds to a request (a delegation's reason): about two pages. Each
+// comment is written into its process's history twice (the request and its
+// event), so a meeting's hundreds of votes stay within what a history holds.
+const maxComment = 4000
 
 // Comment passes free text through the gate and its bound; field names it in
 // a refusal.

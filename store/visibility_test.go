@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -142,5 +143,24 @@ func TestStoreRefusesTextItCannotHold(t *testing.T) {
 		if _, err := s.ProcessFor(ctx, store.Viewer{ID: bad}, "x-1"); engine.ErrorCode(err) != engine.EINVALID {
 			t.Errorf("a viewer %q: %v, want EINVALID", bad, err)
 		}
+	}
+}
+
+// TestAMeetingCollectsAtMostMaxAgenda: the oldest changes waiting for a board
+// make its agenda; the rest wait for the next meeting.
+func TestAMeetingCollectsAtMostMaxAgenda(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < engine.MaxAgenda+10; i++ {
+		v := engine.View{ID: fmt.Sprintf("chg-%06d", i), Definition: "chg", Version: 1, State: "authorising", Input: map[string]any{},
+			StartedAt: t0.Add(time.Duration(i) * time.Minute), StartedBy: "rita", Seq: 1, SLAs: []engine.SLAView{},
+			Approval: &engine.ApprovalView{Board: "cab", Votes: []engine.Vote{}}}
+		if err := s.Project(ctx, v, []engine.Event{{Seq: 1, At: v.StartedAt, Type: engine.EventStarted, Actor: "system"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := s.AwaitingBoard(ctx, "chg", "cab")
+	if err != nil || len(items) != engine.MaxAgenda || items[0].ID != "chg-000000" || items[len(items)-1].ID != fmt.Sprintf("chg-%06d", engine.MaxAgenda-1) {
+		t.Fatalf("%d items (%v), want the %d oldest", len(items), err, engine.MaxAgenda)
 	}
 }
