@@ -61,8 +61,14 @@ const (
 	// whatever the level.
 	LevelBoardDutiesRechecked = LevelOneVotePerPerson
 
+	// LevelChildEndsKept: the end of a process this one started that arrives
+	// before the start's own outcome (a child that ends at once) is kept until
+	// the link is known, instead of being dropped with its on_end (see
+	// ChildEnded, CompleteStart).
+	LevelChildEndsKept = 3
+
 	// CurrentLevel is what Parse compiles for.
-	CurrentLevel = LevelOneVotePerPerson
+	CurrentLevel = LevelChildEndsKept
 )
 
 // Field types of the input schema.

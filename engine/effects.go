@@ -99,6 +99,19 @@ func (in *Instance) CompleteStart(def *Definition, id int64, child, failure stri
 	}
 	in.Links = append(in.Links, Link{ID: child, Definition: e.Start.Process, Relation: RelationChild, OnEnd: e.Start.OnEnd})
 	in.emit(Event{At: now, Type: EventSubprocessStarted, Actor: System.ID, Data: map[string]any{"id": child, "process": e.Start.Process, "effect": id}})
+	for i, end := range in.EarlyEnds {
+		if end.ID == child {
+			in.EarlyEnds = append(in.EarlyEnds[:i:i], in.EarlyEnds[i+1:]...)
+			in.ChildEnded(def, child, end.State, now)
+			return
+		}
+	}
+}
+
+// EarlyEnd is the end of a child process that came before its link.
+type EarlyEnd struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
 }
 
 // LinkParent records that the process was started by parent.
@@ -108,7 +121,9 @@ func (in *Instance) LinkParent(parent, definition string, now time.Time) {
 }
 
 // ChildEnded records the end of a process this one started, and takes the
-// start step's on_end action when it has one.
+// start step's on_end action when it has one. An end that comes before the
+// start's outcome (the child ended at once) is kept until CompleteStart links
+// the child.
 func (in *Instance) ChildEnded(def *Definition, child, state string, now time.Time) {
 	for i := range in.Links {
 		l := &in.Links[i]
@@ -124,6 +139,20 @@ func (in *Instance) ChildEnded(def *Definition, child, state string, now time.Ti
 		}
 		return
 	}
+	if def.Level >= LevelChildEndsKept && in.startPending() {
+		in.EarlyEnds = append(in.EarlyEnds, EarlyEnd{ID: child, State: state})
+	}
+}
+
+// startPending reports whether a start step waits for its outcome: only
+// then can an unknown child's end be one of this process's.
+func (in *Instance) startPending() bool {
+	for _, e := range in.Effects {
+		if e.Start != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // CompleteWebhook records a webhook's answer and maps it into variables, or

@@ -119,6 +119,9 @@ type Instance struct {
 	TasksOverdue []string   `json:"tasks_overdue,omitempty"`
 	// Links are the processes this one started, and the one that started it.
 	Links []Link `json:"links,omitempty"`
+	// EarlyEnds are ends of processes this one started that arrived before
+	// the start's outcome named them (LevelChildEndsKept).
+	EarlyEnds []EarlyEnd `json:"early_ends,omitempty"`
 	// Effects are steps only the workflow can do (start a process, call a
 	// webhook), waiting for it; see CompleteStart and CompleteWebhook.
 	Effects []Effect `json:"effects,omitempty"`

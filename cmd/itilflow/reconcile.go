@@ -16,6 +16,7 @@ import (
 	"github.com/itilflow/itilflow/gate"
 	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/workflows"
 )
 
 // runReconcile implements `itilflow reconcile`: for every process the PostgreSQL
@@ -129,7 +130,29 @@ func reconcileOne(ctx context.Context, st *store.Store, tc client.Client, p stor
 		fmt.Fprint(stdout, " (text the database cannot hold replaced with U+FFFD)")
 	}
 	fmt.Fprintln(stdout, " — repaired")
+	if closed != "" {
+		tellParent(ctx, tc, truth, closed, stdout)
+	}
 	return true, nil
+}
+
+// tellParent tells the process that started one whose workflow was
+// terminated or timed out — which runs no code at its end, so never said so
+// itself — that it has ended, in the state named for how it closed; the
+// parent records it and takes its start step's on_end. A parent that has
+// ended itself cannot be told, and needs not be.
+func tellParent(ctx context.Context, tc client.Client, v engine.View, closed string, stdout io.Writer) {
+	for _, l := range v.Links {
+		if l.Relation != engine.RelationParent {
+			continue
+		}
+		end := workflows.ChildEnd{ID: v.ID, Definition: v.Definition, State: closed}
+		if err := tc.SignalWorkflow(ctx, l.ID, "", workflows.SignalChildEnded, end); err != nil {
+			fmt.Fprintf(stdout, "%s: could not tell %s, which started it: %v\n", v.ID, l.ID, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: told %s, which started it, that it ended (%s)\n", v.ID, l.ID, closed)
+	}
 }
 
 // projection is what reconcile stores of a process.
