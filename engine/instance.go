@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -365,7 +366,20 @@ func (d *Definition) hasAction(name string) bool {
 // histories replay as they were recorded, while running processes of older
 // versions are held to the new rules from now on. Apply still decides with
 // Check alone.
+//
+// It decides as the instance will stand when the request is applied: once
+// whatever fell due before now has happened (an overdue timer that moved the
+// process on, a breach), which the workflow may not have processed yet when
+// the request arrives. The instance itself is not changed.
 func (in *Instance) Admit(def *Definition, req ActionRequest, now time.Time) (map[string]any, error) {
+	if at, _, ok := in.NextWake(def); ok && !at.After(now) {
+		ahead, err := in.clone()
+		if err != nil {
+			return nil, &Error{Code: EINTERNAL, Op: "engine.Admit", Message: "cannot look ahead", Err: err}
+		}
+		ahead.Advance(def, now)
+		in = ahead
+	}
 	vals, err := in.Check(def, req, now)
 	if err != nil {
 		return nil, err
@@ -376,6 +390,16 @@ func (in *Instance) Admit(def *Definition, req ActionRequest, now time.Time) (ma
 		}
 	}
 	return vals, nil
+}
+
+// clone returns a deep copy of the instance, through its JSON form.
+func (in *Instance) clone() (*Instance, error) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	var out Instance
+	return &out, json.Unmarshal(b, &out)
 }
 
 // Apply checks req and, when allowed, takes the action at now.

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/itilflow/itilflow/engine"
 )
@@ -118,4 +119,36 @@ states:
 			t.Fatalf("bob's vote on change-2: %v", err)
 		}
 	})
+}
+
+// TestAdmitDecidesAfterWhatFellDue: a request that arrives after a timer fell
+// due but before the workflow processed it is decided as the process then
+// stands, not refused by the state it has already left.
+func TestAdmitDecidesAfterWhatFellDue(t *testing.T) {
+	def := mustParse(t, `
+name: x
+initial: a
+states:
+  a:
+    timers: [{after: 1h, action: move}]
+    actions:
+      move: {to: b}
+  b:
+    actions:
+      finish: {to: c}
+  c: {final: true}
+`)
+	in := start(t, def, nil)
+	pending := len(in.Pending)
+	late := t0.Add(time.Hour + time.Second)
+	req := engine.ActionRequest{Action: "finish", Actor: desk}
+	if _, err := in.Check(def, req, late); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("Check on the stale state: %v", err)
+	}
+	if _, err := in.Admit(def, req, late); err != nil {
+		t.Fatalf("Admit refused what the timer made possible: %v", err)
+	}
+	if in.State != "a" || len(in.Pending) != pending {
+		t.Fatalf("Admit changed the instance: state %s, %d pending events", in.State, len(in.Pending))
+	}
 }
