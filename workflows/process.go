@@ -80,8 +80,13 @@ var projectOptions = workflow.ActivityOptions{
 }
 
 // Process runs one instance of a definition until it reaches a final state.
-func Process(ctx workflow.Context, in Input) (engine.View, error) {
+func Process(ctx workflow.Context, in Input) (engine.View, error) { return process(ctx, in, nil) }
+
+// process is Process with the expressions of definitions shared by content
+// (nil: the definition keeps its own).
+func process(ctx workflow.Context, in Input, shared *engine.Shared) (engine.View, error) {
 	def := &in.Definition
+	shared.Share(def, in.Hash)
 	inst, err := engine.Start(def, in.ID, in.Version, in.Input, in.Actor, in.RequestID, workflow.Now(ctx))
 	if err != nil {
 		return engine.View{}, toApplicationError(err)
