@@ -11,7 +11,7 @@ import (
 // `temporal workflow show --output json`.
 func (s *Server) getHistory(c echo.Context) error {
 	id := c.Param("id")
-	started, err := s.svc.History(c.Request().Context(), caller(c), id, c.Response(), func() {
+	started, err := s.svc.History(c.Request().Context(), caller(c), id, c.QueryParam("run"), c.Response(), func() {
 		c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+id+`.history.json"`)
 		c.Response().WriteHeader(http.StatusOK)

@@ -30,50 +30,55 @@ type Record struct {
 // projectActivity is the registered name of activities.Activities.Project.
 const projectActivity = "Project"
 
-// Decode reads the record out of a workflow history: the start input from the
-// first event, the events from the inputs of the projection activities.
-func Decode(h *historypb.History) (Record, error) {
+// Decode reads the record out of the histories of a process's runs, the
+// first first (Runs): the start input from the first run's first event, the
+// events from the inputs of the projection activities of every run.
+func Decode(runs ...*historypb.History) (Record, error) {
 	dc := converter.GetDefaultDataConverter()
 	var rec Record
-	events := h.GetEvents()
-	if len(events) == 0 || events[0].GetWorkflowExecutionStartedEventAttributes() == nil {
-		return rec, &engine.Error{Code: engine.EINVALID, Message: "not a workflow history: the first event is not a start"}
-	}
-	if typ := events[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName(); typ != workflows.ProcessType {
-		return rec, &engine.Error{Code: engine.EINVALID, Message: fmt.Sprintf("not the history of a process: its workflow type is %q, not %q", typ, workflows.ProcessType)}
-	}
-	if err := dc.FromPayloads(events[0].GetWorkflowExecutionStartedEventAttributes().GetInput(), &rec.Start); err != nil {
-		return rec, fmt.Errorf("decoding the start input: %w", err)
-	}
 	var last int64
-	for _, e := range events {
-		a := e.GetActivityTaskScheduledEventAttributes()
-		if a == nil || a.GetActivityType().GetName() != projectActivity {
-			continue // effects (webhooks, starts) have inputs of their own
+	for i, h := range runs {
+		events := h.GetEvents()
+		if len(events) == 0 || events[0].GetWorkflowExecutionStartedEventAttributes() == nil {
+			return rec, &engine.Error{Code: engine.EINVALID, Message: "not a workflow history: the first event is not a start"}
 		}
-		var in activities.ProjectInput
-		if err := dc.FromPayloads(a.GetInput(), &in); err != nil {
-			return rec, fmt.Errorf("decoding the projection at event %d: %w", e.GetEventId(), err)
+		if typ := events[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName(); typ != workflows.ProcessType {
+			return rec, &engine.Error{Code: engine.EINVALID, Message: fmt.Sprintf("not the history of a process: its workflow type is %q, not %q", typ, workflows.ProcessType)}
 		}
-		var fresh []engine.Event
-		for _, ev := range in.Events {
-			// A projection that failed is sent again with the next one.
-			if ev.Seq > last {
-				fresh = append(fresh, ev)
-				last = ev.Seq
+		if i == 0 {
+			if err := dc.FromPayloads(events[0].GetWorkflowExecutionStartedEventAttributes().GetInput(), &rec.Start); err != nil {
+				return rec, fmt.Errorf("decoding the start input: %w", err)
 			}
 		}
-		rec.Events = append(rec.Events, fresh...)
-		if in.Patch == nil {
-			rec.View = in.View
-			continue
+		for _, e := range events {
+			a := e.GetActivityTaskScheduledEventAttributes()
+			if a == nil || a.GetActivityType().GetName() != projectActivity {
+				continue // effects (webhooks, starts) have inputs of their own
+			}
+			var in activities.ProjectInput
+			if err := dc.FromPayloads(a.GetInput(), &in); err != nil {
+				return rec, fmt.Errorf("decoding the projection at event %d: %w", e.GetEventId(), err)
+			}
+			var fresh []engine.Event
+			for _, ev := range in.Events {
+				// A projection that failed is sent again with the next one.
+				if ev.Seq > last {
+					fresh = append(fresh, ev)
+					last = ev.Seq
+				}
+			}
+			rec.Events = append(rec.Events, fresh...)
+			if in.Patch == nil {
+				rec.View = in.View
+				continue
+			}
+			var prev *engine.View
+			if rec.View.ID != "" {
+				prev = &rec.View
+			}
+			rec.View = engine.MergeView(prev, rec.Opened, in.View, *in.Patch, fresh)
+			rec.Lean, rec.Opened = true, in.Patch.Opened
 		}
-		var prev *engine.View
-		if rec.View.ID != "" {
-			prev = &rec.View
-		}
-		rec.View = engine.MergeView(prev, rec.Opened, in.View, *in.Patch, fresh)
-		rec.Lean, rec.Opened = true, in.Patch.Opened
 	}
 	return rec, nil
 }

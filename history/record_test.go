@@ -17,22 +17,17 @@ func goldenRecords(t *testing.T) map[string]history.Record {
 	if len(files) < 4 {
 		t.Fatalf("found %d golden histories", len(files))
 	}
+	chains, err := history.ReadFiles(files)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]history.Record{}
-	for _, file := range files {
-		f, err := os.Open(file)
+	for name, chain := range chains {
+		rec, err := history.Decode(chain.Runs...)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", name, err)
 		}
-		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := history.Decode(h)
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		out[filepath.Base(file)] = rec
+		out[name] = rec
 	}
 	return out
 }

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/scenario"
@@ -174,8 +172,17 @@ func decisionSources(t *testing.T) []source {
 	if len(files) == 0 {
 		t.Fatal("no golden histories")
 	}
-	for _, file := range files {
-		out = append(out, historySource(t, file))
+	chains, err := history.ReadFiles(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(chains))
+	for name := range chains {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		out = append(out, historySource(t, "../testdata/histories/"+name, chains[name]))
 	}
 	return out
 }
@@ -219,25 +226,26 @@ func withoutExpectations(t scenario.Test) scenario.Test {
 	return t
 }
 
-// historySource decides again what a golden history's process decided, from
-// what came from outside it (actions, the outcomes of its effects), with its
-// definition forced to the level.
-func historySource(t *testing.T, file string) source {
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := client.HistoryFromJSON(bytes.NewReader(src), client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := history.Decode(h)
+// historySource decides again what a golden history's process decided — all
+// its runs, when it continued as new — from what came from outside it
+// (actions, the outcomes of its effects), with its definition forced to the
+// level.
+func historySource(t *testing.T, file string, chain history.Chain) source {
+	rec, err := history.Decode(chain.Runs...)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
+	var src string
+	for _, f := range chain.Files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src += string(b)
+	}
 	key := strings.TrimPrefix(filepath.ToSlash(file), "../")
 	return func(t *testing.T, level int) []entry {
-		return []entry{{key: key, inputs: fingerprint(string(src)), lines: redecide(rec, level)}}
+		return []entry{{key: key, inputs: fingerprint(src), lines: redecide(rec, level)}}
 	}
 }
 

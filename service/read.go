@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/gate"
 	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/workflows"
@@ -124,11 +126,11 @@ func (s *Service) record(ctx context.Context, caller Caller, id, op string) (his
 	if err := s.reachable(ctx, caller, id); err != nil {
 		return history.Record{}, err
 	}
-	h, err := history.Fetch(ctx, s.temporal, id)
+	runs, err := history.Runs(ctx, s.temporal, id)
 	if err != nil {
 		return history.Record{}, temporalError(op, err)
 	}
-	return history.Decode(h)
+	return history.Decode(runs...)
 }
 
 // Timeline returns the history of a process the caller may see, as a person
@@ -141,15 +143,19 @@ func (s *Service) Timeline(ctx context.Context, caller Caller, id string) (histo
 	return rec.Timeline(), nil
 }
 
-// History writes the workflow history of a process in the JSON form of
-// `temporal workflow show --output json`. begin is called once, before the
-// first byte, so the caller can send its headers; an error after that means
-// the document is incomplete.
-func (s *Service) History(ctx context.Context, caller Caller, id string, w io.Writer, begin func()) (started bool, err error) {
+// History writes the workflow history of one run of a process (run "" is the
+// current one; a long-lived process continues as new, and its run's first
+// event names the run before) in the JSON form of `temporal workflow show
+// --output json`. begin is called once, before the first byte, so the caller
+// can send its headers; an error after that means the document is incomplete.
+func (s *Service) History(ctx context.Context, caller Caller, id, run string, w io.Writer, begin func()) (started bool, err error) {
 	if err := s.readsHistories(ctx, caller, id); err != nil {
 		return false, err
 	}
-	err = history.WriteJSON(ctx, s.temporal, id, w, func() { started = true; begin() })
+	if err := gate.Param("run", run); err != nil {
+		return false, err
+	}
+	err = history.WriteJSON(ctx, s.temporal, id, run, w, func() { started = true; begin() })
 	if err != nil && !started {
 		err = temporalError("service.History", err)
 	}
@@ -158,9 +164,12 @@ func (s *Service) History(ctx context.Context, caller Caller, id string, w io.Wr
 
 // ReplayResult says whether the current code decides as the history recorded.
 type ReplayResult struct {
-	ID            string `json:"id"`
-	Events        int    `json:"events"`
-	Deterministic bool   `json:"deterministic"`
+	ID string `json:"id"`
+	// Runs is how many runs the process's workflow has had, and Events how
+	// many events they recorded in all.
+	Runs          int  `json:"runs"`
+	Events        int  `json:"events"`
+	Deterministic bool `json:"deterministic"`
 	// Divergence names the first place where the current code decides
 	// differently from the history.
 	Divergence string `json:"divergence,omitempty"`
@@ -171,13 +180,17 @@ func (s *Service) Replay(ctx context.Context, caller Caller, id string) (ReplayR
 	if err := s.readsHistories(ctx, caller, id); err != nil {
 		return ReplayResult{}, err
 	}
-	h, err := history.Fetch(ctx, s.temporal, id)
+	runs, err := history.Runs(ctx, s.temporal, id)
 	if err != nil {
 		return ReplayResult{}, temporalError("service.Replay", err)
 	}
-	out := ReplayResult{ID: id, Events: len(h.GetEvents()), Deterministic: true}
-	if err := workflows.Replay(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)), h); err != nil {
-		out.Deterministic, out.Divergence = false, err.Error()
+	out := ReplayResult{ID: id, Runs: len(runs), Deterministic: true}
+	logger := sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	for i, h := range runs {
+		out.Events += len(h.GetEvents())
+		if err := workflows.Replay(logger, h); err != nil && out.Deterministic {
+			out.Deterministic, out.Divergence = false, fmt.Sprintf("run %d of %d: %v", i+1, len(runs), err)
+		}
 	}
 	return out, nil
 }

@@ -27,7 +27,37 @@ type Input struct {
 	// Parent is the process whose start step started this one; it is told when
 	// this one ends.
 	Parent *ParentRef `json:"parent,omitempty"`
+	// Resume carries the process into a new run (continue-as-new): as the
+	// previous run left it. Nil for the first run.
+	Resume *Resume `json:"resume,omitempty"`
 }
+
+// Resume is a process carried into a new run of its workflow.
+type Resume struct {
+	Instance engine.Instance `json:"instance"`
+	// ProjectedSeq is the last event the projection holds.
+	ProjectedSeq int64 `json:"projected_seq"`
+	// Lean is the version of leanHistory the first run took.
+	Lean workflow.Version `json:"lean"`
+	// Run numbers the runs of the process from 1.
+	Run int `json:"run"`
+	// Limits are the limits of a run the first run recorded.
+	Limits Limits `json:"limits"`
+}
+
+// Limits bound one run of a process's workflow: past either (or when
+// Temporal suggests it) the process continues in a new run, so a major
+// incident reminded every hour for months or a weekly CAB never outgrows its
+// history. They are the worker's, recorded by the process's first run (a side
+// effect) and carried into the next: a worker started with other limits does
+// not change where a recorded history continued.
+type Limits struct {
+	Events int `json:"events"`
+	Bytes  int `json:"bytes"`
+}
+
+// DefaultLimits keep a run far below Temporal's own (50,000 events, 50 MB).
+var DefaultLimits = Limits{Events: 10_000, Bytes: 10 << 20}
 
 // ParentRef names the process that started another.
 type ParentRef struct {
@@ -66,6 +96,14 @@ type Result struct {
 // way.
 const leanHistory = "lean-history"
 
+// Versions of leanHistory.
+const (
+	// leanProjections: compact projections, updates that answer at once.
+	leanProjections workflow.Version = 1
+	// leanRuns: and a process continues as new past its run's Limits.
+	leanRuns workflow.Version = 2
+)
+
 // syncWait bounds how long an update waits for its projection before returning.
 const syncWait = 10 * time.Second
 
@@ -80,28 +118,46 @@ var projectOptions = workflow.ActivityOptions{
 }
 
 // Process runs one instance of a definition until it reaches a final state.
-func Process(ctx workflow.Context, in Input) (engine.View, error) { return process(ctx, in, nil) }
+func Process(ctx workflow.Context, in Input) (engine.View, error) {
+	return process(ctx, in, nil, DefaultLimits)
+}
 
-// process is Process with the expressions of definitions shared by content
-// (nil: the definition keeps its own).
-func process(ctx workflow.Context, in Input, shared *engine.Shared) (engine.View, error) {
+// ProcessWith is Process with the expressions of definitions shared by
+// content (nil: each keeps its own) and the given limits of a run.
+func ProcessWith(shared *engine.Shared, limits Limits) func(workflow.Context, Input) (engine.View, error) {
+	return func(ctx workflow.Context, in Input) (engine.View, error) { return process(ctx, in, shared, limits) }
+}
+
+func process(ctx workflow.Context, in Input, shared *engine.Shared, limits Limits) (engine.View, error) {
 	def := &in.Definition
 	shared.Share(def, in.Hash)
-	inst, err := engine.Start(def, in.ID, in.Version, in.Input, in.Actor, in.RequestID, workflow.Now(ctx))
-	if err != nil {
-		return engine.View{}, toApplicationError(err)
+	r := &runner{def: def, changed: workflow.NewBufferedChannel(ctx, 1), input: in, runNumber: 1}
+	if res := in.Resume; res != nil {
+		r.inst, r.projectedSeq, r.version, r.runNumber, r.limits = &res.Instance, res.ProjectedSeq, res.Lean, res.Run, res.Limits
+	} else {
+		inst, err := engine.Start(def, in.ID, in.Version, in.Input, in.Actor, in.RequestID, workflow.Now(ctx))
+		if err != nil {
+			return engine.View{}, toApplicationError(err)
+		}
+		if in.Parent != nil {
+			// Only processes started by a start step have a parent, so histories
+			// recorded before start steps existed never come here.
+			inst.LinkParent(in.Parent.ID, in.Parent.Definition, workflow.Now(ctx))
+		}
+		r.inst = inst
+		r.version = workflow.GetVersion(ctx, leanHistory, workflow.DefaultVersion, leanRuns)
+		if r.version >= leanRuns {
+			if err := workflow.SideEffect(ctx, func(workflow.Context) any { return limits }).Get(&r.limits); err != nil {
+				return engine.View{}, err
+			}
+		}
 	}
-	if in.Parent != nil {
-		// Only processes started by a start step have a parent, so histories
-		// recorded before start steps existed never come here.
-		inst.LinkParent(in.Parent.ID, in.Parent.Definition, workflow.Now(ctx))
-	}
-	lean := workflow.GetVersion(ctx, leanHistory, workflow.DefaultVersion, 1) == 1
-	r := &runner{def: def, inst: inst, changed: workflow.NewBufferedChannel(ctx, 1), lean: lean}
+	r.lean = r.version >= leanProjections
+	inst := r.inst
 	if err := r.register(ctx); err != nil {
 		return engine.View{}, err
 	}
-	err = r.run(ctx)
+	err := r.run(ctx)
 	if in.Parent != nil && inst.Ended() {
 		r.tellParent(ctx, *in.Parent)
 	}
@@ -122,10 +178,17 @@ type runner struct {
 	projectedSeq int64
 	state        string // state and priority last written to the search attributes
 	priority     string
-	// lean is set for workflows started since leanHistory; compactor then
-	// remembers what the store holds of the current approval.
+	// version is the leanHistory the process's first run took; lean is set
+	// from leanProjections on, and compactor then remembers what the store
+	// holds of the current approval.
+	version   workflow.Version
 	lean      bool
 	compactor engine.Compactor
+	// limits bound this run (from leanRuns on; zero before); input started
+	// it, and runNumber numbers it.
+	limits    Limits
+	input     Input
+	runNumber int
 }
 
 func (r *runner) register(ctx workflow.Context) error {
@@ -243,6 +306,20 @@ func (r *runner) run(ctx workflow.Context) error {
 			}
 			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
+		if projection == nil && len(r.inst.Pending) == 0 && len(r.flights) == 0 && r.full(ctx) {
+			// Quiet (all stored, no activity running) and the run is long:
+			// go on in a new run once signals already sent are taken and no
+			// update is being handled.
+			if r.drainChildEnds(ctx) {
+				continue // a child's end changed the process: store it first
+			}
+			if workflow.AllHandlersFinished(ctx) {
+				if cancelTimer != nil {
+					cancelTimer()
+				}
+				return r.continueAsNew(ctx)
+			}
+		}
 
 		wakeAt, what, wake := r.inst.NextWake(r.def)
 		if !wake || !wakeAt.Equal(timerAt) {
@@ -279,6 +356,43 @@ func (r *runner) run(ctx workflow.Context) error {
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)
 	}
+}
+
+// full reports whether this run should hand over to a new one: Temporal
+// suggests it, or the run passed its limits. Processes whose first run came
+// before leanRuns have no limits and never continue as new.
+func (r *runner) full(ctx workflow.Context) bool {
+	if r.version < leanRuns {
+		return false
+	}
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() ||
+		(r.limits.Events > 0 && info.GetCurrentHistoryLength() >= r.limits.Events) ||
+		(r.limits.Bytes > 0 && info.GetCurrentHistorySize() >= r.limits.Bytes)
+}
+
+// drainChildEnds takes the child ends already signalled, which a new run
+// would not receive; it reports whether there were any.
+func (r *runner) drainChildEnds(ctx workflow.Context) bool {
+	took := false
+	for {
+		var end ChildEnd
+		if !r.childEnded.ReceiveAsync(&end) {
+			return took
+		}
+		took = true
+		now := workflow.Now(ctx)
+		r.inst.Advance(r.def, now)
+		r.inst.ChildEnded(r.def, end.ID, end.State, now)
+	}
+}
+
+// continueAsNew ends this run and starts the next with the process as it
+// stands: its instance, what the projection holds, and the run's limits.
+func (r *runner) continueAsNew(ctx workflow.Context) error {
+	next := r.input
+	next.Resume = &Resume{Instance: *r.inst, ProjectedSeq: r.projectedSeq, Lean: r.version, Run: r.runNumber + 1, Limits: r.limits}
+	return workflow.NewContinueAsNewError(ctx, ProcessType, next)
 }
 
 // recordCancel ends the instance and projects that, on a context the

@@ -16,9 +16,11 @@ type Registry interface {
 // Processes of one published version share their compiled expressions for as
 // long as the worker runs.
 func Register(r Registry) {
-	shared := engine.NewShared()
-	r.RegisterWorkflowWithOptions(func(ctx workflow.Context, in Input) (engine.View, error) {
-		return process(ctx, in, shared)
-	}, workflow.RegisterOptions{Name: ProcessType})
+	RegisterWith(r, DefaultLimits)
+}
+
+// RegisterWith is Register with other limits of a run (tests keep them small).
+func RegisterWith(r Registry, limits Limits) {
+	r.RegisterWorkflowWithOptions(ProcessWith(engine.NewShared(), limits), workflow.RegisterOptions{Name: ProcessType})
 	r.RegisterWorkflowWithOptions(Notifier, workflow.RegisterOptions{Name: NotifierType})
 }

@@ -99,7 +99,7 @@ func deepVerify(ctx context.Context, st *store.Store, tc client.Client, w io.Wri
 	}
 	differ, gone, unreadable := 0, 0, 0
 	for _, id := range ids {
-		h, err := history.Fetch(ctx, tc, id)
+		runs, err := history.Runs(ctx, tc, id)
 		var notFound *serviceerror.NotFound
 		if errors.As(err, &notFound) {
 			gone++
@@ -108,7 +108,7 @@ func deepVerify(ctx context.Context, st *store.Store, tc client.Client, w io.Wri
 		}
 		var rec history.Record
 		if err == nil {
-			rec, err = history.Decode(h)
+			rec, err = history.Decode(runs...)
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/workflows"
 )
 
 // flags is a flag set whose flags default to environment variables: --data-dir
@@ -84,6 +85,7 @@ type stackFlags struct {
 	checkpointEvery                                *time.Duration
 	dbTimeout                                      *time.Duration
 	workerStopTimeout                              *time.Duration
+	runEvents, runBytes                            *int
 }
 
 func (f *flags) stack() stackFlags {
@@ -101,7 +103,17 @@ func (f *flags) stack() stackFlags {
 			"the API answers 503 when PostgreSQL has not answered 0.5s later, and opening a connection gets as long. Migrations are not bounded"),
 		workerStopTimeout: f.duration("worker-stop-timeout", defaultWorkerStopTimeout, "how long a stopping worker (SIGTERM, Ctrl-C) lets the activities in flight finish "+
 			"before cancelling them; keep it above the longest webhook timeout (5m), and give a container at least as long to stop. A second signal stops at once"),
+		runEvents: f.int("run-max-events", workflows.DefaultLimits.Events, "events a process's workflow run may reach before it continues as new; recorded by each process when it starts"),
+		runBytes:  f.int("run-max-bytes", workflows.DefaultLimits.Bytes, "bytes of history a process's workflow run may reach before it continues as new"),
 	}
+}
+
+// limits are the limits of a run from the stack's flags.
+func (sf stackFlags) limits() (workflows.Limits, error) {
+	if *sf.runEvents < 100 || *sf.runBytes < 1<<20 {
+		return workflows.Limits{}, fmt.Errorf("run-max-events must be at least 100 and run-max-bytes at least 1 MiB, not %d and %d", *sf.runEvents, *sf.runBytes)
+	}
+	return workflows.Limits{Events: *sf.runEvents, Bytes: *sf.runBytes}, nil
 }
 
 // storeOptions are the store's options from the stack's flags.

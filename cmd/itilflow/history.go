@@ -26,6 +26,7 @@ func runHistory(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	f := newFlags("history export", getenv, stderr)
 	id := f.String("id", "", "process id, e.g. incident-000123")
+	run := f.String("run", "", "the run to export (default the current one; each run's first event names the run before it)")
 	conn := temporalFlags(f)
 	if err := f.parse(args[1:]); err != nil {
 		return err
@@ -38,7 +39,7 @@ func runHistory(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer c.Close()
-	return history.WriteJSON(ctx, c, *id, stdout, nil)
+	return history.WriteJSON(ctx, c, *id, *run, stdout, nil)
 }
 
 // runReplay implements `itilflow replay [--id ID]... [--definition D --since T]
@@ -90,7 +91,19 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 			ids = append(ids, found...)
 		}
 		for _, id := range ids {
-			items = append(items, item{id, func() (*historypb.History, error) { return history.Fetch(ctx, c, id) }})
+			// A process that continued as new is replayed run by run.
+			runs, err := history.Runs(ctx, c, id)
+			if err != nil {
+				items = append(items, item{id, func() (*historypb.History, error) { return nil, err }})
+				continue
+			}
+			for i, h := range runs {
+				name := id
+				if len(runs) > 1 {
+					name = fmt.Sprintf("%s (run %d of %d)", id, i+1, len(runs))
+				}
+				items = append(items, item{name, func() (*historypb.History, error) { return h, nil }})
+			}
 		}
 	}
 	failed := 0

@@ -80,11 +80,11 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 // projection, saying what it changed; it reports whether it repaired anything
 // (in a dry run: whether it would have).
 func reconcileOne(ctx context.Context, st *store.Store, tc client.Client, p store.ProjectionStatus, dryRun bool, stdout io.Writer) (bool, error) {
-	h, err := history.Fetch(ctx, tc, p.ID)
+	runs, err := history.Runs(ctx, tc, p.ID)
 	if err != nil {
 		return false, err
 	}
-	rec, err := history.Decode(h)
+	rec, err := history.Decode(runs...)
 	if err != nil {
 		return false, err
 	}

@@ -39,6 +39,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	limits, err := sf.limits()
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -86,7 +90,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defs = ""
 	}
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv,
-		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout}
+		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits}
 	switch {
 	case *sf.checkpointFile != "":
 		s.checkpoints = &checkpoint.File{Path: *sf.checkpointFile}

@@ -57,6 +57,8 @@ type stack struct {
 	// workerStopTimeout is how long a stopping worker waits for the activities
 	// in flight.
 	workerStopTimeout time.Duration
+	// limits bound a run of each process's workflow (recorded per process).
+	limits workflows.Limits
 }
 
 // healthRecheckEvery is how often the monitor asks Temporal whether the
@@ -118,7 +120,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	defer s.startCheckpointer(ctx)()
 	running := newRunningActivities()
 	w := worker.New(s.temporal, workflows.TaskQueue, workerOptions(s.workerStopTimeout, running))
-	workflows.Register(w)
+	workflows.RegisterWith(w, s.limits)
 	w.RegisterActivity(&activities.Activities{
 		Projector: s.store,
 		// Each webhook attempt is bounded by the step's timeout (at most 5m)

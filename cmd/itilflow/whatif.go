@@ -46,11 +46,11 @@ func runWhatIf(ctx context.Context, args []string, getenv func(string) string, s
 	now := time.Now()
 	var differ, actualBreaches, proposedBreaches int
 	for _, id := range ids {
-		h, err := history.Fetch(ctx, tc, id)
+		runs, err := history.Runs(ctx, tc, id)
 		if err != nil {
 			return err
 		}
-		rec, err := history.Decode(h)
+		rec, err := history.Decode(runs...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
