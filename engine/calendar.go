@@ -3,7 +3,11 @@ package engine
 import (
 	"fmt"
 	"time"
-	_ "time/tzdata" // calendars name IANA zones: the answer must not depend on the host's tzdata
+	// Calendars name IANA zones. Go reads the host's zone files first and the
+	// copy built in only where the host has none (a minimal container), so a
+	// zone loads everywhere; a host whose tzdata changed a zone's rules would
+	// compute that zone's deadlines by the new ones (see calendarZone).
+	_ "time/tzdata"
 )
 
 // Calendar24x7 is the calendar in which every hour counts.
@@ -71,8 +75,16 @@ type business struct {
 	extra    map[string]bool
 }
 
+// calendarZone loads a calendar's zone. The rules of a zone are read where the
+// process runs, not snapshotted when the definition was published (as the
+// calendar itself is): Go offers no way to prefer its built-in copy, and the
+// engine does no I/O to read zone files itself. Zones that change their rules
+// are rare and announced; a site upgrading tzdata should replay the open
+// processes of the affected calendars (itilflow replay --definition).
+func calendarZone(name string) (*time.Location, error) { return time.LoadLocation(name) }
+
 func newBusiness(spec *CalendarSpec) (*business, error) {
-	loc, err := time.LoadLocation(spec.Timezone)
+	loc, err := calendarZone(spec.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("time zone %q: %w", spec.Timezone, err)
 	}
@@ -170,8 +182,8 @@ func CalendarOf(def *Definition) Calendar {
 	}
 	def.cal = always{}
 	if def.CalendarSpec != nil {
-		// Parse loaded the zone when it compiled the definition; with tzdata
-		// embedded it loads the same way on every host.
+		// Parse loaded the zone when it compiled the definition, so it loads
+		// here too: from the host's zone files, or the copy built in.
 		if b, err := newBusiness(def.CalendarSpec); err == nil {
 			def.cal = b
 		}

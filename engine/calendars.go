@@ -113,7 +113,7 @@ func (p *parser) calendar(e entry) CalendarSpec {
 		switch ce.key {
 		case "timezone":
 			c.Timezone = p.str(ce.value, sub)
-			if _, err := time.LoadLocation(c.Timezone); c.Timezone != "" && err != nil {
+			if _, err := calendarZone(c.Timezone); c.Timezone != "" && err != nil {
 				p.errorf(ce.value, sub, "unknown time zone %q: use an IANA name such as Asia/Shanghai or Europe/Berlin", c.Timezone)
 			}
 		case "hours":
