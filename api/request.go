@@ -53,22 +53,8 @@ func decodeJSON(c echo.Context, v any) error {
 // parameter, before any handler looks them up.
 func gateParams(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		for i, name := range c.ParamNames() {
-			if i < len(c.ParamValues()) {
-				if err := gate.Param(name, c.ParamValues()[i]); err != nil {
-					return err
-				}
-			}
-		}
-		for name, values := range c.QueryParams() {
-			if err := gate.Param("query parameter name", name); err != nil {
-				return err
-			}
-			for _, v := range values {
-				if err := gate.Param(name, v); err != nil {
-					return err
-				}
-			}
+		if err := gate.Params(c.ParamNames(), c.ParamValues(), c.QueryParams()); err != nil {
+			return err
 		}
 		return next(c)
 	}

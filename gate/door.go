@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
+	"net/url"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -162,4 +165,47 @@ func Value(field string, v any) (any, error) {
 		return out, nil
 	}
 	return v, nil
+}
+
+// Params checks a request's path parameters (names and values side by side,
+// as routers keep them) and its query, naming the first bad one.
+func Params(names, values []string, query url.Values) error {
+	for i, name := range names {
+		if i < len(values) {
+			if err := Param(name, values[i]); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(query)) {
+		if err := Param("query parameter name", name); err != nil {
+			return err
+		}
+		for _, v := range query[name] {
+			if err := Param(name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Form checks every value of a form a person sent, as Text does, and returns
+// the form with each value in normal form C; a bad one is EINVALID naming its
+// field. The first bad field is the same for the same form.
+func Form(form url.Values) (url.Values, error) {
+	out := make(url.Values, len(form))
+	for _, name := range slices.Sorted(maps.Keys(form)) {
+		if _, err := Text("form field name", name); err != nil {
+			return nil, err
+		}
+		for _, v := range form[name] {
+			s, err := Text(name, v)
+			if err != nil {
+				return nil, err
+			}
+			out[name] = append(out[name], s)
+		}
+	}
+	return out, nil
 }

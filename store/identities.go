@@ -60,12 +60,12 @@ func (s *Store) IssueToken(ctx context.Context, userID, label, by string) (strin
 		if !exists {
 			return engine.Errorf(engine.ENOTFOUND, "no user %q: add it first", userID)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (digest, user_id, label) VALUES ($1, $2, $3)`, tokenDigest(token), userID, label); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (digest, user_id, label) VALUES ($1, $2, $3)`, TokenDigest(token), userID, label); err != nil {
 			return err
 		}
 		target := "user:" + userID
 		return s.appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditTokenIssued, Target: target,
-			PayloadDigest: "sha256:" + tokenDigest(token)}, auditSource(target))
+			PayloadDigest: "sha256:" + TokenDigest(token)}, auditSource(target))
 	})
 	if err != nil {
 		return "", err

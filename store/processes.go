@@ -307,8 +307,15 @@ type ProcessFilter struct {
 	Definition string
 	State      string
 	Breached   *bool
-	Limit      int
-	Offset     int
+	// Open keeps only processes that have not ended.
+	Open bool
+	// IDs, when not nil, keeps only these processes (a meeting's agenda).
+	IDs []string
+	// ByDue orders by the next SLA due time (the most urgent first, those with
+	// no running clock last) instead of newest first.
+	ByDue  bool
+	Limit  int
+	Offset int
 }
 
 // Notification is a message raised by an escalation.

@@ -103,6 +103,15 @@ func TestProjectIsIdempotentAndIgnoresStaleViews(t *testing.T) {
 	if err != nil || total != 1 || len(list) != 1 {
 		t.Fatalf("list %v %d %v", list, total, err)
 	}
+	for _, c := range []struct {
+		ids  []string
+		want int
+	}{{nil, 1}, {[]string{"x-000001", "x-000009"}, 1}, {[]string{"x-000009"}, 0}, {[]string{}, 0}} {
+		_, total, err := s.ProcessesFor(ctx, store.Viewer{ID: "audrey", Roles: []string{"auditor"}}, store.ProcessFilter{IDs: c.ids, Limit: 10})
+		if err != nil || total != c.want {
+			t.Errorf("IDs %#v: %d processes (%v), want %d", c.ids, total, err, c.want)
+		}
+	}
 }
 
 func TestUnavailableDatabaseIsReportedAsSuch(t *testing.T) {
@@ -128,5 +137,34 @@ func TestTokensAreCheckedByDigest(t *testing.T) {
 	}
 	if _, err := s.UserByToken(ctx, "wrong"); engine.ErrorCode(err) != engine.EUNAUTHORIZED {
 		t.Fatalf("wrong token: %v", err)
+	}
+}
+
+func TestSessionsExpireAndAreKeyedByDigest(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	ss := s.Sessions()
+	if err := ss.CommitCtx(ctx, "live-token", []byte("a"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.CommitCtx(ctx, "old-token", []byte("b"), time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if data, ok, err := ss.FindCtx(ctx, "live-token"); err != nil || !ok || string(data) != "a" {
+		t.Fatalf("live session: %q %v %v", data, ok, err)
+	}
+	if _, ok, err := ss.FindCtx(ctx, "old-token"); err != nil || ok {
+		t.Fatalf("an expired session was found: %v %v", ok, err)
+	}
+	if _, ok, _ := ss.FindCtx(ctx, store.TokenDigest("live-token")); ok {
+		t.Fatal("the stored key opens the session: a reader of the table could take it over")
+	}
+	if n, err := ss.DeleteExpired(ctx); err != nil || n != 1 {
+		t.Fatalf("DeleteExpired: %d %v, want 1", n, err)
+	}
+	if err := ss.DeleteCtx(ctx, "live-token"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := ss.FindCtx(ctx, "live-token"); ok {
+		t.Fatal("a deleted session was found")
 	}
 }

@@ -21,7 +21,9 @@ type User struct {
 
 func pqArray(s []string) pq.StringArray { return pq.StringArray(s) }
 
-func tokenDigest(token string) string {
+// TokenDigest is what the store keeps of a token: it authenticates nobody,
+// so a console session may keep it to notice the token's revocation.
+func TokenDigest(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
@@ -37,15 +39,21 @@ func (s *Store) UpsertUser(ctx context.Context, u User) error {
 func (s *Store) AddToken(ctx context.Context, userID, token, label string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (digest, user_id, label) VALUES ($1, $2, $3)
 		ON CONFLICT (digest) DO UPDATE SET user_id = EXCLUDED.user_id, label = EXCLUDED.label, revoked_at = NULL`,
-		tokenDigest(token), userID, label)
+		TokenDigest(token), userID, label)
 	return fail("store.AddToken", err)
 }
 
 // UserByToken returns the user a token authenticates, or EUNAUTHORIZED.
 func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
+	return s.UserByTokenDigest(ctx, TokenDigest(token))
+}
+
+// UserByTokenDigest returns the user of a token that is not revoked, by its
+// digest, or EUNAUTHORIZED.
+func (s *Store) UserByTokenDigest(ctx context.Context, digest string) (User, error) {
 	var u User
 	err := s.db.GetContext(ctx, &u, `SELECT u.id, u.name, u.roles FROM tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.digest = $1 AND t.revoked_at IS NULL`, tokenDigest(token))
+		WHERE t.digest = $1 AND t.revoked_at IS NULL`, digest)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return u, engine.Errorf(engine.EUNAUTHORIZED, "unknown or revoked token")

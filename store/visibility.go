@@ -63,15 +63,20 @@ func (s *Store) ProcessFor(ctx context.Context, v Viewer, id string) (engine.Vie
 // newest first, and how many of them match.
 func (s *Store) ProcessesFor(ctx context.Context, v Viewer, f ProcessFilter) ([]engine.View, int, error) {
 	const op = "store.ProcessesFor"
-	where := visibleTo + ` AND ($4 = '' OR p.definition = $4) AND ($5 = '' OR p.state = $5) AND ($6::boolean IS NULL OR p.breached = $6)`
-	args := append(v.args(), f.Definition, f.State, f.Breached)
+	where := visibleTo + ` AND ($4 = '' OR p.definition = $4) AND ($5 = '' OR p.state = $5) AND ($6::boolean IS NULL OR p.breached = $6)
+		AND (NOT $7 OR p.ended_at IS NULL) AND ($8::text[] IS NULL OR p.id = ANY($8))`
+	args := append(v.args(), f.Definition, f.State, f.Breached, f.Open, pq.Array(f.IDs))
+	order := `p.started_at DESC, p.id DESC`
+	if f.ByDue {
+		order = `(SELECT min(s.due) FROM process_slas s WHERE s.process_id = p.id AND s.status = 'running') ASC NULLS LAST, p.started_at, p.id`
+	}
 	var total int
 	if err := s.db.GetContext(ctx, &total, `SELECT count(*) FROM processes p WHERE `+where, args...); err != nil {
 		return nil, 0, fail(op, err)
 	}
 	var rows []viewRow
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+viewColumns+` FROM processes p WHERE `+where+`
-		ORDER BY p.started_at DESC, p.id DESC LIMIT $7 OFFSET $8`, append(args, f.Limit, f.Offset)...); err != nil {
+		ORDER BY `+order+` LIMIT $9 OFFSET $10`, append(args, f.Limit, f.Offset)...); err != nil {
 		return nil, 0, fail(op, err)
 	}
 	out, err := s.views(ctx, rows)
