@@ -81,43 +81,50 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 // and the user and roles its claims name, and returns the actor. Every failure
 // is EUNAUTHORIZED with the reason.
 func (v *JWTVerifier) Verify(token string) (engine.Actor, error) {
+	a, _, err := v.VerifyUntil(token)
+	return a, err
+}
+
+// VerifyUntil is Verify, and says when the token expires: a console session
+// signed in with it ends then.
+func (v *JWTVerifier) VerifyUntil(token string) (engine.Actor, time.Time, error) {
 	claims := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, claims, v.key); err != nil {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: %v", err)
+		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: %v", err)
 	}
 	if v.cfg.Issuer != "" && !claims.VerifyIssuer(v.cfg.Issuer, true) {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: issuer is not %q", v.cfg.Issuer)
+		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: issuer is not %q", v.cfg.Issuer)
 	}
 	if v.cfg.Audience != "" && !claims.VerifyAudience(v.cfg.Audience, true) {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: audience is not %q", v.cfg.Audience)
+		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: audience is not %q", v.cfg.Audience)
 	}
 	now := time.Now()
 	exp, _ := claims["exp"].(float64)
 	if exp <= 0 || !claims.VerifyExpiresAt(now.Unix(), true) {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: it has no expiry (exp) in the future")
+		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: it has no expiry (exp) in the future")
 	}
 	// In seconds, as the claims are: an exp of 1e300 must not overflow.
 	max := v.cfg.MaxLifetime
 	if exp-float64(now.Unix()) > (max + jwtClockSkew).Seconds() {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED,
+		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED,
 			"invalid token: it expires (exp) more than %v from now; tokens may live at most %v", max, max)
 	}
 	if iat, ok := claims["iat"].(float64); ok && exp-iat > max.Seconds() {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED,
+		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED,
 			"invalid token: it was issued (iat) to live more than %v; tokens may live at most %v", max, max)
 	}
 	user, _ := claims[v.cfg.UserClaim].(string)
 	if user == "" {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: no user in claim %q", v.cfg.UserClaim)
+		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: no user in claim %q", v.cfg.UserClaim)
 	}
 	if err := store.CheckID(user); err != nil {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", v.cfg.UserClaim, err)
+		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", v.cfg.UserClaim, err)
 	}
 	roles, err := rolesClaim(claims[v.cfg.RolesClaim])
 	if err != nil {
-		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", v.cfg.RolesClaim, err)
+		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", v.cfg.RolesClaim, err)
 	}
-	return engine.Actor{ID: user, Roles: roles}, nil
+	return engine.Actor{ID: user, Roles: roles}, time.Unix(int64(exp), 0), nil
 }
 
 func (v *JWTVerifier) key(t *jwt.Token) (any, error) {

@@ -18,7 +18,7 @@ func TestEveryEventTypeHasASummary(t *testing.T) {
 		engine.EventSubprocessEnded, engine.EventLinked, engine.EventWebhookRequested,
 		engine.EventWebhookCalled, engine.EventWebhookFailed,
 	} {
-		if got := summary(engine.Event{Type: typ, Data: map[string]any{}}); got == typ {
+		if got := Summary(engine.Event{Type: typ, Data: map[string]any{}}); got == typ {
 			t.Errorf("event %s has no summary", typ)
 		}
 	}

@@ -46,13 +46,15 @@ func (r Record) Timeline() Timeline {
 		if e.To != "" && (e.Type == engine.EventStarted || e.Type == engine.EventAction || e.Type == engine.EventApprovalDecided) {
 			state = e.To
 		}
-		t.Entries = append(t.Entries, Entry{Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: e.Type, Summary: summary(e),
+		t.Entries = append(t.Entries, Entry{Seq: e.Seq, At: e.At, Actor: e.Actor, Kind: e.Type, Summary: Summary(e),
 			Action: e.Action, From: e.From, To: e.To, SLA: e.SLA, Comment: e.Comment, Data: e.Data, RequestID: e.RequestID, State: state})
 	}
 	return t
 }
 
-func summary(e engine.Event) string {
+// Summary says in a sentence what an event records, for people reading a
+// timeline or a process page.
+func Summary(e engine.Event) string {
 	d := e.Data
 	switch e.Type {
 	case engine.EventStarted:
@@ -68,15 +70,15 @@ func summary(e engine.Event) string {
 	case engine.EventSLAStarted:
 		return fmt.Sprintf("SLA %s started (target %v)", e.SLA, d["target"])
 	case engine.EventSLAPaused:
-		return fmt.Sprintf("SLA %s paused in %v after %v", e.SLA, d["state"], d["elapsed"])
+		return fmt.Sprintf("SLA %s paused in %v after %v", e.SLA, d["state"], elapsed(d["elapsed"]))
 	case engine.EventSLAResumed:
-		return fmt.Sprintf("SLA %s resumed in %v (%v used)", e.SLA, d["state"], d["elapsed"])
+		return fmt.Sprintf("SLA %s resumed in %v (%v used)", e.SLA, d["state"], elapsed(d["elapsed"]))
 	case engine.EventSLAStopped:
 		met := "met"
 		if d["met"] != true {
 			met = "missed"
 		}
-		return fmt.Sprintf("SLA %s stopped, %s, after %v (%v)", e.SLA, met, d["elapsed"], d["reason"])
+		return fmt.Sprintf("SLA %s stopped, %s, after %v (%v)", e.SLA, met, elapsed(d["elapsed"]), d["reason"])
 	case engine.EventSLABreached:
 		return fmt.Sprintf("SLA %s breached its %v target", e.SLA, d["target"])
 	case engine.EventEscalation:
@@ -163,4 +165,21 @@ func fields(m map[string]any) string {
 		parts[i] = fmt.Sprintf("%s=%v", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// elapsed is a clock's elapsed time for people: to the second (the clocks
+// count nanoseconds), "under 1s" below it.
+func elapsed(v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return v
+	}
+	if d = d.Round(time.Second); d == 0 {
+		return "under 1s"
+	}
+	return d.String()
 }

@@ -226,3 +226,25 @@ func (s *Service) Notifications(ctx context.Context, caller Caller, limit int) (
 	}
 	return Notifications{Items: items, User: caller.ID, Roles: roles}, nil
 }
+
+// Definitions returns the latest version of every definition that is not
+// retired: what a person may start.
+func (s *Service) Definitions(ctx context.Context) ([]store.Definition, error) {
+	defs, err := s.store.Definitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := defs[:0]
+	for _, d := range defs {
+		if d.RetiredAt == nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// Definition returns a version of a definition (0: the latest). Definitions
+// are no one's records: everyone signed in may read them.
+func (s *Service) Definition(ctx context.Context, name string, version int) (store.Definition, error) {
+	return s.store.Definition(ctx, name, version)
+}

@@ -196,13 +196,14 @@ func seedDevUsers(ctx context.Context, st *store.Store, file string) (devDemo, e
 
 func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir, audit string, demo devDemo) {
 	fmt.Fprintf(w, "\nitilflow dev is running (data in %s)\n\n", dataDir)
+	fmt.Fprintf(w, "  Console      http://%s/   (sign in with a token below)\n", apiAddr)
 	fmt.Fprintf(w, "  API          http://%s/api/v1   (health: http://%s/healthz)\n", apiAddr, apiAddr)
 	fmt.Fprintf(w, "  Temporal     %s (namespace default)\n", temporalAddr)
 	if uiURL != "" {
 		fmt.Fprintf(w, "  Temporal UI  %s (filter with ItilDefinition, ItilState, ItilPriority)\n", uiURL)
 	}
 	fmt.Fprintf(w, "  Audit log    %s\n", audit)
-	fmt.Fprintf(w, "\n  Demo users (dev only; send Authorization: Bearer <token>):\n")
+	fmt.Fprintf(w, "\n  Demo users (dev only; sign in to the console with the token, or send Authorization: Bearer <token>):\n")
 	for _, u := range demo.Users {
 		fmt.Fprintf(w, "    %-24s %-22s %s\n", u.Token, u.ID, strings.Join(u.Roles, ","))
 	}

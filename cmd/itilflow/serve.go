@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"time"
 
@@ -18,13 +19,31 @@ import (
 	"github.com/itilflow/itilflow/workflows"
 )
 
+// securePublicURL checks the --public-url flag and reports whether people
+// reach itilflow over https.
+func securePublicURL(raw string) (bool, error) {
+	if raw == "" {
+		return false, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return false, fmt.Errorf("--public-url %q: want an absolute http or https address, such as https://itil.example.com", raw)
+	}
+	return u.Scheme == "https", nil
+}
+
 // runServe runs the API and the worker against an external Temporal cluster and
 // PostgreSQL. It keeps no state of its own, so any number of replicas can run.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("serve", getenv, stderr)
 	sf := f.stack()
 	tlsFlags := f.temporalTLS()
+	publicURL := f.string("public-url", "", "address people reach itilflow at, such as https://itil.example.com; an https address marks the console's cookies Secure")
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	secure, err := securePublicURL(*publicURL)
+	if err != nil {
 		return err
 	}
 	tlsConf, err := tlsFlags.config()
@@ -90,7 +109,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defs = ""
 	}
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv,
-		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits}
+		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
+		secureCookies: secure}
+	if !secure {
+		log.Warn("no https --public-url: the console's session cookies are not marked Secure; serve it over TLS (directly or behind a proxy) and set --public-url")
+	}
 	switch {
 	case *sf.checkpointFile != "":
 		s.checkpoints = &checkpoint.File{Path: *sf.checkpointFile}

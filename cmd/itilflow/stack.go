@@ -24,6 +24,7 @@ import (
 	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/api"
 	"github.com/itilflow/itilflow/checkpoint"
+	"github.com/itilflow/itilflow/console"
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
@@ -41,6 +42,9 @@ type stack struct {
 	definitions string // directory of shipped definitions; "" publishes none
 	// notifyURL, when set, is where the notifier delivers notifications.
 	notifyURL string
+	// secureCookies marks the console's cookies Secure: people reach it over
+	// https.
+	secureCookies bool
 	// jwt, when set, makes the API accept JWTs from an identity provider.
 	jwt *api.JWTVerifier
 	// debug serves /debug/vars (expvar, with memstats) and /debug/pprof/ on the
@@ -157,24 +161,33 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: api.ServerMaxHeaderBytes}
 	errc := make(chan error, 1)
-	apiServer := api.New(service.New(s.store, s.temporal, calendars, s.log), s.store, s.temporal, calendars, s.log)
+	svc := service.New(s.store, s.temporal, calendars, s.log)
+	apiServer := api.New(svc, s.store, s.temporal, calendars, s.log)
+	consoleCfg := console.Config{Secure: s.secureCookies}
 	if s.jwt != nil {
 		apiServer.UseJWT(s.jwt)
+		consoleCfg.VerifyJWT = s.jwt.VerifyUntil
 	}
+	web, err := console.New(svc, s.store, consoleCfg, s.log)
+	if err != nil {
+		return err
+	}
+	go web.KeepTidy(watchCtx)
 	if s.checkpoints != nil {
 		apiServer.UseAuditCheckpoints(s.checkpoints)
 	}
 	apiServer.UseWorkflowHealth(s.health)
-	var handler http.Handler = apiServer
+	// One address: the API under /api/ (and /healthz), the console at /.
+	mux := http.NewServeMux()
+	mux.Handle("/api/", apiServer)
+	mux.Handle("/healthz", apiServer)
+	mux.Handle("/", web)
 	if s.debug {
-		mux := http.NewServeMux()
 		mux.Handle("/debug/vars", expvar.Handler())
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.Handle("/", handler)
-		handler = mux
 	}
-	srv.Handler = handler
+	srv.Handler = mux
 	go func() { errc <- serveUntilDone(ctx, srv, ln, s.log) }()
 	ready(ln.Addr().String())
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

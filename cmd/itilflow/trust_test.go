@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -112,6 +113,40 @@ func TestTrust(t *testing.T) {
 				}
 			}
 		}
+		// The console's pages, as each caller signed in to it: the same
+		// answers as the API's, and the same lists.
+		page := "/processes/" + id
+		consoleRoutes := []struct {
+			name, method, path string
+			want               []int
+		}{
+			{"ConsoleProcess", "GET", page, []int{200, 404, 200, 404, 404, 200, 200}},
+			{"ConsoleSeq", "GET", page + "/seq", []int{200, 404, 200, 404, 404, 200, 200}},
+			{"ConsoleActionNotAllowedHere", "POST", page + "/actions/close", []int{409, 404, 409, 404, 404, 409, 409}},
+			{"ConsoleVote", "POST", page + "/approvals/new", []int{404, 404, 404, 404, 404, 404, 404}},
+		}
+		for i, who := range visibilityCallers {
+			cc := signInConsole(t, cfg.httpAddr, who)
+			for _, r := range consoleRoutes {
+				var status int
+				var body string
+				if r.method == "GET" {
+					status, body = cc.get(r.path)
+				} else {
+					status, body = cc.post(r.path, url.Values{"decision": {"approve"}})
+				}
+				if status != r.want[i] {
+					t.Errorf("%s as %s: %d, want %d: %.300s", r.name, who, status, r.want[i], body)
+				}
+				if hidden := consoleRoutes[0].want[i] == 404; hidden && strings.Contains(body, "Rita") {
+					t.Errorf("%s as %s: the not-found page tells of the process: %.300s", r.name, who, body)
+				}
+			}
+			_, queue := cc.get("/queue?definition=incident&ended=on")
+			if listed, want := strings.Contains(queue, page), []bool{true, false, true, false, false, true, true}[i]; listed != want {
+				t.Errorf("ConsoleQueue as %s: lists %s = %v, want %v", who, id, listed, want)
+			}
+		}
 	})
 
 	t.Run("TextThatCannotBeStoredIsRefusedAtTheDoor", func(t *testing.T) {
@@ -139,6 +174,30 @@ func TestTrust(t *testing.T) {
 				}
 			})
 		}
+		// The console's forms and addresses pass the same gate.
+		cc := signInConsole(t, cfg.httpAddr, "dev-tier1")
+		for _, tc := range []struct {
+			name, path string
+			form       url.Values
+			status     int
+			field      string
+		}{
+			{"ConsoleNULInInput", "/start/incident", url.Values{"title": {"a\x00b"}}, 422, "title"},
+			{"ConsoleInvalidUTF8InComment", "/processes/" + id + "/actions/wait_for_customer", url.Values{"comment": {"caf\xe9"}}, 422, "comment"},
+			{"ConsoleNULInPath", "/processes/%00", nil, 400, "id"},
+			{"ConsoleNULInQuery", "/queue?state=%00", nil, 400, "state"},
+		} {
+			var status int
+			var body string
+			if tc.form != nil {
+				status, body = cc.post(tc.path, tc.form)
+			} else {
+				status, body = cc.get(tc.path)
+			}
+			if status != tc.status || !strings.Contains(body, tc.field) {
+				t.Errorf("%s: status %d, want %d naming %s: %.400s", tc.name, status, tc.status, tc.field, body)
+			}
+		}
 		// YAML's "\0" escape spells a NUL the parser lets through.
 		nul := "name: nulled\ntitle: \"a\\0b\"\ninitial: a\nstates:\n  a: {actions: {go: {to: b}}}\n  b: {final: true}\n"
 		if status, body := c.call("PUT", "/api/v1/definitions/nulled", "dev-process-owner", nul); status != 422 || !strings.Contains(fmt.Sprint(body), "title") {
@@ -151,6 +210,38 @@ func TestTrust(t *testing.T) {
 		p := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "Cafe\u0301 printer"}})
 		if title := p["input"].(map[string]any)["title"]; title != "Caf\u00e9 printer" {
 			t.Fatalf("stored title %q, want it in NFC", title)
+		}
+	})
+
+	t.Run("ConsoleSessionsEndAndFormsNeedTheirToken", func(t *testing.T) {
+		cc := signInConsole(t, cfg.httpAddr, "dev-tier1")
+		if status, _ := cc.get("/queue"); status != 200 {
+			t.Fatalf("signed in, the queue answers %d", status)
+		}
+		// A form without the session's CSRF token is refused, and does nothing.
+		req, _ := http.NewRequest("POST", cc.base+"/processes/"+id+"/actions/wait_for_customer", strings.NewReader("comment=forged"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if status, _ := cc.do(req); status != 403 && status != 400 {
+			t.Errorf("a form without its CSRF token: %d, want 403", status)
+		}
+		if status, _ := cc.post("/signout", nil); status != 303 {
+			t.Fatalf("sign-out: %d", status)
+		}
+		if status, _ := cc.get("/queue"); status != 303 {
+			t.Errorf("signed out, the queue answers %d, want a redirect to sign-in", status)
+		}
+		// A session past its time ends, wherever it is checked.
+		cc = signInConsole(t, cfg.httpAddr, "dev-tier1")
+		db, err := sqlx.Open("postgres", devDatabaseURL(t, cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`UPDATE sessions SET expiry = now() - interval '1 second'`); err != nil {
+			t.Fatal(err)
+		}
+		if status, _ := cc.get("/queue"); status != 303 {
+			t.Errorf("with its session expired, the queue answers %d, want a redirect to sign-in", status)
 		}
 	})
 

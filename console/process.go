@@ -1,0 +1,253 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/history"
+	"github.com/itilflow/itilflow/service"
+)
+
+// actionForm is one action the person may take now, as a form.
+type actionForm struct {
+	Name   string
+	Fields []formField
+	// Comment is what they wrote, kept after a refusal.
+	Comment string
+}
+
+// voteForm is a vote the person may cast: on the process's approval, or on one
+// item of a meeting's agenda, for themselves or for whom they stand in.
+type voteForm struct {
+	Step, Item, ItemTitle, OnBehalfOf string
+}
+
+// agendaItem is one item of a meeting's agenda as the meeting page shows it:
+// the change with what it says, its tally, its votes, and the person's vote
+// forms for it.
+type agendaItem struct {
+	engine.ItemView
+	Facts []fact
+	Votes []engine.Vote
+	Forms []voteForm
+}
+
+// eventLine is one event of the process, in a sentence.
+type eventLine struct {
+	At      time.Time
+	Actor   string
+	Summary string
+	Comment string
+}
+
+// processData is what the process page shows.
+type processData struct {
+	P       service.Process
+	Title   string
+	SLAs    []slaChip
+	Actions []actionForm
+	Votes   []voteForm
+	// Agenda is a meeting's agenda, item by item; its vote forms are there,
+	// not in Votes.
+	Agenda []agendaItem
+	// Facts are what the process was given: its description, and what each
+	// action asked for (a change's risk and plans, for those deciding on it).
+	Facts  []fact
+	Events []eventLine
+	// Refused is why the last form was refused, when it was not a field's
+	// fault; FormAction is that form's action.
+	Refused    string
+	FormAction string
+}
+
+// processPage shows a process the person may see: its state, clocks, what
+// they may do now, its approval and everything that happened.
+func (c *Console) processPage(ec echo.Context) error {
+	return c.showProcess(ec, http.StatusOK, "", nil, nil)
+}
+
+// showProcess renders the process page; after a refused form, status is the
+// refusal's, action the form's, sent what it held and err why.
+func (c *Console) showProcess(ec echo.Context, status int, action string, sent url.Values, err error) error {
+	ctx := ec.Request().Context()
+	p, perr := c.svc.Process(ctx, c.caller(ec), ec.Param("id"))
+	if perr != nil {
+		return perr
+	}
+	d, derr := c.svc.Definition(ctx, p.Definition, p.Version)
+	if derr != nil {
+		return derr
+	}
+	data := processData{P: p, Title: title(p.View), SLAs: chips(c.localeOf(ec), p.View, time.Now()), FormAction: action}
+	errs := fieldErrors(err)
+	if err != nil && len(errs) == 0 {
+		data.Refused = errorText(err)
+	}
+	if st := d.Compiled.State(p.State); st != nil && p.EndedAt == nil {
+		for _, a := range st.Actions {
+			if !slices.Contains(p.Actions, a.Name) || a.Kind == engine.KindVote {
+				continue
+			}
+			af := actionForm{Name: a.Name}
+			if a.Name == action {
+				af.Fields, af.Comment = formFields(a.Input, sent, errs), sent.Get("comment")
+			} else {
+				af.Fields = formFields(a.Input, nil, nil)
+			}
+			data.Actions = append(data.Actions, af)
+		}
+		data.Votes = c.votesOpen(ec, p.View, &d.Compiled)
+	}
+	if a := p.Approval; a != nil && len(a.Items) > 0 {
+		data.Agenda, data.Votes = c.agenda(ec, a, data.Votes)
+	}
+	data.Facts = factsOf(p.View, &d.Compiled, 0)
+	for _, e := range p.Events {
+		data.Events = append(data.Events, eventLine{At: e.At, Actor: e.Actor, Summary: history.Summary(e), Comment: e.Comment})
+	}
+	return c.render(ec, status, "process", data)
+}
+
+// votesOpen are the votes the person may cast on the process now: what their
+// inbox lists of it.
+func (c *Console) votesOpen(ec echo.Context, v engine.View, def *engine.Definition) []voteForm {
+	if v.Approval == nil {
+		return nil
+	}
+	inbox, err := c.svc.Inbox(ec.Request().Context(), c.caller(ec))
+	if err != nil {
+		return nil // the page still shows the process; the inbox says why
+	}
+	var out []voteForm
+	for _, it := range inbox.Approvals {
+		if it.ID != v.ID {
+			continue
+		}
+		vf := voteForm{Step: it.Step, OnBehalfOf: it.OnBehalfOf}
+		if it.Item != nil {
+			vf.Item, vf.ItemTitle = it.Item.ID, it.Item.Title
+		}
+		out = append(out, vf)
+	}
+	return out
+}
+
+// agenda lays out a meeting's items with their votes, and moves the person's
+// vote forms for each item beside it; forms not for an item are returned.
+func (c *Console) agenda(ec echo.Context, a *engine.ApprovalView, forms []voteForm) ([]agendaItem, []voteForm) {
+	ids := make([]string, len(a.Items))
+	for i, it := range a.Items {
+		ids[i] = it.ID
+	}
+	facts := c.factsByID(ec.Request().Context(), c.caller(ec), ids)
+	out := make([]agendaItem, len(a.Items))
+	for i, it := range a.Items {
+		out[i] = agendaItem{ItemView: it, Facts: facts[it.ID]}
+		for _, v := range a.Votes {
+			if v.Item == it.ID {
+				out[i].Votes = append(out[i].Votes, v)
+			}
+		}
+	}
+	var rest []voteForm
+	for _, f := range forms {
+		i := slices.IndexFunc(out, func(it agendaItem) bool { return it.ID == f.Item })
+		if f.Item == "" || i < 0 {
+			rest = append(rest, f)
+			continue
+		}
+		out[i].Forms = append(out[i].Forms, f)
+	}
+	return out, rest
+}
+
+// processSeq answers the number of the process's last event, for the page's
+// script to reload when it changes.
+func (c *Console) processSeq(ec echo.Context) error {
+	p, err := c.svc.Process(ec.Request().Context(), c.caller(ec), ec.Param("id"))
+	if err != nil {
+		return err
+	}
+	return ec.String(http.StatusOK, strconv.FormatInt(p.Seq, 10))
+}
+
+// takeAction takes an action from its form. A refusal shows the page again
+// with what was sent and the problem beside its field; success goes back to
+// the page (post, redirect, get).
+func (c *Console) takeAction(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	id, action := ec.Param("id"), ec.Param("action")
+	form, err := ec.FormParams()
+	if err != nil {
+		return err
+	}
+	p, err := c.svc.Process(ctx, c.caller(ec), id)
+	if err != nil {
+		return err
+	}
+	d, err := c.svc.Definition(ctx, p.Definition, p.Version)
+	if err != nil {
+		return err
+	}
+	var fields []engine.Field
+	if st := d.Compiled.State(p.State); st != nil {
+		if a := st.Action(action); a != nil {
+			fields = a.Input
+		}
+	}
+	_, err = c.svc.Act(ctx, c.caller(ec), service.ActionRequest{Process: id, Action: action,
+		Input: formInput(fields, form), Comment: form.Get("comment"), IdempotencyKey: form.Get("key")})
+	if err != nil {
+		return c.refused(ec, action, form, err)
+	}
+	c.flash(ec, c.localeOf(ec).text("flash.action_taken", map[string]any{"Action": action}))
+	return ec.Redirect(http.StatusSeeOther, "/processes/"+url.PathEscape(id))
+}
+
+// vote casts a vote from a vote form.
+func (c *Console) vote(ec echo.Context) error {
+	id := ec.Param("id")
+	form, err := ec.FormParams()
+	if err != nil {
+		return err
+	}
+	res, err := c.svc.Vote(ec.Request().Context(), c.caller(ec), service.VoteRequest{Process: id, Step: ec.Param("step"),
+		Decision: form.Get("decision"), Comment: form.Get("comment"), Item: form.Get("item"), OnBehalfOf: form.Get("on_behalf_of"),
+		IdempotencyKey: form.Get("key")})
+	if err != nil {
+		return c.refused(ec, "vote", form, err)
+	}
+	c.flash(ec, c.localeOf(ec).text("flash.voted", map[string]any{"Decision": res.Decision, "Outcome": res.Outcome}))
+	back := form.Get("back")
+	if back != "/approvals" {
+		back = "/processes/" + url.PathEscape(id)
+	}
+	return ec.Redirect(http.StatusSeeOther, back)
+}
+
+// refused shows the process page again after a form was refused: the
+// refusal's status, its message, and what was sent. A process the person may
+// not see is not found, as anywhere else.
+func (c *Console) refused(ec echo.Context, action string, form url.Values, err error) error {
+	status := statusOf(engine.ErrorCode(err))
+	if status >= 500 {
+		return err
+	}
+	return c.showProcess(ec, status, action, form, err)
+}
+
+// errorText is the message of an error for people: the service's own words.
+func errorText(err error) string {
+	var e *engine.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
