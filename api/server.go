@@ -29,9 +29,6 @@ type Server struct {
 	echo      *echo.Echo
 	// jwt, when set, accepts JWTs from an identity provider (UseJWT).
 	jwt *JWTVerifier
-	// checkpoints, when set, are the audit checkpoints verification checks
-	// the chain against (UseAuditCheckpoints).
-	checkpoints CheckpointSource
 	// heavy bounds the CPU-heavy work of definitions: checks, graphs, diffs.
 	heavy *workLimiter
 	// workflowHealth, when set, is what /healthz reports of workflows whose

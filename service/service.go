@@ -27,6 +27,9 @@ type Service struct {
 	temporal  client.Client
 	calendars engine.Calendars
 	log       *slog.Logger
+	// checkpoints, when set, are the audit checkpoints verification checks
+	// the chain against.
+	checkpoints CheckpointSource
 }
 
 // New returns the service over its dependencies; calendars are the business
