@@ -8,12 +8,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/webhook"
 )
 
 func call(t *testing.T, method string, status int, body string) (engine.WebhookResponse, *http.Request, string, error) {
@@ -62,6 +64,32 @@ func TestCallWebhook(t *testing.T) {
 		if err == nil || nonRetryable(err) == retry || !strings.Contains(err.Error(), `{"error":"no"}`) {
 			t.Errorf("status %d: error %v, want retryable=%v naming the answer", status, err, retry)
 		}
+	}
+}
+
+// TestCallWebhookSignsWithTheDeploymentsSecret: a webhook step's call carries
+// Itilflow-Signature over its body, which the receiver verifies with the
+// secret the deployment shares with it; without a secret, no header.
+func TestCallWebhookSignsWithTheDeploymentsSecret(t *testing.T) {
+	secret := []byte("webhook-steps-secret-0123456789abcdef")
+	var header, sent string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		header, sent = r.Header.Get(webhook.SignatureHeader), string(b)
+	}))
+	defer srv.Close()
+	in := activities.WebhookInput{Process: "change-normal-000002", Effect: 9,
+		Call: engine.WebhookCall{Webhook: engine.Webhook{URL: srv.URL, Method: "POST"}, Payload: map[string]any{"text": "overdue"}}}
+	a := &activities.Activities{HTTPClient: srv.Client(), WebhookSigner: &webhook.Signer{Secrets: [][]byte{secret}}}
+	if _, err := a.CallWebhook(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if err := webhook.Verify(header, []byte(sent), [][]byte{secret}, time.Now(), webhook.DefaultTolerance); err != nil {
+		t.Fatalf("the receiver refuses %q over %s: %v", header, sent, err)
+	}
+	a.WebhookSigner = nil
+	if _, err := a.CallWebhook(context.Background(), in); err != nil || header != "" {
+		t.Fatalf("unsigned call sent %q (%v)", header, err)
 	}
 }
 

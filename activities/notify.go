@@ -26,7 +26,8 @@ type Outbox interface {
 const notifyBatch = 100
 
 // DeliverNotifications posts the undelivered notifications, oldest first, to the
-// notification webhook, each with Idempotency-Key notification-<id> so a receiver
+// notification webhook ({"kind":"notification",…}), each with Idempotency-Key
+// notification-<id> so a receiver
 // drops the duplicates a crash between posting and marking can cause; then, the
 // same way, the undelivered audit checkpoints ({"kind":"audit_checkpoint",…},
 // Idempotency-Key audit-checkpoint-<seq>), so a copy of each lives outside the
@@ -42,7 +43,7 @@ func (a *Activities) DeliverNotifications(ctx context.Context) (int, error) {
 	}
 	delivered := 0
 	for _, n := range pending {
-		if err := a.post(ctx, fmt.Sprintf("notification-%d", n.ID), n); err != nil {
+		if err := a.post(ctx, fmt.Sprintf("notification-%d", n.ID), NotificationMessage{Kind: KindNotification, Notification: n}); err != nil {
 			return delivered, err
 		}
 		if err := a.Outbox.MarkDelivered(ctx, []int64{n.ID}); err != nil {
@@ -66,7 +67,20 @@ func (a *Activities) DeliverNotifications(ctx context.Context) (int, error) {
 	return delivered, nil
 }
 
-// post sends one message of the outbox to the webhook.
+// KindNotification is the kind of a notification posted to the webhook; an
+// audit checkpoint's is store.CheckpointKind.
+const KindNotification = "notification"
+
+// NotificationMessage is a notification as the webhook receives it: with its
+// kind, so that a receiver tells it from the audit checkpoints at the same
+// URL by one field (api/openapi.yaml, webhooks).
+type NotificationMessage struct {
+	Kind string `json:"kind"`
+	store.Notification
+}
+
+// post sends one message of the outbox to the webhook, signed when the
+// deployment has a secret for it.
 func (a *Activities) post(ctx context.Context, idempotencyKey string, message any) error {
 	body, err := json.Marshal(message)
 	if err != nil {
@@ -79,6 +93,9 @@ func (a *Activities) post(ctx context.Context, idempotencyKey string, message an
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", idempotencyKey)
 	req.Header.Set("User-Agent", "itilflow")
+	// Signed at each attempt: a retry is a fresh request, within the
+	// receiver's tolerance however long the receiver was down.
+	a.NotifySigner.Sign(req, body)
 	resp, err := a.HTTPClient.Do(req)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/webhook"
 )
 
 // memOutbox is an outbox in memory that records what was marked delivered.
@@ -46,17 +47,24 @@ func (o *memOutbox) MarkAuditCheckpointsDelivered(_ context.Context, seqs []int6
 
 // TestDeliverNotificationsAlsoDeliversAuditCheckpoints: checkpoints follow the
 // notifications to the same webhook, each with its kind and its own
-// Idempotency-Key, and a failure stops the run before marking.
+// Idempotency-Key, all signed with the notification secret, and a failure stops
+// the run before marking.
 func TestDeliverNotificationsAlsoDeliversAuditCheckpoints(t *testing.T) {
 	var keys []string
 	var kinds []any
 	fail := ""
+	secret := []byte("notification-secret-0123456789abcdef")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var m map[string]any
 		json.Unmarshal(b, &m)
 		if r.Header.Get("Idempotency-Key") == fail {
 			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		// The receiver checks that itilflow sent it, over the body as sent.
+		if err := webhook.Verify(r.Header.Get(webhook.SignatureHeader), b, [][]byte{secret}, time.Now(), webhook.DefaultTolerance); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
 		keys, kinds = append(keys, r.Header.Get("Idempotency-Key")), append(kinds, m["kind"])
@@ -67,13 +75,13 @@ func TestDeliverNotificationsAlsoDeliversAuditCheckpoints(t *testing.T) {
 		notes:       []store.Notification{{ID: 1, ProcessID: "incident-000001", Message: "late"}},
 		checkpoints: []store.AuditCheckpoint{{Kind: store.CheckpointKind, Seq: 7, Hash: "h7", At: at, KeyID: "k", MAC: "m"}, {Kind: store.CheckpointKind, Seq: 9, At: at}},
 	}
-	a := &activities.Activities{Outbox: o, NotifyURL: srv.URL, HTTPClient: srv.Client()}
+	a := &activities.Activities{Outbox: o, NotifyURL: srv.URL, HTTPClient: srv.Client(), NotifySigner: &webhook.Signer{Secrets: [][]byte{secret}}}
 	n, err := a.DeliverNotifications(context.Background())
 	if err != nil || n != 3 {
 		t.Fatalf("delivered %d: %v", n, err)
 	}
 	if !slices.Equal(keys, []string{"notification-1", "audit-checkpoint-7", "audit-checkpoint-9"}) ||
-		kinds[0] != nil || kinds[1] != "audit_checkpoint" || !slices.Equal(o.marked, []string{"n1", "c7", "c9"}) {
+		kinds[0] != "notification" || kinds[1] != "audit_checkpoint" || !slices.Equal(o.marked, []string{"n1", "c7", "c9"}) {
 		t.Fatalf("posted %v (kinds %v), marked %v", keys, kinds, o.marked)
 	}
 	keys, o.marked, fail = nil, nil, "audit-checkpoint-7"

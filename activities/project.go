@@ -9,6 +9,7 @@ import (
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/gate"
+	"github.com/itilflow/itilflow/webhook"
 )
 
 // ProjectInput is one projection of an instance: its view after event View.Seq and
@@ -53,6 +54,11 @@ type Activities struct {
 	// they stay in the outbox for GET /api/v1/notifications.
 	Outbox    Outbox
 	NotifyURL string
+	// NotifySigner and WebhookSigner sign what is posted to the notification
+	// webhook and the calls of webhook steps (Itilflow-Signature), each with
+	// its own secrets; nil sends them unsigned.
+	NotifySigner  *webhook.Signer
+	WebhookSigner *webhook.Signer
 }
 
 // Project writes a projection. Text the database cannot hold (a NUL from a

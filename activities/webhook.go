@@ -49,6 +49,7 @@ func (a *Activities) CallWebhook(ctx context.Context, in WebhookInput) (engine.W
 	}
 	c := in.Call
 	var body io.Reader
+	var raw []byte // what is signed: the body, empty for a GET
 	if c.Method != http.MethodGet {
 		payload := c.Payload
 		if payload == nil {
@@ -58,7 +59,7 @@ func (a *Activities) CallWebhook(ctx context.Context, in WebhookInput) (engine.W
 		if err != nil {
 			return engine.WebhookResponse{}, temporal.NewNonRetryableApplicationError("encoding the webhook body: "+err.Error(), ErrWebhookRefused, err)
 		}
-		body = bytes.NewReader(b)
+		raw, body = b, bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, c.Method, c.URL, body)
 	if err != nil {
@@ -70,6 +71,7 @@ func (a *Activities) CallWebhook(ctx context.Context, in WebhookInput) (engine.W
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "itilflow")
 	req.Header.Set("Idempotency-Key", in.IdempotencyKey())
+	a.WebhookSigner.Sign(req, raw)
 	resp, err := a.HTTPClient.Do(req)
 	if err != nil {
 		return engine.WebhookResponse{}, err

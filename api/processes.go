@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,11 +29,30 @@ const headerIdempotencyKey = "Idempotency-Key"
 // an Idempotency-Key, a retry returns the process the first request started
 // (and says so in Idempotent-Replayed).
 func (s *Server) startProcess(c echo.Context) error {
+	return s.start(c, c.Param("name"))
+}
+
+// deprecatedSince is when POST /api/v1/processes/{definition} was deprecated,
+// as RFC 9745's Deprecation header gives it: "@" and the Unix time.
+const deprecatedSince = "@1795910400" // 2026-11-29T00:00:00Z
+
+// startProcessDeprecated is the first path for starting a process, kept for a
+// release so that integrations move at their pace; its answers say it is
+// deprecated and link to its successor.
+func (s *Server) startProcessDeprecated(c echo.Context) error {
+	name := c.Param("id")
+	h := c.Response().Header()
+	h.Set("Deprecation", deprecatedSince)
+	h.Set("Link", fmt.Sprintf(`</api/v1/definitions/%s/processes>; rel="successor-version"`, url.PathEscape(name)))
+	return s.start(c, name)
+}
+
+func (s *Server) start(c echo.Context, definition string) error {
 	var req startRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	p, replay, err := s.svc.Start(c.Request().Context(), caller(c), service.StartRequest{Definition: c.Param("definition"),
+	p, replay, err := s.svc.Start(c.Request().Context(), caller(c), service.StartRequest{Definition: definition,
 		Input: plainJSON(req.Input), IdempotencyKey: c.Request().Header.Get(headerIdempotencyKey)})
 	if err != nil {
 		return err

@@ -68,8 +68,12 @@ func New(svc *service.Service, st *store.Store, tc client.Client, calendars engi
 	v1.PUT("/definitions/:name", s.putDefinition)
 	v1.POST("/definitions/:name/retire", s.retireDefinition)
 	v1.POST("/definitions/:name/reinstate", s.reinstateDefinition)
+	v1.POST("/definitions/:name/processes", s.startProcess)
 	v1.GET("/processes", s.listProcesses)
-	v1.POST("/processes/:definition", s.startProcess)
+	// Deprecated: POST /definitions/:name/processes replaces it. Its
+	// parameter is the definition's name but is called id, as the GET's: the
+	// two share one path template, which the OpenAPI document must name once.
+	v1.POST("/processes/:id", s.startProcessDeprecated)
 	v1.GET("/processes/:id", s.getProcess)
 	v1.POST("/processes/:id/actions/:action", s.takeAction)
 	v1.POST("/processes/:id/approvals/:step", s.vote)

@@ -44,6 +44,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	notifySigner, webhookSigner, err := sf.signers()
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -117,7 +121,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if cpFile == "" {
 		cpFile = filepath.Join(dir, checkpointFileName)
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, jwt: jv, debug: true,
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv, debug: true,
 		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits}
 	audit := fmt.Sprintf("key id %s, checkpoints in %s", st.AuditKeyIDs()[0], cpFile)
 	return s.run(ctx, func(addr string) {

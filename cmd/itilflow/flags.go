@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/webhook"
 	"github.com/itilflow/itilflow/workflows"
 )
 
@@ -80,6 +81,7 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 // stackFlags are the flags of the commands that run the API and worker.
 type stackFlags struct {
 	httpAddr, definitions, logLevel, notifyWebhook *string
+	notifySecretFile, webhookSecretFile            *string
 	jwt                                            jwtFlags
 	auditKeyFile, checkpointFile                   *string
 	checkpointEvery                                *time.Duration
@@ -95,7 +97,10 @@ func (f *flags) stack() stackFlags {
 		logLevel:      f.string("log-level", "info", "debug, info, warn or error"),
 		jwt:           f.jwt(),
 		notifyWebhook: f.string("notify-webhook", "", "URL to POST each notification to (JSON, with Idempotency-Key); empty keeps them for GET /api/v1/notifications only"),
-		auditKeyFile:  f.auditKeyFile(),
+		notifySecretFile: f.string("notify-webhook-secret-file", "", "file of the secret that signs what is posted to --notify-webhook "+
+			"(Itilflow-Signature: HMAC-SHA-256; at least 32 bytes; after a rotation one secret a line, newest first); empty posts unsigned"),
+		webhookSecretFile: f.string("webhook-secret-file", "", "file of the secret that signs the calls of webhook steps, the same way; empty calls unsigned"),
+		auditKeyFile:      f.auditKeyFile(),
 		checkpointFile: f.string("audit-checkpoint-file", "", "file to append signed checkpoints of the audit chain to, "+
 			"on a disk the database's administrators cannot write (dev: default <data-dir>/audit-checkpoints.jsonl; serve: none, with a warning)"),
 		checkpointEvery: f.duration("audit-checkpoint-interval", 30*time.Second, "how often to checkpoint the audit chain when it grew"),
@@ -106,6 +111,28 @@ func (f *flags) stack() stackFlags {
 		runEvents: f.int("run-max-events", workflows.DefaultLimits.Events, "events a process's workflow run may reach before it continues as new; recorded by each process when it starts"),
 		runBytes:  f.int("run-max-bytes", workflows.DefaultLimits.Bytes, "bytes of history a process's workflow run may reach before it continues as new"),
 	}
+}
+
+// signers read the secrets that sign notifications and webhook steps; a nil
+// signer sends unsigned.
+func (sf stackFlags) signers() (notify, steps *webhook.Signer, err error) {
+	read := func(flag, file string) (*webhook.Signer, error) {
+		if file == "" {
+			return nil, nil
+		}
+		secrets, err := webhook.ReadSecrets(file)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", flag, err)
+		}
+		return &webhook.Signer{Secrets: secrets}, nil
+	}
+	if notify, err = read("notify-webhook-secret-file", *sf.notifySecretFile); err != nil {
+		return nil, nil, err
+	}
+	if steps, err = read("webhook-secret-file", *sf.webhookSecretFile); err != nil {
+		return nil, nil, err
+	}
+	return notify, steps, nil
 }
 
 // limits are the limits of a run from the stack's flags.

@@ -331,7 +331,11 @@ func TestGoldenHistories(t *testing.T) {
 				id := p["id"].(string)
 				for _, s := range steps {
 					time.Sleep(s.after)
-					c.must(s.status, "POST", "/api/v1/processes/"+id+"/actions/"+s.action, s.token, map[string]any{"input": s.input})
+					var body any
+					if s.input != nil {
+						body = map[string]any{"input": s.input}
+					}
+					c.must(s.status, "POST", "/api/v1/processes/"+id+"/actions/"+s.action, s.token, body)
 				}
 				c.waitFor(id, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
 				mu.Lock()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,9 +12,12 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/itilflow/itilflow/apiclient"
 )
 
-// runLoad starts many processes through the API of a running itilflow and prints
+// runLoad starts many processes through the API of a running itilflow (with the
+// typed client generated from its OpenAPI document) and prints
 // throughput, latency percentiles and the server's heap before and after. It only
 // talks to loopback addresses: it is for measuring this machine, not others.
 func runLoad(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -42,12 +44,24 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(*timeout)*time.Second)
 	defer cancel()
-	l := &loader{base: *base, client: &http.Client{Timeout: time.Minute}}
+	httpClient := &http.Client{Timeout: time.Minute}
+	api, err := apiclient.NewClientWithResponses(*base, apiclient.WithHTTPClient(httpClient))
+	if err != nil {
+		return err
+	}
+	l := &loader{base: *base, client: httpClient}
 
 	before, _ := l.heap(ctx)
 	starts, ids, err := l.phase(ctx, *n, *workers, func(i int) (string, error) {
-		body := fmt.Sprintf(`{"input":{"title":"load test %d","priority":"P%d"}}`, i, 1+i%4)
-		return l.post(ctx, "/api/v1/processes/"+*definition, *token, body, http.StatusCreated)
+		input := map[string]any{"title": fmt.Sprintf("load test %d", i), "priority": fmt.Sprintf("P%d", 1+i%4)}
+		resp, err := api.StartProcessWithResponse(ctx, *definition, nil, apiclient.StartRequest{Input: &input}, bearer(*token))
+		if err != nil {
+			return "", err
+		}
+		if resp.JSON201 == nil {
+			return "", fmt.Errorf("start %s: %d: %s", *definition, resp.StatusCode(), resp.Body)
+		}
+		return resp.JSON201.Id, nil
 	})
 	if err != nil {
 		return err
@@ -55,7 +69,14 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "start   %s\n", starts)
 	if *ackToken != "" {
 		acks, _, err := l.phase(ctx, len(ids), *workers, func(i int) (string, error) {
-			return l.post(ctx, "/api/v1/processes/"+ids[i]+"/actions/acknowledge", *ackToken, "", http.StatusOK)
+			resp, err := api.TakeActionWithResponse(ctx, ids[i], "acknowledge", nil, apiclient.ActionRequest{}, bearer(*ackToken))
+			if err != nil {
+				return "", err
+			}
+			if resp.JSON200 == nil {
+				return "", fmt.Errorf("acknowledge %s: %d: %s", ids[i], resp.StatusCode(), resp.Body)
+			}
+			return resp.JSON200.Id, nil
 		})
 		if err != nil {
 			return err
@@ -141,27 +162,12 @@ feed:
 	return stats{n: len(lat), elapsed: time.Since(start), latencies: lat}, ids, first
 }
 
-// post sends a request and returns the "id" of the response.
-func (l *loader) post(ctx context.Context, path, token, body string, want int) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.base+path, bytes.NewReader([]byte(body)))
-	if err != nil {
-		return "", err
+// bearer has a request of the typed client carry the token.
+func bearer(token string) apiclient.RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+token)
+		return nil
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		return "", fmt.Errorf("POST %s: %d: %s", path, resp.StatusCode, raw)
-	}
-	var out struct {
-		ID string `json:"id"`
-	}
-	return out.ID, json.Unmarshal(raw, &out)
 }
 
 type memStats struct {

@@ -2,18 +2,28 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/itilflow/itilflow/webhook"
 )
 
 // TestNotificationsAreDeliveredOnce: with --notify-webhook, the notifier
-// workflow posts each notification of the outbox to the webhook, retrying a
-// receiver that fails, each with its own Idempotency-Key, and the outbox marks
-// them delivered.
+// workflow posts each notification of the outbox to the webhook, signed with
+// --notify-webhook-secret-file, retrying a receiver that fails, each with its
+// own Idempotency-Key, and the outbox marks them delivered.
 func TestNotificationsAreDeliveredOnce(t *testing.T) {
+	secret := []byte("notify-secret-for-the-test-0123456789")
+	secretFile := filepath.Join(t.TempDir(), "notify.secret")
+	if err := os.WriteFile(secretFile, append(secret, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var mu sync.Mutex
 	delivered := map[string]map[string]any{} // Idempotency-Key → notification
 	posts := map[string]int{}                // successful posts per key
@@ -27,8 +37,14 @@ func TestNotificationsAreDeliveredOnce(t *testing.T) {
 			http.Error(w, "warming up", http.StatusServiceUnavailable)
 			return
 		}
+		body, _ := io.ReadAll(r.Body)
+		// As a receiver does: refuse what itilflow did not sign.
+		if err := webhook.Verify(r.Header.Get(webhook.SignatureHeader), body, [][]byte{secret}, time.Now(), webhook.DefaultTolerance); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
 		var n map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
+		if err := json.Unmarshal(body, &n); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -41,7 +57,7 @@ func TestNotificationsAreDeliveredOnce(t *testing.T) {
 	}))
 	defer srv.Close()
 	cfg := newDevConfig(t)
-	cfg.extra = []string{"--notify-webhook", srv.URL}
+	cfg.extra = []string{"--notify-webhook", srv.URL, "--notify-webhook-secret-file", secretFile}
 	startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
 	// Declaring a major incident notifies three roles at once.
@@ -72,7 +88,7 @@ func TestNotificationsAreDeliveredOnce(t *testing.T) {
 	}
 	roles := map[any]bool{}
 	for key, n := range delivered {
-		if n["process_id"] != p["id"] || key == "" {
+		if n["process_id"] != p["id"] || n["kind"] != "notification" || key == "" {
 			t.Fatalf("notification %s: %v", key, n)
 		}
 		roles[n["role"]] = true

@@ -62,6 +62,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	notifySigner, webhookSigner, err := sf.signers()
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -108,11 +112,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("no definitions directory; publishing none", "dir", defs)
 		defs = ""
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, jwt: jv,
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv,
 		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
 		secureCookies: secure}
 	if !secure {
 		log.Warn("no https --public-url: the console's session cookies are not marked Secure; serve it over TLS (directly or behind a proxy) and set --public-url")
+	}
+	if *sf.notifyWebhook != "" && notifySigner == nil {
+		log.Warn("no --notify-webhook-secret-file: notifications and checkpoints are posted unsigned, " +
+			"so the receiver cannot tell them from anyone else's requests to its URL")
 	}
 	switch {
 	case *sf.checkpointFile != "":

@@ -28,6 +28,7 @@ import (
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
+	"github.com/itilflow/itilflow/webhook"
 	"github.com/itilflow/itilflow/workflowhealth"
 	"github.com/itilflow/itilflow/workflows"
 )
@@ -45,6 +46,9 @@ type stack struct {
 	// secureCookies marks the console's cookies Secure: people reach it over
 	// https.
 	secureCookies bool
+	// notifySigner and webhookSigner, when set, sign what goes to notifyURL
+	// and the calls of webhook steps.
+	notifySigner, webhookSigner *webhook.Signer
 	// jwt, when set, makes the API accept JWTs from an identity provider.
 	jwt *api.JWTVerifier
 	// debug serves /debug/vars (expvar, with memstats) and /debug/pprof/ on the
@@ -138,6 +142,9 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		Directory:  s.store,
 		Outbox:     s.store,
 		NotifyURL:  s.notifyURL,
+		// Receivers verify the signatures (README, api/openapi.yaml webhooks).
+		NotifySigner:  s.notifySigner,
+		WebhookSigner: s.webhookSigner,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
