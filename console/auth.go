@@ -32,6 +32,9 @@ type who struct {
 	Name string
 }
 
+// Auditor reports whether they read the audit log (the menu offers it).
+func (w *who) Auditor() bool { return service.ReadsAudit(service.Caller{Actor: w.Actor}) }
+
 func (c *Console) whoOf(ec echo.Context) *who {
 	w, _ := ec.Get(whoKey).(*who)
 	return w

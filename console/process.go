@@ -65,27 +65,121 @@ type processData struct {
 	// fault; FormAction is that form's action.
 	Refused    string
 	FormAction string
+	// AsOf is the instant the page shows the process at, when it shows the
+	// past (nothing can be done there); AsOfValue is what the form holds and
+	// AsOfError why it was refused.
+	AsOf                 *time.Time
+	AsOfValue, AsOfError string
+	// Replay is the result of a replay check just run.
+	Replay *service.ReplayResult
+	// HistoryReader may export and replay the process's history.
+	HistoryReader bool
+}
+
+// asOfLayouts are the forms an instant may take in the as-of form: a
+// browser's datetime-local (read as UTC, as the page shows every time), or
+// RFC 3339 with its offset.
+var asOfLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339Nano}
+
+// parseAsOf reads the as-of form's instant.
+func parseAsOf(s string) (time.Time, bool) {
+	for _, layout := range asOfLayouts {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // processPage shows a process the person may see: its state, clocks, what
 // they may do now, its approval and everything that happened.
 func (c *Console) processPage(ec echo.Context) error {
+	if raw := ec.QueryParam("as_of"); raw != "" {
+		return c.showAsOf(ec, raw)
+	}
 	return c.showProcess(ec, http.StatusOK, "", nil, nil)
 }
 
-// showProcess renders the process page; after a refused form, status is the
-// refusal's, action the form's, sent what it held and err why.
-func (c *Console) showProcess(ec echo.Context, status int, action string, sent url.Values, err error) error {
+// showAsOf shows the process as it was at the instant the as-of form asks
+// for, from its history; a malformed or future instant is refused at the
+// form's field, over the process as it is now.
+func (c *Console) showAsOf(ec echo.Context, raw string) error {
 	ctx := ec.Request().Context()
-	p, perr := c.svc.Process(ctx, c.caller(ec), ec.Param("id"))
-	if perr != nil {
-		return perr
+	now := time.Now()
+	at, ok := parseAsOf(raw)
+	if !ok {
+		return c.showAsOfRefused(ec, raw, http.StatusBadRequest, c.localeOf(ec).text("asof.malformed"))
 	}
+	past, err := c.svc.ProcessAsOf(ctx, c.caller(ec), ec.Param("id"), at, now)
+	if err != nil {
+		if status := statusOf(engine.ErrorCode(err)); status < 500 && status != http.StatusNotFound {
+			return c.showAsOfRefused(ec, raw, status, errorText(err))
+		}
+		return err
+	}
+	d, err := c.svc.Definition(ctx, past.Process.Definition, past.Process.Version)
+	if err != nil {
+		return err
+	}
+	data := c.processData(ec, past.Process, &d.Compiled, past.At)
+	data.AsOf, data.AsOfValue = &past.At, raw
+	return c.render(ec, http.StatusOK, "process", data)
+}
+
+func (c *Console) showAsOfRefused(ec echo.Context, raw string, status int, why string) error {
+	data, err := c.current(ec)
+	if err != nil {
+		return err
+	}
+	data.AsOfValue, data.AsOfError = raw, why
+	return c.render(ec, status, "process", data)
+}
+
+// current reads the process as it is now, with what the page shows of it.
+func (c *Console) current(ec echo.Context) (processData, error) {
+	ctx := ec.Request().Context()
+	p, err := c.svc.Process(ctx, c.caller(ec), ec.Param("id"))
+	if err != nil {
+		return processData{}, err
+	}
+	d, err := c.svc.Definition(ctx, p.Definition, p.Version)
+	if err != nil {
+		return processData{}, err
+	}
+	data := c.processData(ec, p, &d.Compiled, time.Now())
+	if st := d.Compiled.State(p.State); st != nil && p.EndedAt == nil {
+		data.Votes = c.votesOpen(ec, p.View, &d.Compiled)
+	}
+	if a := p.Approval; a != nil && len(a.Items) > 0 {
+		data.Agenda, data.Votes = c.agenda(ec, a, data.Votes)
+	}
+	return data, nil
+}
+
+// processData is what every version of the page shows of p, at now.
+func (c *Console) processData(ec echo.Context, p service.Process, d *engine.Definition, now time.Time) processData {
+	data := processData{P: p, Title: title(p.View), SLAs: chips(c.localeOf(ec), p.View, now),
+		Facts: factsOf(p.View, d, 0), HistoryReader: service.ReadsHistories(c.caller(ec))}
+	for _, e := range p.Events {
+		data.Events = append(data.Events, eventLine{At: e.At, Actor: e.Actor, Summary: history.Summary(e), Comment: e.Comment})
+	}
+	return data
+}
+
+// showProcess renders the process page as it is now; after a refused form,
+// status is the refusal's, action the form's, sent what it held and err why.
+func (c *Console) showProcess(ec echo.Context, status int, action string, sent url.Values, err error) error {
+	data, derr := c.current(ec)
+	if derr != nil {
+		return derr
+	}
+	ctx := ec.Request().Context()
+	p := data.P
 	d, derr := c.svc.Definition(ctx, p.Definition, p.Version)
 	if derr != nil {
 		return derr
 	}
-	data := processData{P: p, Title: title(p.View), SLAs: chips(c.localeOf(ec), p.View, time.Now()), FormAction: action}
+	data.FormAction = action
 	errs := fieldErrors(err)
 	if err != nil && len(errs) == 0 {
 		data.Refused = errorText(err)
@@ -103,16 +197,36 @@ func (c *Console) showProcess(ec echo.Context, status int, action string, sent u
 			}
 			data.Actions = append(data.Actions, af)
 		}
-		data.Votes = c.votesOpen(ec, p.View, &d.Compiled)
-	}
-	if a := p.Approval; a != nil && len(a.Items) > 0 {
-		data.Agenda, data.Votes = c.agenda(ec, a, data.Votes)
-	}
-	data.Facts = factsOf(p.View, &d.Compiled, 0)
-	for _, e := range p.Events {
-		data.Events = append(data.Events, eventLine{At: e.At, Actor: e.Actor, Summary: history.Summary(e), Comment: e.Comment})
 	}
 	return c.render(ec, status, "process", data)
+}
+
+// replay checks that the running code decides as the process's history
+// recorded, and shows the result on the process's page.
+func (c *Console) replay(ec echo.Context) error {
+	res, err := c.svc.Replay(ec.Request().Context(), c.caller(ec), ec.Param("id"))
+	if err != nil {
+		return err
+	}
+	data, err := c.current(ec)
+	if err != nil {
+		return err
+	}
+	data.Replay = &res
+	return c.render(ec, http.StatusOK, "process", data)
+}
+
+// exportHistory downloads the process's workflow history (every run), as
+// the API's history export does.
+func (c *Console) exportHistory(ec echo.Context) error {
+	id := ec.Param("id")
+	w := ec.Response()
+	_, err := c.svc.History(ec.Request().Context(), c.caller(ec), id, "", w, func() {
+		w.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+		w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+id+`-history.json"`)
+		w.WriteHeader(http.StatusOK)
+	})
+	return err
 }
 
 // votesOpen are the votes the person may cast on the process now: what their

@@ -20,7 +20,7 @@ import (
 // pageNames are the pages, each a template of its own under templates/,
 // rendered inside templates/layout.html with the form controls of
 // templates/fields.html.
-var pageNames = []string{"signin", "queue", "process", "start_list", "start_form", "approvals", "error"}
+var pageNames = []string{"signin", "queue", "process", "start_list", "start_form", "approvals", "audit", "error"}
 
 // page is what every page's template gets: the page's own data, and what the
 // layout needs.
@@ -65,17 +65,8 @@ func funcs(l *locale) template.FuncMap {
 			}
 			return m
 		},
-		"when": func(t any) string {
-			switch x := t.(type) {
-			case time.Time:
-				return x.UTC().Format("2006-01-02 15:04 MST")
-			case *time.Time:
-				if x != nil {
-					return x.UTC().Format("2006-01-02 15:04 MST")
-				}
-			}
-			return ""
-		},
+		"when":    func(t any) string { return formatTime(t, "2006-01-02 15:04 MST") },
+		"whensec": func(t any) string { return formatTime(t, "2006-01-02 15:04:05 MST") },
 		"dur": func(d time.Duration) string {
 			if l == nil {
 				return d.String()
@@ -90,6 +81,20 @@ func funcs(l *locale) template.FuncMap {
 			return hex.EncodeToString(b)
 		},
 	}
+}
+
+// formatTime shows a time, or a time that may be nil, in UTC: every page
+// shows UTC, and says so.
+func formatTime(t any, layout string) string {
+	switch x := t.(type) {
+	case time.Time:
+		return x.UTC().Format(layout)
+	case *time.Time:
+		if x != nil {
+			return x.UTC().Format(layout)
+		}
+	}
+	return ""
 }
 
 // render writes a page in the request's language.

@@ -249,9 +249,13 @@ type AuditFilter struct {
 	Actor    string
 	Action   string
 	Limit    int
+	// Newest returns the last Limit records, newest first, instead of the
+	// first in chain order.
+	Newest bool
 }
 
-// Audit returns the records matching f in chain order.
+// Audit returns the records matching f in chain order (newest first with
+// f.Newest).
 func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
 	out := []AuditRecord{}
 	var from, to any
@@ -261,10 +265,14 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditRecord, error)
 	if !f.To.IsZero() {
 		to = f.To
 	}
+	order := "seq"
+	if f.Newest {
+		order = "seq DESC"
+	}
 	err := s.db.SelectContext(ctx, &out, `SELECT `+auditColumns+`
 		FROM audit_log WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2)
 		AND ($3 = '' OR actor = $3) AND ($4 = '' OR action = $4 OR action LIKE $4 || ':%')
-		ORDER BY seq LIMIT $5`, from, to, f.Actor, f.Action, f.Limit)
+		ORDER BY `+order+` LIMIT $5`, from, to, f.Actor, f.Action, f.Limit)
 	for i := range out {
 		out[i].At = out[i].At.UTC()
 	}

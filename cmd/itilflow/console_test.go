@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -91,6 +92,11 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 		t.Error("tier 1 may not close an incident, yet the page offers the form")
 	}
 	b.signOut()
+	// The auditor will look at the incident as it stood resolved: the first
+	// whole second after the resolution, which the closure must not share.
+	resolvedAt := actionAt(t, c.must(200, "GET", "/api/v1/processes/"+id, "dev-auditor", nil), "resolve")
+	asOf := resolvedAt.Truncate(time.Second).Add(time.Second)
+	time.Sleep(time.Until(asOf.Add(50 * time.Millisecond)))
 
 	b.signIn("dev-service-desk")
 	b.visit("/processes/" + id)
@@ -101,6 +107,36 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 	b.shot("process-closed", false)
 	if p := c.must(200, "GET", "/api/v1/processes/"+id, "dev-auditor", nil); p["state"] != "closed" || p["started_by"] != "tom.tier1" {
 		t.Fatalf("the API sees %v started by %v, want closed, started by tom.tier1", p["state"], p["started_by"])
+	}
+	b.signOut()
+
+	// The auditor sees the incident as it stood resolved, checks that its
+	// history replays, and that the audit chain holds.
+	b.signIn("dev-auditor")
+	b.visit("/processes/" + id)
+	b.do("choosing an instant", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector("#as_of").value = %q`, asOf.UTC().Format("2006-01-02T15:04:05"))))
+	b.submit(".history-tools button[type=submit]")
+	b.waitText(".asof", asOf.UTC().Format("2006-01-02 15:04:05"))
+	b.waitText("dd.state", "resolved")
+	if b.has("section[aria-labelledby=actions-h]") {
+		t.Error("the process as it was offers actions")
+	}
+	b.shot("process-as-of", false)
+	b.visit("/processes/" + id)
+	b.waitText("dd.state", "closed")
+	b.submit("form[action='/processes/" + id + "/replay'] button")
+	b.waitText(".replay.ok", "exactly as the history recorded")
+	b.shot("process-replayed", false)
+	b.visit("/audit")
+	b.waitText(".verdict.ok", "The chain holds")
+	b.waitText("table.audit", "tom.tier1")
+	b.shot("audit", false)
+	auditor := signInConsole(t, cfg.httpAddr, "dev-auditor")
+	if status, csv := auditor.get("/audit/export.csv?actor=tom.tier1"); status != 200 || !strings.HasPrefix(csv, "seq,at,actor,action") || !strings.Contains(csv, "tom.tier1") {
+		t.Errorf("the audit export: %d %.200s", status, csv)
+	}
+	if status, hist := auditor.get("/processes/" + id + "/history.json"); status != 200 || !strings.Contains(hist, "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED") {
+		t.Errorf("the history export: %d %.200s", status, hist)
 	}
 	b.signOut()
 
@@ -254,4 +290,22 @@ func (cc *consoleClient) post(path string, form url.Values) (int, string) {
 	req, _ := http.NewRequest("POST", cc.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return cc.do(req)
+}
+
+// actionAt is when the process took the action (its last time).
+func actionAt(t *testing.T, p map[string]any, action string) time.Time {
+	t.Helper()
+	var at time.Time
+	for _, e := range eventsOf(p, "action") {
+		if e["action"] == action {
+			var err error
+			if at, err = time.Parse(time.RFC3339Nano, e["at"].(string)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if at.IsZero() {
+		t.Fatalf("%v never took %s: %v", p["id"], action, lastEvents(p, 10))
+	}
+	return at
 }

@@ -124,6 +124,11 @@ func TestTrust(t *testing.T) {
 			{"ConsoleSeq", "GET", page + "/seq", []int{200, 404, 200, 404, 404, 200, 200}},
 			{"ConsoleActionNotAllowedHere", "POST", page + "/actions/close", []int{409, 404, 409, 404, 404, 409, 409}},
 			{"ConsoleVote", "POST", page + "/approvals/new", []int{404, 404, 404, 404, 404, 404, 404}},
+			{"ConsoleAsOf", "GET", page + "?as_of=" + url.QueryEscape(startedAt), []int{200, 404, 200, 404, 404, 200, 200}},
+			{"ConsoleReplay", "POST", page + "/replay", []int{403, 404, 403, 404, 404, 200, 200}},
+			{"ConsoleHistory", "GET", page + "/history.json", []int{403, 404, 403, 404, 404, 200, 200}},
+			{"ConsoleAudit", "GET", "/audit", []int{403, 403, 403, 403, 403, 200, 200}},
+			{"ConsoleAuditExport", "GET", "/audit/export.csv", []int{403, 403, 403, 403, 403, 200, 200}},
 		}
 		for i, who := range visibilityCallers {
 			cc := signInConsole(t, cfg.httpAddr, who)
