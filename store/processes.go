@@ -84,18 +84,22 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 		if err := storable(view, nil); err != nil {
 			return &engine.Error{Code: engine.EINVALID, Op: op, Message: fmt.Sprintf("process %s holds text the database cannot store", v.ID), Err: err}
 		}
-		breached := false
+		breached, nextDue := false, (*time.Time)(nil)
 		for _, c := range v.SLAs {
 			breached = breached || c.Breached
+			if c.Status == engine.ClockRunning && c.Due != nil && (nextDue == nil || c.Due.Before(*nextDue)) {
+				nextDue = c.Due
+			}
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO processes
-			(id, definition, version, state, priority, breached, started_at, started_by, ended_at, next_wake, seq, view, approval_opened, lean, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, now())
+			(id, definition, version, state, priority, breached, started_at, started_by, ended_at, next_wake, seq, view, approval_opened, lean, next_due, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, now())
 			ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, priority = EXCLUDED.priority,
 				breached = EXCLUDED.breached, ended_at = EXCLUDED.ended_at, next_wake = EXCLUDED.next_wake,
-				seq = EXCLUDED.seq, view = EXCLUDED.view, approval_opened = EXCLUDED.approval_opened, lean = EXCLUDED.lean, updated_at = now()
+				seq = EXCLUDED.seq, view = EXCLUDED.view, approval_opened = EXCLUDED.approval_opened, lean = EXCLUDED.lean,
+				next_due = EXCLUDED.next_due, updated_at = now()
 			WHERE processes.seq < EXCLUDED.seq OR $13`,
-			v.ID, v.Definition, v.Version, v.State, v.Priority, breached, v.StartedAt, v.StartedBy, v.EndedAt, v.NextWake, v.Seq, view, how.force, how.opened, how.lean)
+			v.ID, v.Definition, v.Version, v.State, v.Priority, breached, v.StartedAt, v.StartedBy, v.EndedAt, v.NextWake, v.Seq, view, how.force, how.opened, how.lean, nextDue)
 		if err != nil {
 			return err
 		}

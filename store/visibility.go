@@ -68,7 +68,7 @@ func (s *Store) ProcessesFor(ctx context.Context, v Viewer, f ProcessFilter) ([]
 	args := append(v.args(), f.Definition, f.State, f.Breached, f.Open, pq.Array(f.IDs))
 	order := `p.started_at DESC, p.id DESC`
 	if f.ByDue {
-		order = `(SELECT min(s.due) FROM process_slas s WHERE s.process_id = p.id AND s.status = 'running') ASC NULLS LAST, p.started_at, p.id`
+		order = `p.next_due ASC NULLS LAST, p.started_at, p.id`
 	}
 	var total int
 	if err := s.db.GetContext(ctx, &total, `SELECT count(*) FROM processes p WHERE `+where, args...); err != nil {

@@ -81,7 +81,7 @@ func devDataDir(t testing.TB) string {
 
 // devDatabaseURL is the URL of the PostgreSQL cluster a running dev started,
 // as its owner: what someone with database access can do, tests can.
-func devDatabaseURL(t *testing.T, cfg devConfig) string {
+func devDatabaseURL(t testing.TB, cfg devConfig) string {
 	t.Helper()
 	port, err := os.ReadFile(filepath.Join(cfg.dataDir, "pg", "port"))
 	if err != nil {
