@@ -27,7 +27,7 @@ func (c *Console) approvalsPage(ec echo.Context) error {
 	for _, it := range inbox.Approvals {
 		ids = append(ids, decidedOn(it))
 	}
-	facts := c.factsByID(ctx, c.caller(ec), ids)
+	facts := c.factsByID(ctx, c.localeOf(ec), c.caller(ec), ids)
 	entries := make([]inboxEntry, len(inbox.Approvals))
 	for i, it := range inbox.Approvals {
 		entries[i] = inboxEntry{InboxItem: it, Facts: facts[decidedOn(it)]}

@@ -55,6 +55,7 @@ type Console struct {
 	pages    map[string]*template.Template
 	log      *slog.Logger
 	echo     *echo.Echo
+	labels   labelCache
 }
 
 // New returns the console with its routes.
@@ -74,7 +75,8 @@ func New(svc *service.Service, st *store.Store, cfg Config, log *slog.Logger) (*
 	sm.Lifetime, sm.IdleTimeout = cfg.SessionLifetime, cfg.IdleTimeout
 	sm.Cookie.Name = "itilflow_session"
 	sm.Cookie.HttpOnly, sm.Cookie.SameSite, sm.Cookie.Secure = true, http.SameSiteLaxMode, cfg.Secure
-	c := &Console{svc: svc, store: st, cfg: cfg, sessions: sm, texts: txt, log: log, echo: echo.New()}
+	c := &Console{svc: svc, store: st, cfg: cfg, sessions: sm, texts: txt, log: log, echo: echo.New(),
+		labels: labelCache{versions: map[string][]engine.Labels{}}}
 	if c.pages, err = parsePages(txt); err != nil {
 		return nil, err
 	}

@@ -24,8 +24,9 @@ const listFactLimit = 600
 // asks for them — its input, then each action's input — leaving out the title
 // (shown as the heading) and empty values. It needs no list of the fields that
 // matter: what the process owner made people fill in is what others read.
-// Each text is cut at limit runes, when limit is above zero.
-func factsOf(v engine.View, d *engine.Definition, limit int) []fact {
+// Each text is cut at limit runes, when limit is above zero; each fact is
+// named by its label in n.
+func factsOf(v engine.View, d *engine.Definition, limit int, n names) []fact {
 	var out []fact
 	seen := map[string]bool{"title": true}
 	add := func(f engine.Field) {
@@ -38,7 +39,7 @@ func factsOf(v engine.View, d *engine.Definition, limit int) []fact {
 			val, ok = v.Input[f.Name]
 		}
 		if s := factText(val, limit); ok && s != "" {
-			out = append(out, fact{Name: f.Name, Value: s})
+			out = append(out, fact{Name: n.Field(f.Name), Value: s})
 		}
 	}
 	for _, f := range d.Input {
@@ -80,7 +81,7 @@ func factText(v any, limit int) string {
 // factsByID reads the processes ids, as the caller, in one query, and
 // returns the facts of each; those they may not see (a meeting's member may
 // not see every change) have none.
-func (c *Console) factsByID(ctx context.Context, caller service.Caller, ids []string) map[string][]fact {
+func (c *Console) factsByID(ctx context.Context, l *locale, caller service.Caller, ids []string) map[string][]fact {
 	out := map[string][]fact{}
 	if len(ids) == 0 {
 		return out
@@ -90,7 +91,11 @@ func (c *Console) factsByID(ctx context.Context, caller service.Caller, ids []st
 		c.log.Warn("console: reading an agenda's processes", "error", err)
 		return out
 	}
-	defs := map[string]*engine.Definition{}
+	type version struct {
+		def   *engine.Definition
+		names names
+	}
+	defs := map[string]version{}
 	for _, v := range list.Items {
 		key := fmt.Sprintf("%s@%d", v.Definition, v.Version)
 		d, ok := defs[key]
@@ -99,10 +104,10 @@ func (c *Console) factsByID(ctx context.Context, caller service.Caller, ids []st
 			if err != nil {
 				continue
 			}
-			d = &sd.Compiled
+			d = version{&sd.Compiled, c.namesOf(ctx, l, sd)}
 			defs[key] = d
 		}
-		out[v.ID] = factsOf(v, d, listFactLimit)
+		out[v.ID] = factsOf(v, d.def, listFactLimit, d.names)
 	}
 	return out
 }

@@ -12,24 +12,26 @@ import (
 // formField is one control of a form built from a field of a definition's
 // input schema: a start's input, an action's.
 type formField struct {
-	Name      string
-	Control   string // text, textarea, select, checkbox, number, lines
-	Required  bool
-	Options   []string
-	Value     string
-	Values    []string // chosen options of a list
-	Error     string
-	MaxLength int
+	// Name is the field's name, sent with the form; Label what people read.
+	Name, Label string
+	Control     string // text, textarea, select, checkbox, number, lines
+	Required    bool
+	Options     []string
+	Value       string
+	Values      []string // chosen options of a list
+	Error       string
+	MaxLength   int
 	// Hint says what the control takes when its type alone does not.
 	Hint string
 }
 
 // formFields builds the controls of fields, filled with what the person sent
-// (after a refusal) and the problem the service named beside each.
-func formFields(fields []engine.Field, sent url.Values, errs map[string]string) []formField {
+// (after a refusal) and the problem the service named beside each, labelled
+// by n.
+func formFields(fields []engine.Field, sent url.Values, errs map[string]string, n names) []formField {
 	out := make([]formField, 0, len(fields))
 	for _, f := range fields {
-		ff := formField{Name: f.Name, Required: f.Required, MaxLength: f.MaxLength, Error: errs[f.Name], Value: sent.Get(f.Name)}
+		ff := formField{Name: f.Name, Label: n.Field(f.Name), Required: f.Required, MaxLength: f.MaxLength, Error: errs[f.Name], Value: sent.Get(f.Name)}
 		switch f.Type {
 		case engine.TypeText:
 			ff.Control = "textarea"

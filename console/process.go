@@ -13,12 +13,14 @@ import (
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/service"
+	"github.com/itilflow/itilflow/store"
 )
 
 // actionForm is one action the person may take now, as a form.
 type actionForm struct {
-	Name   string
-	Fields []formField
+	// Name is the action's name, in the form's address; Label what people read.
+	Name, Label string
+	Fields      []formField
 	// Comment is what they wrote, kept after a refusal.
 	Comment string
 }
@@ -49,7 +51,9 @@ type eventLine struct {
 
 // processData is what the process page shows.
 type processData struct {
-	P       service.Process
+	P service.Process
+	// Names are the labels of its definition in the reader's language.
+	Names   names
 	Title   string
 	SLAs    []slaChip
 	Actions []actionForm
@@ -121,7 +125,7 @@ func (c *Console) showAsOf(ec echo.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	data := c.processData(ec, past.Process, &d.Compiled, past.At)
+	data := c.processData(ec, past.Process, d, past.At)
 	data.AsOf, data.AsOfValue = &past.At, raw
 	return c.render(ec, http.StatusOK, "process", data)
 }
@@ -146,7 +150,7 @@ func (c *Console) current(ec echo.Context) (processData, error) {
 	if err != nil {
 		return processData{}, err
 	}
-	data := c.processData(ec, p, &d.Compiled, time.Now())
+	data := c.processData(ec, p, d, time.Now())
 	if st := d.Compiled.State(p.State); st != nil && p.EndedAt == nil {
 		data.Votes = c.votesOpen(ec, p.View, &d.Compiled)
 	}
@@ -157,9 +161,11 @@ func (c *Console) current(ec echo.Context) (processData, error) {
 }
 
 // processData is what every version of the page shows of p, at now.
-func (c *Console) processData(ec echo.Context, p service.Process, d *engine.Definition, now time.Time) processData {
-	data := processData{P: p, Title: title(p.View), SLAs: chips(c.localeOf(ec), p.View, now),
-		Facts: factsOf(p.View, d, 0), HistoryReader: service.ReadsHistories(c.caller(ec))}
+func (c *Console) processData(ec echo.Context, p service.Process, d store.Definition, now time.Time) processData {
+	l := c.localeOf(ec)
+	n := c.namesOf(ec.Request().Context(), l, d)
+	data := processData{P: p, Names: n, Title: title(p.View), SLAs: chips(l, p.View, now, n),
+		Facts: factsOf(p.View, &d.Compiled, 0, n), HistoryReader: service.ReadsHistories(c.caller(ec))}
 	for _, e := range p.Events {
 		data.Events = append(data.Events, eventLine{At: e.At, Actor: e.Actor, Summary: history.Summary(e), Comment: e.Comment})
 	}
@@ -189,11 +195,11 @@ func (c *Console) showProcess(ec echo.Context, status int, action string, sent u
 			if !slices.Contains(p.Actions, a.Name) || a.Kind == engine.KindVote {
 				continue
 			}
-			af := actionForm{Name: a.Name}
+			af := actionForm{Name: a.Name, Label: data.Names.Action(a.Name)}
 			if a.Name == action {
-				af.Fields, af.Comment = formFields(a.Input, sent, errs), sent.Get("comment")
+				af.Fields, af.Comment = formFields(a.Input, sent, errs, data.Names), sent.Get("comment")
 			} else {
-				af.Fields = formFields(a.Input, nil, nil)
+				af.Fields = formFields(a.Input, nil, nil, data.Names)
 			}
 			data.Actions = append(data.Actions, af)
 		}
@@ -260,7 +266,7 @@ func (c *Console) agenda(ec echo.Context, a *engine.ApprovalView, forms []voteFo
 	for i, it := range a.Items {
 		ids[i] = it.ID
 	}
-	facts := c.factsByID(ec.Request().Context(), c.caller(ec), ids)
+	facts := c.factsByID(ec.Request().Context(), c.localeOf(ec), c.caller(ec), ids)
 	out := make([]agendaItem, len(a.Items))
 	for i, it := range a.Items {
 		out[i] = agendaItem{ItemView: it, Facts: facts[it.ID]}

@@ -23,6 +23,9 @@ type queueRow struct {
 	SLAs                                   []slaChip
 }
 
+// option is one choice of a select: what is sent, and what people read.
+type option struct{ Value, Text string }
+
 // queueFilter is what the queue's form asks for.
 type queueFilter struct {
 	Definition, State string
@@ -52,18 +55,19 @@ func (c *Console) queuePage(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	names := make([]string, len(defs))
+	l, now, seen := c.localeOf(ec), time.Now(), map[string]names{}
+	options := make([]option, len(defs))
 	for i, d := range defs {
-		names[i] = d.Name
+		options[i] = option{Value: d.Name, Text: c.namesOf(ctx, l, d).Title()}
 	}
-	l, now := c.localeOf(ec), time.Now()
 	rows := make([]queueRow, len(list.Items))
 	for i, v := range list.Items {
-		rows[i] = queueRow{ID: v.ID, Title: title(v), Definition: v.Definition, State: v.State, Priority: v.Priority,
-			StartedAt: v.StartedAt, Ended: v.EndedAt != nil, SLAs: chips(l, v, now)}
+		n := c.namesByVersion(ctx, l, seen, v.Definition, v.Version)
+		rows[i] = queueRow{ID: v.ID, Title: title(v), Definition: n.Title(), State: n.State(v.State), Priority: v.Priority,
+			StartedAt: v.StartedAt, Ended: v.EndedAt != nil, SLAs: chips(l, v, now, n)}
 	}
 	pages := max((list.Total+queuePageSize-1)/queuePageSize, 1)
-	data := map[string]any{"Rows": rows, "Total": list.Total, "Filter": qf, "Definitions": names, "Page": qf.Page, "Pages": pages}
+	data := map[string]any{"Rows": rows, "Total": list.Total, "Filter": qf, "Definitions": options, "Page": qf.Page, "Pages": pages}
 	if qf.Page > 1 {
 		data["PrevURL"] = qf.url(qf.Page - 1)
 	}
@@ -108,11 +112,11 @@ type slaChip struct {
 	Percent int
 }
 
-// chips are the SLA clocks of a process as at now.
-func chips(l *locale, v engine.View, now time.Time) []slaChip {
+// chips are the SLA clocks of a process as at now, named by n.
+func chips(l *locale, v engine.View, now time.Time, n names) []slaChip {
 	out := make([]slaChip, 0, len(v.SLAs))
 	for _, s := range v.SLAs {
-		ch := slaChip{Name: s.Name}
+		ch := slaChip{Name: n.SLA(s.Name)}
 		if s.Target > 0 {
 			ch.Percent = min(100, int(100*time.Duration(s.Elapsed)/time.Duration(s.Target)))
 		}

@@ -16,7 +16,18 @@ func (c *Console) startList(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.render(ec, http.StatusOK, "start_list", map[string]any{"Definitions": defs})
+	l := c.localeOf(ec)
+	list := make([]startable, len(defs))
+	for i, d := range defs {
+		list[i] = startable{Name: d.Name, Version: d.Version, Title: c.namesOf(ec.Request().Context(), l, d).Title()}
+	}
+	return c.render(ec, http.StatusOK, "start_list", map[string]any{"Definitions": list})
+}
+
+// startable is a definition people may start, by its title.
+type startable struct {
+	Name, Title string
+	Version     int
 }
 
 // startData is what the start form shows.
@@ -37,10 +48,8 @@ func (c *Console) showStart(ec echo.Context, status int, sent url.Values, err er
 	if derr != nil {
 		return derr
 	}
-	data := startData{Name: d.Name, Title: d.Title, Fields: formFields(d.Compiled.Input, sent, fieldErrors(err))}
-	if data.Title == "" {
-		data.Title = d.Name
-	}
+	n := c.namesOf(ec.Request().Context(), c.localeOf(ec), d)
+	data := startData{Name: d.Name, Title: n.Title(), Fields: formFields(d.Compiled.Input, sent, fieldErrors(err), n)}
 	if err != nil && len(fieldErrors(err)) == 0 {
 		data.Refused = errorText(err)
 	}

@@ -99,6 +99,7 @@ func (p *parser) check(def *Definition) {
 	p.checkRetargets(def)
 	p.checkConstructs(def, knownState)
 	p.checkRelations(def)
+	p.checkLabels(def)
 	p.checkExprs(def)
 	for i, e := range def.Escalations {
 		path := fmt.Sprintf("escalations[%d].on.sla", i)

@@ -20,6 +20,10 @@ type Definition struct {
 	// Visibility says who sees the processes besides the people each one
 	// names; nil means the default (see ViewerRoles).
 	Visibility *Visibility `json:"visibility,omitempty"`
+	// Labels are display names, by language. They change nothing a process
+	// does, so they stay out of workflow input (json "-"): a page reads them
+	// from the version's source (see ParseLabels).
+	Labels []Labels `json:"-"`
 	// Level is the engine behaviour the definition was compiled for. A history
 	// holds its definition, so a replay keeps the behaviour it ran with while
 	// new definitions get the current one: the engine's equivalent of

@@ -3,8 +3,9 @@ package engine
 // The keys the parser accepts, per kind of mapping. The parser, the JSON Schema
 // and the reference test all read them from here, so they cannot drift apart.
 var (
-	keysDefinition    = []string{"name", "title", "calendar", "input", "variables", "initial", "states", "slas", "escalations", "visibility"}
+	keysDefinition    = []string{"name", "title", "calendar", "input", "variables", "initial", "states", "slas", "escalations", "visibility", "labels"}
 	keysVisibility    = []string{"roles", "people"}
+	keysLabels        = []string{"title", "states", "actions", "fields", "slas"}
 	keysField         = []string{"type", "required", "default", "maxLength", "values"}
 	keysState         = []string{"final", "on_enter", "actions", "timers", "reminders", "approval", "parallel"}
 	keysReminder      = []string{"every", "when", "do", "reset_by"}
@@ -39,6 +40,6 @@ func Keys() map[string][]string {
 		"notify": keysNotify, "reassign": keysReassign, "start": keysStart, "webhook": keysWebhook, "collect": keysCollect,
 		"approval": keysApproval, "approvers": keysApprovers, "quorum": keysQuorum, "break_glass": keysBreakGlass, "parallel": keysParallel, "task": keysTask,
 		"calendars file": keysCalendarsFile, "calendar": keysCalendar, "blackout": keysBlackout, "window": keysWindow,
-		"calendar hours": weekdayKeys, "visibility": keysVisibility,
+		"calendar hours": weekdayKeys, "visibility": keysVisibility, "labels": keysLabels,
 	}
 }

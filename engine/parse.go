@@ -292,6 +292,8 @@ func (p *parser) definition(n *yaml.Node) *Definition {
 			def.Escalations = p.escalations(e.value, e.key)
 		case "visibility":
 			def.Visibility = p.visibility(e.value, e.key)
+		case "labels":
+			def.Labels = p.labels(e.value, e.key)
 		}
 	}
 	for _, required := range []string{"name", "initial", "states"} {

@@ -186,9 +186,22 @@ func Schema() map[string]any {
 				"roles":  names("Roles that see every process of the definition; default: the staff roles the definition names (never requester)."),
 				"people": names("Relations naming more people who see each process, such as $vars.watchers."),
 			}),
+			"labels": map[string]any{"type": "object", "description": "Display names for people, by language (a BCP 47 tag such as en or zh-Hans); pages fall back to the names.",
+				"additionalProperties": object("The labels in one language.", keysLabels, map[string]any{
+					"title":   str("The definition's title in this language."),
+					"states":  labelMap("Labels of states, by state name."),
+					"actions": labelMap("Labels of actions, by action name."),
+					"fields":  labelMap("Labels of input, variable and action input fields, by field name."),
+					"slas":    labelMap("Labels of SLA clocks, by SLA name."),
+				})},
 		}),
 		"$defs": defs,
 	}
+}
+
+// labelMap is the schema of a map of labels by name.
+func labelMap(desc string) map[string]any {
+	return map[string]any{"type": "object", "description": desc, "additionalProperties": map[string]any{"type": "string", "minLength": 1}}
 }
 
 // properties returns props for exactly the keys given: the schema of a key the

@@ -253,6 +253,21 @@ func (b *browser) width(sel string) int {
 	return w
 }
 
+// waitState waits until the process page shows the process in state (by
+// its name, whatever its label in the page's language).
+func (b *browser) waitState(state string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserWait)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("dd.state[data-state='"+state+"']"))); err != nil {
+		got := ""
+		if b.has("dd.state") {
+			got = b.text("dd.state")
+		}
+		b.t.Fatalf("the page never showed state %s; it shows %q (at %s)", state, got, b.location())
+	}
+}
+
 // html returns the page's markup.
 func (b *browser) html() string {
 	b.t.Helper()

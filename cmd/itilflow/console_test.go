@@ -65,11 +65,11 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 	}
 	id := m[1]
 	b.waitText(".flash", id)
-	b.waitText("dd.state", "new")
-	b.waitText(".slas", "response")
+	b.waitState("new")
+	b.waitText(".slas", "Response") // the SLA's label; its name is response
 
 	b.submit("form[action='/processes/" + id + "/actions/acknowledge'] button[type=submit]")
-	b.waitText("dd.state", "in_progress")
+	b.waitState("in_progress")
 	b.visit("/queue")
 	b.waitText("table.queue", "Mail server down")
 	b.shot("queue", true)
@@ -87,7 +87,7 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 	b.shot("process-refused", false)
 	b.fill("#act-resolve-resolution", "Restarted the MTA; the queue drained.")
 	b.submit("form[action='/processes/" + id + "/actions/resolve'] button[type=submit]")
-	b.waitText("dd.state", "resolved")
+	b.waitState("resolved")
 	if b.has("form[action='/processes/" + id + "/actions/close']") {
 		t.Error("tier 1 may not close an incident, yet the page offers the form")
 	}
@@ -102,7 +102,7 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 	b.visit("/processes/" + id)
 	b.choose("#act-close-satisfaction", "5")
 	b.submit("form[action='/processes/" + id + "/actions/close'] button[type=submit]")
-	b.waitText("dd.state", "closed")
+	b.waitState("closed")
 	b.waitText(".events", "Restarted the MTA")
 	b.shot("process-closed", false)
 	if p := c.must(200, "GET", "/api/v1/processes/"+id, "dev-auditor", nil); p["state"] != "closed" || p["started_by"] != "tom.tier1" {
@@ -117,13 +117,13 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 	b.do("choosing an instant", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector("#as_of").value = %q`, asOf.UTC().Format("2006-01-02T15:04:05"))))
 	b.submit(".history-tools button[type=submit]")
 	b.waitText(".asof", asOf.UTC().Format("2006-01-02 15:04:05"))
-	b.waitText("dd.state", "resolved")
+	b.waitState("resolved")
 	if b.has("section[aria-labelledby=actions-h]") {
 		t.Error("the process as it was offers actions")
 	}
 	b.shot("process-as-of", false)
 	b.visit("/processes/" + id)
-	b.waitText("dd.state", "closed")
+	b.waitState("closed")
 	b.submit("form[action='/processes/" + id + "/replay'] button")
 	b.waitText(".replay.ok", "exactly as the history recorded")
 	b.shot("process-replayed", false)
@@ -192,6 +192,10 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 		{"/processes/" + meeting, "cab-meeting"}, {"/processes/" + change, "change"},
 	} {
 		b.visit(page.path)
+		if page.name == "cab-meeting" {
+			b.waitText("dd.state", "会议进行中") // the definition's own Chinese label of state meeting
+			b.waitText(".facts", "CAB 会议")
+		}
 		b.shot(page.name+".zh-Hans", false)
 		checkTranslated(t, page.path+" (zh-Hans)", b.html())
 	}
