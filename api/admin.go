@@ -23,9 +23,6 @@ const (
 	maxLabel = 100
 )
 
-// isAdmin reports whether the caller holds the admin role.
-func isAdmin(c echo.Context) bool { return requireRole(c, roleAdmin) == nil }
-
 // auditContext is the request's context, carrying its request id into the
 // audit records of identity changes.
 func auditContext(c echo.Context) context.Context {

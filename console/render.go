@@ -20,7 +20,7 @@ import (
 // pageNames are the pages, each a template of its own under templates/,
 // rendered inside templates/layout.html with the form controls of
 // templates/fields.html.
-var pageNames = []string{"signin", "queue", "process", "start_list", "start_form", "approvals", "audit", "error"}
+var pageNames = []string{"signin", "queue", "process", "start_list", "start_form", "approvals", "delegations", "audit", "error"}
 
 // page is what every page's template gets: the page's own data, and what the
 // layout needs.

@@ -184,6 +184,27 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 	phone.waitText(".agenda .tally", "3 approve")
 	phone.shot("cab-meeting.phone", false)
 
+	// Before a holiday, cara hands her votes to ada: not to herself (refused
+	// at the field), then to ada, and she ends it early.
+	b.visit("/delegations")
+	b.fill("#d-to", "cara.cab")
+	b.do("choosing the end", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector("#d-ends").value = %q`,
+		time.Now().UTC().Add(48*time.Hour).Format("2006-01-02T15:04:05"))))
+	b.expectRefusal("/delegations")
+	b.submit("form.delegate button[type=submit]")
+	b.waitText("#d-to-error", "cannot be yourself")
+	b.fill("#d-to", "ada.approver")
+	b.fill("#d-reason", "On leave")
+	b.submit("form.delegate button[type=submit]")
+	b.waitText(".flash", "ada.approver votes for you")
+	b.waitText("table.delegations", "On leave")
+	b.shot("delegations", false)
+	b.submit("table.delegations form button")
+	b.waitText(".flash", "no longer votes for you")
+	if b.has("table.delegations") {
+		t.Error("the revoked delegation is still listed")
+	}
+
 	// The same pages in Chinese: every text translated, none missing.
 	b.choose("#lang", "zh-Hans")
 	b.do("switching language", waitLang("zh-Hans"))

@@ -128,6 +128,8 @@ func TestTrust(t *testing.T) {
 			{"ConsoleReplay", "POST", page + "/replay", []int{403, 404, 403, 404, 404, 200, 200}},
 			{"ConsoleHistory", "GET", page + "/history.json", []int{403, 404, 403, 404, 404, 200, 200}},
 			{"ConsoleAudit", "GET", "/audit", []int{403, 403, 403, 403, 403, 200, 200}},
+			{"ConsoleDelegations", "GET", "/delegations", []int{200, 200, 200, 200, 200, 200, 200}},
+			{"ConsoleRevokeNoDelegation", "POST", "/delegations/999999/revoke", []int{404, 404, 404, 404, 404, 404, 404}},
 			{"ConsoleAuditExport", "GET", "/audit/export.csv", []int{403, 403, 403, 403, 403, 200, 200}},
 		}
 		for i, who := range visibilityCallers {
