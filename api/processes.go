@@ -86,28 +86,80 @@ func (s *Server) getProcess(c echo.Context) error {
 }
 
 func (s *Server) listProcesses(c echo.Context) error {
-	limit, err := intParam(c, "limit", 50, 1, 500)
+	f, err := processFilter(c)
 	if err != nil {
 		return err
-	}
-	offset, err := intParam(c, "offset", 0, 0, 1<<30)
-	if err != nil {
-		return err
-	}
-	f := store.ProcessFilter{Definition: c.QueryParam("definition"), State: c.QueryParam("state"), Limit: limit, Offset: offset}
-	switch b := c.QueryParam("breached"); b {
-	case "":
-	case "true", "false":
-		v := b == "true"
-		f.Breached = &v
-	default:
-		return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: "breached", Message: "must be true or false"}}}
 	}
 	out, err := s.svc.Processes(c.Request().Context(), caller(c), f)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// processFilter reads the list's query parameters.
+func processFilter(c echo.Context) (store.ProcessFilter, error) {
+	limit, err := intParam(c, "limit", 50, 1, 500)
+	if err != nil {
+		return store.ProcessFilter{}, err
+	}
+	offset, err := intParam(c, "offset", 0, 0, 1<<30)
+	if err != nil {
+		return store.ProcessFilter{}, err
+	}
+	q := c.QueryParam
+	f := store.ProcessFilter{Definition: q("definition"), State: q("state"), Priority: q("priority"), Assignee: q("assignee"),
+		AssignmentGroup: q("assignment_group"), StartedBy: q("started_by"), CI: q("ci"), Text: q("q"), Limit: limit, Offset: offset}
+	if f.Assignee == "me" {
+		f.Assignee = actorOf(c).ID
+	}
+	if len([]rune(f.Text)) > 200 {
+		return f, badParam("q", "must be at most 200 characters")
+	}
+	if f.Breached, err = boolParam(c, "breached"); err != nil {
+		return f, err
+	}
+	for name, dst := range map[string]*bool{"open": &f.Open, "unassigned": &f.Unassigned, "my_groups": &f.MyGroups} {
+		v, err := boolParam(c, name)
+		if err != nil {
+			return f, err
+		}
+		*dst = v != nil && *v
+	}
+	for name, dst := range map[string]**time.Time{"started_from": &f.StartedFrom, "started_before": &f.StartedBefore} {
+		if raw := q(name); raw != "" {
+			t, err := time.Parse(time.RFC3339Nano, raw)
+			if err != nil {
+				return f, badParam(name, "must be an RFC 3339 time such as 2026-11-23T09:30:00Z")
+			}
+			*dst = &t
+		}
+	}
+	switch q("sort") {
+	case "", "newest":
+	case "due":
+		f.ByDue = true
+	default:
+		return f, badParam("sort", "must be newest or due")
+	}
+	return f, nil
+}
+
+// boolParam reads an optional true/false query parameter.
+func boolParam(c echo.Context, name string) (*bool, error) {
+	switch v := c.QueryParam(name); v {
+	case "":
+		return nil, nil
+	case "true", "false":
+		b := v == "true"
+		return &b, nil
+	}
+	return nil, badParam(name, "must be true or false")
+}
+
+// badParam is the error of a query parameter that does not parse.
+func badParam(name, problem string) error {
+	return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: name, Message: problem}}}
 }
 
 // takeAction takes an action of a process; the workflow decides whether the

@@ -378,6 +378,78 @@ func (e ListProcessesParamsBreached) Valid() bool {
 	}
 }
 
+// Defines values for ListProcessesParamsOpen.
+const (
+	ListProcessesParamsOpenFalse ListProcessesParamsOpen = "false"
+	ListProcessesParamsOpenTrue  ListProcessesParamsOpen = "true"
+)
+
+// Valid indicates whether the value is a known member of the ListProcessesParamsOpen enum.
+func (e ListProcessesParamsOpen) Valid() bool {
+	switch e {
+	case ListProcessesParamsOpenFalse:
+		return true
+	case ListProcessesParamsOpenTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProcessesParamsUnassigned.
+const (
+	ListProcessesParamsUnassignedFalse ListProcessesParamsUnassigned = "false"
+	ListProcessesParamsUnassignedTrue  ListProcessesParamsUnassigned = "true"
+)
+
+// Valid indicates whether the value is a known member of the ListProcessesParamsUnassigned enum.
+func (e ListProcessesParamsUnassigned) Valid() bool {
+	switch e {
+	case ListProcessesParamsUnassignedFalse:
+		return true
+	case ListProcessesParamsUnassignedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProcessesParamsMyGroups.
+const (
+	ListProcessesParamsMyGroupsFalse ListProcessesParamsMyGroups = "false"
+	ListProcessesParamsMyGroupsTrue  ListProcessesParamsMyGroups = "true"
+)
+
+// Valid indicates whether the value is a known member of the ListProcessesParamsMyGroups enum.
+func (e ListProcessesParamsMyGroups) Valid() bool {
+	switch e {
+	case ListProcessesParamsMyGroupsFalse:
+		return true
+	case ListProcessesParamsMyGroupsTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProcessesParamsSort.
+const (
+	Due    ListProcessesParamsSort = "due"
+	Newest ListProcessesParamsSort = "newest"
+)
+
+// Valid indicates whether the value is a known member of the ListProcessesParamsSort enum.
+func (e ListProcessesParamsSort) Valid() bool {
+	switch e {
+	case Due:
+		return true
+	case Newest:
+		return true
+	default:
+		return false
+	}
+}
+
 // Account A user as an administrator sees them.
 type Account struct {
 	// Groups Ids of the user's groups.
@@ -1317,12 +1389,60 @@ type ListProcessesParams struct {
 
 	// Breached Only processes with (true) or without (false) a breached SLA.
 	Breached *ListProcessesParamsBreached `form:"breached,omitempty" json:"breached,omitempty"`
-	Limit    *int                         `form:"limit,omitempty" json:"limit,omitempty"`
-	Offset   *int                         `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Open Only processes that have not ended (true).
+	Open *ListProcessesParamsOpen `form:"open,omitempty" json:"open,omitempty"`
+
+	// Priority Only processes of this priority.
+	Priority *string `form:"priority,omitempty" json:"priority,omitempty"`
+
+	// Assignee Only processes assigned to this user (vars.assignee); `me` is the caller.
+	Assignee *string `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// AssignmentGroup Only processes assigned to this group (vars.assignment_group).
+	AssignmentGroup *string `form:"assignment_group,omitempty" json:"assignment_group,omitempty"`
+
+	// Unassigned Only processes nobody is assigned to (true).
+	Unassigned *ListProcessesParamsUnassigned `form:"unassigned,omitempty" json:"unassigned,omitempty"`
+
+	// MyGroups Only processes assigned to a group of the caller's, or to one of their roles (true).
+	MyGroups *ListProcessesParamsMyGroups `form:"my_groups,omitempty" json:"my_groups,omitempty"`
+
+	// StartedBy Only processes this user started (the requester).
+	StartedBy *string `form:"started_by,omitempty" json:"started_by,omitempty"`
+
+	// Ci Only processes of this configuration item (vars.ci, else input.ci).
+	Ci *string `form:"ci,omitempty" json:"ci,omitempty"`
+
+	// StartedFrom Only processes started at or after this RFC 3339 time.
+	StartedFrom *time.Time `form:"started_from,omitempty" json:"started_from,omitempty"`
+
+	// StartedBefore Only processes started before this RFC 3339 time.
+	StartedBefore *time.Time `form:"started_before,omitempty" json:"started_before,omitempty"`
+
+	// Q Only processes whose title or description hold these words (PostgreSQL full-text search: words, "a phrase", -not); text in Chinese or Japanese is matched as written.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Sort newest (started last first, the default) or due (the next SLA deadline first, those with none last).
+	Sort   *ListProcessesParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+	Limit  *int                     `form:"limit,omitempty" json:"limit,omitempty"`
+	Offset *int                     `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
 // ListProcessesParamsBreached defines parameters for ListProcesses.
 type ListProcessesParamsBreached string
+
+// ListProcessesParamsOpen defines parameters for ListProcesses.
+type ListProcessesParamsOpen string
+
+// ListProcessesParamsUnassigned defines parameters for ListProcesses.
+type ListProcessesParamsUnassigned string
+
+// ListProcessesParamsMyGroups defines parameters for ListProcesses.
+type ListProcessesParamsMyGroups string
+
+// ListProcessesParamsSort defines parameters for ListProcesses.
+type ListProcessesParamsSort string
 
 // GetProcessParams defines parameters for GetProcess.
 type GetProcessParams struct {
@@ -2070,7 +2190,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListProcesses Processes, newest first, with the number that match
+	// ListProcesses Processes the caller may see, filtered, with the number that match
 	//
 	// Corresponds with GET /api/v1/processes (the `ListProcesses` operationId).
 	ListProcesses(ctx context.Context, params *ListProcessesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2863,7 +2983,7 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
-// ListProcesses Processes, newest first, with the number that match
+// ListProcesses Processes the caller may see, filtered, with the number that match
 //
 // Corresponds with GET /api/v1/processes (the `ListProcesses` operationId).
 func (c *Client) ListProcesses(ctx context.Context, params *ListProcessesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4497,6 +4617,150 @@ func NewListProcessesRequest(server string, params *ListProcessesParams) (*http.
 
 		}
 
+		if params.Open != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "open", *params.Open, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Priority != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "priority", *params.Priority, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Assignee != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "assignee", *params.Assignee, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AssignmentGroup != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "assignment_group", *params.AssignmentGroup, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Unassigned != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unassigned", *params.Unassigned, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MyGroups != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "my_groups", *params.MyGroups, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartedBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "started_by", *params.StartedBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Ci != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ci", *params.Ci, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartedFrom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "started_from", *params.StartedFrom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartedBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "started_before", *params.StartedBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -5410,7 +5674,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
 
-	// ListProcessesWithResponse Processes, newest first, with the number that match
+	// ListProcessesWithResponse Processes the caller may see, filtered, with the number that match
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10352,7 +10616,7 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 	return ParseGetOpenAPIResponse(rsp)
 }
 
-// ListProcessesWithResponse Processes, newest first, with the number that match
+// ListProcessesWithResponse Processes the caller may see, filtered, with the number that match
 //
 // Returns a wrapper object for the known response body format(s).
 //

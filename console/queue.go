@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
 
@@ -17,45 +18,109 @@ const queuePageSize = 25
 
 // queueRow is one process of the queue.
 type queueRow struct {
-	ID, Title, Definition, State, Priority string
-	StartedAt                              time.Time
-	Ended                                  bool
-	SLAs                                   []slaChip
+	ID, Title, Definition, State, Priority, Assignee string
+	StartedAt                                        time.Time
+	Ended                                            bool
+	SLAs                                             []slaChip
 }
 
 // option is one choice of a select: what is sent, and what people read.
 type option struct{ Value, Text string }
 
-// queueFilter is what the queue's form asks for.
+// Views of the queue: everything the person may see, what is assigned to
+// them, to their groups (and roles), and what nobody has taken.
+const (
+	viewAll        = ""
+	viewMine       = "mine"
+	viewGroups     = "groups"
+	viewUnassigned = "unassigned"
+)
+
+// queueFilter is what the queue's form asks for, as the form sends it.
 type queueFilter struct {
-	Definition, State string
-	Breached, Ended   bool
-	Page              int
+	View, Text, Definition, State, Priority, StartedBy, CI, From, To string
+	Breached, Ended                                                  bool
+	Page                                                             int
+	// Errors are the fields that do not parse, with why.
+	Errors map[string]string
+}
+
+// readQueueFilter reads the form from the query.
+func readQueueFilter(ec echo.Context) queueFilter {
+	q := ec.QueryParam
+	qf := queueFilter{View: q("view"), Text: q("q"), Definition: q("definition"), State: q("state"), Priority: q("priority"),
+		StartedBy: q("started_by"), CI: q("ci"), From: q("from"), To: q("to"),
+		Breached: q("breached") == "on", Ended: q("ended") == "on", Errors: map[string]string{}}
+	qf.Page, _ = strconv.Atoi(q("page"))
+	qf.Page = max(qf.Page, 1)
+	return qf
+}
+
+// store is the filter for the store, as the signed-in person me; a day
+// that does not parse is named in Errors.
+func (qf queueFilter) store(me string, l *locale) store.ProcessFilter {
+	f := store.ProcessFilter{Definition: qf.Definition, State: qf.State, Priority: qf.Priority, StartedBy: qf.StartedBy,
+		CI: qf.CI, Text: qf.Text, Open: !qf.Ended, ByDue: true, Limit: queuePageSize, Offset: (qf.Page - 1) * queuePageSize}
+	switch qf.View {
+	case viewMine:
+		f.Assignee = me
+	case viewGroups:
+		f.MyGroups = true
+	case viewUnassigned:
+		f.Unassigned = true
+	}
+	if qf.Breached {
+		yes := true
+		f.Breached = &yes
+	}
+	for name, raw := range map[string]string{"from": qf.From, "to": qf.To} {
+		if raw == "" {
+			continue
+		}
+		day, err := time.ParseInLocation(time.DateOnly, raw, time.UTC)
+		if err != nil {
+			qf.Errors[name] = l.text("audit.bad_day")
+			continue
+		}
+		if name == "from" {
+			f.StartedFrom = &day
+		} else {
+			end := day.AddDate(0, 0, 1)
+			f.StartedBefore = &end
+		}
+	}
+	return f
 }
 
 // queuePage lists the processes the person may see, the most urgent first:
 // ordered by the next SLA due time, each with its clocks as time left.
 func (c *Console) queuePage(ec echo.Context) error {
 	ctx := ec.Request().Context()
-	qf := queueFilter{Definition: ec.QueryParam("definition"), State: ec.QueryParam("state"),
-		Breached: ec.QueryParam("breached") == "on", Ended: ec.QueryParam("ended") == "on"}
-	qf.Page, _ = strconv.Atoi(ec.QueryParam("page"))
-	qf.Page = max(qf.Page, 1)
-	f := store.ProcessFilter{Definition: qf.Definition, State: qf.State, Open: !qf.Ended, ByDue: true,
-		Limit: queuePageSize, Offset: (qf.Page - 1) * queuePageSize}
-	if qf.Breached {
-		yes := true
-		f.Breached = &yes
-	}
-	list, err := c.svc.Processes(ctx, c.caller(ec), f)
-	if err != nil {
-		return err
+	l := c.localeOf(ec)
+	qf := readQueueFilter(ec)
+	f := qf.store(c.whoOf(ec).ID, l)
+	status, list := http.StatusOK, service.List{}
+	if len(qf.Errors) > 0 {
+		status = http.StatusBadRequest
+	} else {
+		var err error
+		if list, err = c.svc.Processes(ctx, c.caller(ec), f); err != nil {
+			if st := statusOf(engine.ErrorCode(err)); st >= 500 {
+				return err
+			}
+			// A filter the service refused (a definition or state no process
+			// can have) is shown at its field.
+			status, qf.Errors = statusOf(engine.ErrorCode(err)), fieldErrors(err)
+			if len(qf.Errors) == 0 {
+				qf.Errors["q"] = errorText(err)
+			}
+		}
 	}
 	defs, err := c.svc.Definitions(ctx)
 	if err != nil {
 		return err
 	}
-	l, now, seen := c.localeOf(ec), time.Now(), map[string]names{}
+	now, seen := time.Now(), map[string]names{}
 	options := make([]option, len(defs))
 	for i, d := range defs {
 		options[i] = option{Value: d.Name, Text: c.namesOf(ctx, l, d).Title()}
@@ -63,24 +128,49 @@ func (c *Console) queuePage(ec echo.Context) error {
 	rows := make([]queueRow, len(list.Items))
 	for i, v := range list.Items {
 		n := c.namesByVersion(ctx, l, seen, v.Definition, v.Version)
+		assignee, _ := v.Vars[engine.VarAssignee].(string)
+		if group, _ := v.Vars[engine.VarAssignmentGroup].(string); assignee == "" && group != "" {
+			assignee = group
+		}
 		rows[i] = queueRow{ID: v.ID, Title: title(v), Definition: n.Title(), State: n.State(v.State), Priority: v.Priority,
-			StartedAt: v.StartedAt, Ended: v.EndedAt != nil, SLAs: chips(l, v, now, n)}
+			Assignee: assignee, StartedAt: v.StartedAt, Ended: v.EndedAt != nil, SLAs: chips(l, v, now, n)}
 	}
 	pages := max((list.Total+queuePageSize-1)/queuePageSize, 1)
-	data := map[string]any{"Rows": rows, "Total": list.Total, "Filter": qf, "Definitions": options, "Page": qf.Page, "Pages": pages}
+	data := map[string]any{"Rows": rows, "Total": list.Total, "Filter": qf, "Definitions": options, "Page": qf.Page, "Pages": pages,
+		"Views": qf.views(l),
+		"More":  qf.Priority != "" || qf.StartedBy != "" || qf.CI != "" || qf.From != "" || qf.To != "" || qf.State != ""}
 	if qf.Page > 1 {
 		data["PrevURL"] = qf.url(qf.Page - 1)
 	}
 	if qf.Page < pages {
 		data["NextURL"] = qf.url(qf.Page + 1)
 	}
-	return c.render(ec, http.StatusOK, "queue", data)
+	return c.render(ec, status, "queue", data)
+}
+
+// queueView is a tab of the queue: a view with the rest of the filter.
+type queueView struct {
+	Text, URL string
+	Current   bool
+}
+
+// views are the queue's tabs.
+func (qf queueFilter) views(l *locale) []queueView {
+	var out []queueView
+	for _, v := range []struct{ view, text string }{{viewAll, "queue.view.all"}, {viewMine, "queue.view.mine"},
+		{viewGroups, "queue.view.groups"}, {viewUnassigned, "queue.view.unassigned"}} {
+		other := qf
+		other.View = v.view
+		out = append(out, queueView{Text: l.text(v.text), URL: other.url(1), Current: qf.View == v.view})
+	}
+	return out
 }
 
 // url is the queue with the same filter at another page.
 func (qf queueFilter) url(page int) string {
 	q := url.Values{}
-	for k, v := range map[string]string{"definition": qf.Definition, "state": qf.State} {
+	for k, v := range map[string]string{"view": qf.View, "q": qf.Text, "definition": qf.Definition, "state": qf.State,
+		"priority": qf.Priority, "started_by": qf.StartedBy, "ci": qf.CI, "from": qf.From, "to": qf.To} {
 		if v != "" {
 			q.Set(k, v)
 		}

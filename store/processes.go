@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -91,15 +92,19 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 				nextDue = c.Due
 			}
 		}
+		q := queueColumnsOf(v)
 		res, err := tx.ExecContext(ctx, `INSERT INTO processes
-			(id, definition, version, state, priority, breached, started_at, started_by, ended_at, next_wake, seq, view, approval_opened, lean, next_due, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, now())
+			(id, definition, version, state, priority, breached, started_at, started_by, ended_at, next_wake, seq, view, approval_opened, lean, next_due,
+			 assignee, assignment_group, ci, search_text, search, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, $17, $18, $19, $20, to_tsvector('simple', $20), now())
 			ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, priority = EXCLUDED.priority,
 				breached = EXCLUDED.breached, ended_at = EXCLUDED.ended_at, next_wake = EXCLUDED.next_wake,
 				seq = EXCLUDED.seq, view = EXCLUDED.view, approval_opened = EXCLUDED.approval_opened, lean = EXCLUDED.lean,
-				next_due = EXCLUDED.next_due, updated_at = now()
+				next_due = EXCLUDED.next_due, assignee = EXCLUDED.assignee, assignment_group = EXCLUDED.assignment_group,
+				ci = EXCLUDED.ci, search_text = EXCLUDED.search_text, search = EXCLUDED.search, updated_at = now()
 			WHERE processes.seq < EXCLUDED.seq OR $13`,
-			v.ID, v.Definition, v.Version, v.State, v.Priority, breached, v.StartedAt, v.StartedBy, v.EndedAt, v.NextWake, v.Seq, view, how.force, how.opened, how.lean, nextDue)
+			v.ID, v.Definition, v.Version, v.State, v.Priority, breached, v.StartedAt, v.StartedBy, v.EndedAt, v.NextWake, v.Seq, view, how.force, how.opened, how.lean, nextDue,
+			q.assignee, q.group, q.ci, q.search)
 		if err != nil {
 			return err
 		}
@@ -315,6 +320,20 @@ type ProcessFilter struct {
 	Open bool
 	// IDs, when not nil, keeps only these processes (a meeting's agenda).
 	IDs []string
+	// Priority, Assignee, StartedBy and CI keep the processes with that
+	// value; AssignmentGroup those assigned to that group.
+	Priority, Assignee, StartedBy, CI, AssignmentGroup string
+	// Unassigned keeps the processes nobody is assigned to.
+	Unassigned bool
+	// MyGroups keeps the processes assigned to a group of the viewer's, or
+	// to one of their roles (reassign steps name roles as groups).
+	MyGroups bool
+	// StartedFrom and StartedBefore bound when the processes started.
+	StartedFrom, StartedBefore *time.Time
+	// Text keeps the processes whose title or description holds its words
+	// (PostgreSQL full-text search), or — for text in Chinese, whose words
+	// are not spaced — the text itself.
+	Text string
 	// ByDue orders by the next SLA due time (the most urgent first, those with
 	// no running clock last) instead of newest first.
 	ByDue  bool
@@ -342,4 +361,34 @@ func (s *Store) ProcessSeq(ctx context.Context, id string) (int64, error) {
 		return 0, nil
 	}
 	return seq, fail("store.ProcessSeq", err)
+}
+
+// queueColumns are what the queue filters a process by, from its view.
+type queueColumns struct {
+	assignee, group, ci *string
+	search              string
+}
+
+// queueColumnsOf reads them: the assignee and assignment group a reassign
+// step or an assign action set, the configuration item (a variable, else
+// the input), and the title and description searched as text.
+func queueColumnsOf(v engine.View) queueColumns {
+	str := func(m map[string]any, k string) *string {
+		if s, ok := m[k].(string); ok && s != "" {
+			return &s
+		}
+		return nil
+	}
+	q := queueColumns{assignee: str(v.Vars, engine.VarAssignee), group: str(v.Vars, engine.VarAssignmentGroup), ci: str(v.Vars, "ci")}
+	if q.ci == nil {
+		q.ci = str(v.Input, "ci")
+	}
+	var text []string
+	for _, k := range []string{"title", "description"} {
+		if s := str(v.Input, k); s != nil {
+			text = append(text, *s)
+		}
+	}
+	q.search = strings.Join(text, " ")
+	return q
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -166,5 +167,55 @@ func TestSessionsExpireAndAreKeyedByDigest(t *testing.T) {
 	}
 	if _, ok, _ := ss.FindCtx(ctx, "live-token"); ok {
 		t.Fatal("a deleted session was found")
+	}
+}
+
+func TestProcessesFilterByAssignmentAndText(t *testing.T) {
+	s, ctx := open(t), context.Background()
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	if err := s.UpsertUser(ctx, store.User{ID: "tom", Name: "Tom", Roles: []string{"tier1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveGroup(ctx, store.Group{ID: "network-team", Name: "Network", Members: []string{"tom"}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	put := func(id, title string, vars map[string]any, at time.Time) {
+		t.Helper()
+		v := engine.View{ID: id, Definition: "x", Version: 1, State: "open", Seq: 1, StartedAt: at, StartedBy: "rita",
+			Input: map[string]any{"title": title, "description": "Reported by the front desk", "ci": "sw-core-1"}, Vars: vars}
+		if err := s.Project(ctx, v, []engine.Event{{Seq: 1, At: at, Type: engine.EventStarted, Actor: "rita", To: "open"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("x-000001", "Mail server down", map[string]any{"assignee": "tom"}, t0)
+	put("x-000002", "邮件服务器宕机", map[string]any{"assignment_group": "network-team"}, t0.Add(time.Hour))
+	put("x-000003", "Printer jams", map[string]any{"assignment_group": "tier1"}, t0.Add(2*time.Hour))
+	tom := store.Viewer{ID: "tom", Roles: []string{"auditor", "tier1"}}
+	from := t0.Add(30 * time.Minute)
+	for _, c := range []struct {
+		name string
+		f    store.ProcessFilter
+		want []string
+	}{
+		{"Mine", store.ProcessFilter{Assignee: "tom"}, []string{"x-000001"}},
+		{"Unassigned", store.ProcessFilter{Unassigned: true}, []string{"x-000002", "x-000003"}},
+		{"MyGroupsAndRoles", store.ProcessFilter{MyGroups: true}, []string{"x-000002", "x-000003"}},
+		{"Words", store.ProcessFilter{Text: "mail DOWN"}, []string{"x-000001"}},
+		{"WordsInTheDescription", store.ProcessFilter{Text: "front desk"}, []string{"x-000001", "x-000002", "x-000003"}},
+		{"Chinese", store.ProcessFilter{Text: "服务器"}, []string{"x-000002"}},
+		{"LikeIsEscaped", store.ProcessFilter{Text: "100%"}, nil},
+		{"StartedFrom", store.ProcessFilter{StartedFrom: &from}, []string{"x-000002", "x-000003"}},
+		{"CI", store.ProcessFilter{CI: "sw-core-1", StartedBy: "rita"}, []string{"x-000001", "x-000002", "x-000003"}},
+	} {
+		c.f.Limit = 10
+		list, total, err := s.ProcessesFor(ctx, tom, c.f)
+		var got []string
+		for _, v := range list {
+			got = append(got, v.ID)
+		}
+		slices.Sort(got)
+		if err != nil || !slices.Equal(got, c.want) || total != len(c.want) {
+			t.Errorf("%s: %v (total %d) %v, want %v", c.name, got, total, err, c.want)
+		}
 	}
 }

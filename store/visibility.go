@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -63,9 +65,7 @@ func (s *Store) ProcessFor(ctx context.Context, v Viewer, id string) (engine.Vie
 // newest first, and how many of them match.
 func (s *Store) ProcessesFor(ctx context.Context, v Viewer, f ProcessFilter) ([]engine.View, int, error) {
 	const op = "store.ProcessesFor"
-	where := visibleTo + ` AND ($4 = '' OR p.definition = $4) AND ($5 = '' OR p.state = $5) AND ($6::boolean IS NULL OR p.breached = $6)
-		AND (NOT $7 OR p.ended_at IS NULL) AND ($8::text[] IS NULL OR p.id = ANY($8))`
-	args := append(v.args(), f.Definition, f.State, f.Breached, f.Open, pq.Array(f.IDs))
+	where, args := f.where(v)
 	order := `p.started_at DESC, p.id DESC`
 	if f.ByDue {
 		order = `p.next_due ASC NULLS LAST, p.started_at, p.id`
@@ -76,7 +76,7 @@ func (s *Store) ProcessesFor(ctx context.Context, v Viewer, f ProcessFilter) ([]
 	}
 	var rows []viewRow
 	if err := s.db.SelectContext(ctx, &rows, `SELECT `+viewColumns+` FROM processes p WHERE `+where+`
-		ORDER BY `+order+` LIMIT $9 OFFSET $10`, append(args, f.Limit, f.Offset)...); err != nil {
+		ORDER BY `+order+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)+1, len(args)+2), append(args, f.Limit, f.Offset)...); err != nil {
 		return nil, 0, fail(op, err)
 	}
 	out, err := s.views(ctx, rows)
@@ -166,4 +166,67 @@ func (s *Store) fillViewerRoles(ctx context.Context, conn *sqlx.Conn) error {
 		}
 	}
 	return nil
+}
+
+// where is the filter in SQL over the process row p, after the visibility
+// rule, with its arguments ($1 to $3 are the viewer's, see visibleTo).
+func (f ProcessFilter) where(v Viewer) (string, []any) {
+	var b strings.Builder
+	b.WriteString(visibleTo)
+	args := v.args()
+	arg := func(x any) string {
+		args = append(args, x)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	for _, eq := range [...]struct{ col, val string }{{"definition", f.Definition}, {"state", f.State}, {"priority", f.Priority},
+		{"assignee", f.Assignee}, {"started_by", f.StartedBy}, {"ci", f.CI}, {"assignment_group", f.AssignmentGroup}} {
+		if eq.val != "" {
+			fmt.Fprintf(&b, " AND p.%s = %s", eq.col, arg(eq.val))
+		}
+	}
+	if f.Breached != nil {
+		fmt.Fprintf(&b, " AND p.breached = %s", arg(*f.Breached))
+	}
+	if f.Open {
+		b.WriteString(" AND p.ended_at IS NULL")
+	}
+	if f.IDs != nil {
+		fmt.Fprintf(&b, " AND p.id = ANY(%s)", arg(pq.Array(f.IDs)))
+	}
+	if f.Unassigned {
+		b.WriteString(" AND p.assignee IS NULL")
+	}
+	if f.MyGroups {
+		b.WriteString(" AND (p.assignment_group = ANY($2::text[]) OR p.assignment_group IN (SELECT group_id FROM group_members WHERE user_id = $1))")
+	}
+	if f.StartedFrom != nil {
+		fmt.Fprintf(&b, " AND p.started_at >= %s", arg(*f.StartedFrom))
+	}
+	if f.StartedBefore != nil {
+		fmt.Fprintf(&b, " AND p.started_at < %s", arg(*f.StartedBefore))
+	}
+	if f.Text != "" {
+		if hasUnspacedScript(f.Text) {
+			fmt.Fprintf(&b, " AND p.search_text ILIKE %s", arg("%"+likeEscape(f.Text)+"%"))
+		} else {
+			fmt.Fprintf(&b, " AND p.search @@ websearch_to_tsquery('simple', %s)", arg(f.Text))
+		}
+	}
+	return b.String(), args
+}
+
+// hasUnspacedScript reports whether s holds Chinese or Japanese characters,
+// whose words the full-text parser cannot tell apart.
+func hasUnspacedScript(s string) bool {
+	for _, r := range s {
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) {
+			return true
+		}
+	}
+	return false
+}
+
+// likeEscape makes s match itself in a LIKE pattern.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -41,8 +41,8 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 	b.waitText("[role=alert]", "unknown, revoked or expired")
 
 	// Something in the queue besides the agent's own incident.
-	c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{
-		"title": "Printer on floor 3 jams", "priority": "P4"}})
+	printer := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{
+		"title": "Printer on floor 3 jams", "priority": "P4"}})["id"].(string)
 	c.must(201, "POST", "/api/v1/processes/incident", "dev-service-desk", map[string]any{"input": map[string]any{
 		"title": "VPN drops every hour", "priority": "P2", "service": "vpn"}})
 
@@ -99,6 +99,12 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 	time.Sleep(time.Until(asOf.Add(50 * time.Millisecond)))
 
 	b.signIn("dev-service-desk")
+	// The service desk hands the printer to tom, from its page.
+	b.visit("/processes/" + printer)
+	b.fill("#act-assign-assignee", "tom.tier1")
+	b.fill("#act-assign-assignment_group", "desktop-support")
+	b.submit("form[action='/processes/" + printer + "/actions/assign'] button[type=submit]")
+	b.waitText("dd.assignee", "tom.tier1")
 	b.visit("/processes/" + id)
 	b.choose("#act-close-satisfaction", "5")
 	b.submit("form[action='/processes/" + id + "/actions/close'] button[type=submit]")
@@ -107,6 +113,23 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 	b.shot("process-closed", false)
 	if p := c.must(200, "GET", "/api/v1/processes/"+id, "dev-auditor", nil); p["state"] != "closed" || p["started_by"] != "tom.tier1" {
 		t.Fatalf("the API sees %v started by %v, want closed, started by tom.tier1", p["state"], p["started_by"])
+	}
+	b.signOut()
+
+	// Tom finds his work: assigned to him, and by words of its title.
+	b.signIn("dev-tier1")
+	b.submit(".tabs a:nth-child(2)")
+	b.waitText("table.queue", "Printer on floor 3 jams")
+	if q := b.text("table.queue"); strings.Contains(q, "VPN") {
+		t.Errorf("tom's own work lists the VPN incident nobody assigned:\n%s", q)
+	}
+	b.shot("queue-mine", false)
+	b.visit("/queue")
+	b.fill("#f-q", "vpn hour")
+	b.submit(".filters button[type=submit]")
+	b.waitText("table.queue", "VPN drops every hour")
+	if q := b.text("table.queue"); strings.Contains(q, "Printer") {
+		t.Errorf("searching for vpn hour lists the printer:\n%s", q)
 	}
 	b.signOut()
 
