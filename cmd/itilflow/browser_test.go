@@ -209,23 +209,34 @@ func (b *browser) has(sel string) bool {
 	return n > 0
 }
 
-// waitText waits until the element's text contains want.
+// waitText waits until the element's text contains want. A page that
+// reloads meanwhile (a process page does when its process changes) is read
+// again.
 func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
 	deadline := time.Now().Add(browserWait)
 	for {
-		if b.has(sel) && strings.Contains(b.text(sel), want) {
+		got, err := b.tryText(sel)
+		if err == nil && strings.Contains(got, want) {
 			return
 		}
 		if time.Now().After(deadline) {
-			got := ""
-			if b.has(sel) {
-				got = b.text(sel)
-			}
-			b.t.Fatalf("%s never showed %q; it shows %q (at %s)", sel, want, got, b.location())
+			b.t.Fatalf("%s never showed %q; it shows %q (%v) (at %s)", sel, want, got, err, b.location())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// tryText returns the visible text of the first element sel matches, or why
+// it could not.
+func (b *browser) tryText(sel string) (string, error) {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+	if err != nil || n == 0 {
+		return "", fmt.Errorf("no %s (%v)", sel, err)
+	}
+	return chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 }
 
 // value returns the value of a form control.

@@ -124,6 +124,14 @@ func TestConsoleWorksAnIncidentAndACABMeeting(t *testing.T) {
 		t.Errorf("tom's own work lists the VPN incident nobody assigned:\n%s", q)
 	}
 	b.shot("queue-mine", false)
+	// The API filters alike.
+	mine := c.must(200, "GET", "/api/v1/processes?assignee=me&open=true&sort=due&q=printer", "dev-tier1", nil)
+	if items, _ := mine["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != printer {
+		t.Errorf("the API's list of tom's open printer work: %v", mine)
+	}
+	if status, body := c.outsideContract().call("GET", "/api/v1/processes?unassigned=yes", "dev-tier1", nil); status != 400 || !strings.Contains(fmt.Sprint(body), "unassigned") {
+		t.Errorf("unassigned=yes: %d %v, want 400 naming the parameter", status, body)
+	}
 	b.visit("/queue")
 	b.fill("#f-q", "vpn hour")
 	b.submit(".filters button[type=submit]")
