@@ -56,7 +56,7 @@ func newAdminTest(t *testing.T) adminTest {
 	}
 	// No Temporal: these routes (and a refused start) never reach it.
 	log := slog.New(slog.DiscardHandler)
-	s := New(service.New(st, nil, nil, log), st, nil, nil, log)
+	s := New(service.New(st, nil, nil, log), st, nil, log)
 	s.echo.Logger.SetOutput(io.Discard)
 	return adminTest{t: t, s: s, store: st}
 }

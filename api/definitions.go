@@ -1,18 +1,14 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
-
-const roleProcessOwner = "process-owner"
 
 type definitionBody struct {
 	store.Definition
@@ -20,7 +16,7 @@ type definitionBody struct {
 }
 
 func (s *Server) listDefinitions(c echo.Context) error {
-	defs, err := s.store.Definitions(c.Request().Context())
+	defs, err := s.svc.Catalog(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -31,77 +27,53 @@ func (s *Server) listDefinitions(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": out})
 }
 
-// requestedDefinition is the definition of the URL, at ?version= or the latest.
-func (s *Server) requestedDefinition(c echo.Context) (store.Definition, error) {
-	version, err := versionParam(c, "version")
-	if err != nil {
-		return store.Definition{}, err
-	}
-	return s.store.Definition(c.Request().Context(), c.Param("name"), version)
-}
-
 func (s *Server) getDefinition(c echo.Context) error {
-	d, err := s.requestedDefinition(c)
+	version, err := service.ParseVersion("version", c.QueryParam("version"))
+	if err != nil {
+		return err
+	}
+	d, err := s.svc.Definition(c.Request().Context(), c.Param("name"), version)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, definitionBody{Definition: d, Compiled: &d.Compiled})
 }
 
-// readDefinition parses the YAML body; problems come back as 422 with
-// line:column. A body over maxDefinitionBytes is 413; compiling runs in a slot
-// of s.heavy, within its budget.
-func (s *Server) readDefinition(c echo.Context) (*engine.Definition, []byte, error) {
-	src, err := readLimited(c, maxDefinitionBytes, "definition")
-	if err != nil {
-		return nil, nil, err
-	}
-	published, err := s.store.Definitions(c.Request().Context())
-	if err != nil {
-		return nil, nil, err
-	}
-	// Start steps may name any published process (or this one).
-	names := make([]string, 0, len(published))
-	for _, d := range published {
-		names = append(names, d.Name)
-	}
-	def, err := bounded(c.Request().Context(), s.heavy, "definition too complex to check", func() (*engine.Definition, error) {
-		if err := checkYAMLExpansion(src); err != nil {
-			return nil, err
-		}
-		return engine.Compile(src, engine.Env{Calendars: s.calendars, Processes: names})
-	})
-	return def, src, err
+// readDefinition reads the YAML body of a definition; one over
+// service.MaxDefinitionBytes is 413, before the service sees it.
+func readDefinition(c echo.Context) ([]byte, error) {
+	return readLimited(c, service.MaxDefinitionBytes, "definition")
 }
 
-// validateDefinition checks a definition without publishing it. It is for the
-// people who write definitions: checking is the API's most expensive request.
+// validateDefinition checks a definition without publishing it; problems come
+// back as 422 with line:column. A caller who may not check is refused before
+// their body is read.
 func (s *Server) validateDefinition(c echo.Context) error {
-	if err := requireRole(c, roleProcessOwner, roleAdmin); err != nil {
+	if err := service.MayCheckDefinitions(caller(c)); err != nil {
 		return err
 	}
-	def, _, err := s.readDefinition(c)
+	src, err := readDefinition(c)
+	if err != nil {
+		return err
+	}
+	def, err := s.svc.CheckDefinition(c.Request().Context(), caller(c), service.Draft{Source: src})
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"valid": true, "name": def.Name, "definition": def})
 }
 
-// putDefinition publishes a new version. Running processes keep the version they
-// started with; new processes get this one.
+// putDefinition publishes a new version of the definition the URL names
+// (201), or answers the latest when the text is unchanged (200).
 func (s *Server) putDefinition(c echo.Context) error {
-	if err := requireRole(c, roleProcessOwner); err != nil {
+	if err := service.MayPublishDefinitions(caller(c)); err != nil {
 		return err
 	}
-	def, src, err := s.readDefinition(c)
+	src, err := readDefinition(c)
 	if err != nil {
 		return err
 	}
-	if name := c.Param("name"); def.Name != name {
-		return &engine.Error{Code: engine.EINVALID, Message: "definition name does not match the URL",
-			Details: []engine.Detail{{Field: "name", Message: "is " + strconv.Quote(def.Name) + " but the URL says " + strconv.Quote(name)}}}
-	}
-	d, created, err := s.store.PublishDefinition(c.Request().Context(), def, src, actorOf(c).ID, requestID(c))
+	d, created, err := s.svc.PublishDefinition(c.Request().Context(), caller(c), service.Draft{Source: src, Name: c.Param("name")})
 	if err != nil {
 		return err
 	}
@@ -112,80 +84,44 @@ func (s *Server) putDefinition(c echo.Context) error {
 	return c.JSON(status, map[string]any{"name": d.Name, "version": d.Version, "hash": d.Hash, "created": created, "published_at": d.PublishedAt})
 }
 
-// versionParam reads an optional version query parameter (0 = latest).
-func versionParam(c echo.Context, name string) (int, error) {
-	v := c.QueryParam(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: name, Message: "must be a version number from 1"}}}
-	}
-	return n, nil
-}
-
 func (s *Server) listVersions(c echo.Context) error {
-	versions, err := s.store.DefinitionVersions(c.Request().Context(), c.Param("name"))
+	versions, err := s.svc.DefinitionVersions(c.Request().Context(), c.Param("name"))
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": versions})
 }
 
-// graph draws a version of the definition as Mermaid (default) or Graphviz DOT,
-// in a slot of s.heavy.
+// graph draws a version of the definition as Mermaid (default) or Graphviz DOT.
 func (s *Server) graph(c echo.Context) error {
-	d, err := s.requestedDefinition(c)
+	version, err := service.ParseVersion("version", c.QueryParam("version"))
 	if err != nil {
 		return err
 	}
-	draw, contentType := engine.Mermaid, echo.MIMETextPlainCharsetUTF8
-	switch c.QueryParam("format") {
-	case "", "mermaid":
-	case "dot":
-		draw, contentType = engine.DOT, "text/vnd.graphviz; charset=utf-8"
-	default:
-		return &engine.Error{Code: engine.EBADREQUEST, Message: "bad query parameter", Details: []engine.Detail{{Field: "format", Message: "must be mermaid or dot"}}}
-	}
-	text, err := bounded(c.Request().Context(), s.heavy, "definition too complex to draw", func() (string, error) {
-		return draw(&d.Compiled), nil
-	})
+	format := c.QueryParam("format")
+	text, err := s.svc.DrawDefinition(c.Request().Context(), c.Param("name"), version, format)
 	if err != nil {
 		return err
+	}
+	contentType := echo.MIMETextPlainCharsetUTF8
+	if format == service.GraphDOT {
+		contentType = "text/vnd.graphviz; charset=utf-8"
 	}
 	return c.Blob(http.StatusOK, contentType, []byte(text))
 }
 
 // diff shows what changed between two versions, as a unified diff of their
-// text, computed in a slot of s.heavy.
+// text.
 func (s *Server) diff(c echo.Context) error {
-	from, err := versionParam(c, "from")
+	from, err := service.ParseVersion("from", c.QueryParam("from"))
 	if err != nil {
 		return err
 	}
-	to, err := versionParam(c, "to")
+	to, err := service.ParseVersion("to", c.QueryParam("to"))
 	if err != nil {
 		return err
 	}
-	if from == 0 {
-		return &engine.Error{Code: engine.EBADREQUEST, Message: "missing query parameter", Details: []engine.Detail{{Field: "from", Message: "is required"}}}
-	}
-	ctx, name := c.Request().Context(), c.Param("name")
-	a, err := s.store.Definition(ctx, name, from)
-	if err != nil {
-		return err
-	}
-	b, err := s.store.Definition(ctx, name, to)
-	if err != nil {
-		return err
-	}
-	text, err := bounded(ctx, s.heavy, "versions too different to compare", func() (string, error) {
-		return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A: difflib.SplitLines(a.Source), B: difflib.SplitLines(b.Source),
-			FromFile: fmt.Sprintf("%s v%d", name, a.Version), ToFile: fmt.Sprintf("%s v%d", name, b.Version), Context: 3,
-		})
-	})
+	text, err := s.svc.DiffDefinition(c.Request().Context(), c.Param("name"), from, to)
 	if err != nil {
 		return err
 	}

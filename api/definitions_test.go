@@ -11,29 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
 
 const tinyDefinition = "name: tiny\ninitial: a\nstates:\n  a: {actions: {go: {to: b, roles: [requester]}}}\n  b: {final: true}\n"
-
-// heavyDefinition is a valid definition of about size bytes with a CEL condition
-// on every action: slow to check, though well within the limits.
-func heavyDefinition(size int) string {
-	var b strings.Builder
-	b.WriteString("name: heavy\ninput:\n  title: {type: string, required: true}\n  n: {type: number}\ninitial: s0\nstates:\n")
-	for i := 0; b.Len() < size; i++ {
-		cond := make([]string, 12)
-		for j := range cond {
-			cond[j] = fmt.Sprintf("(input.n > %d.0 || input.title.startsWith('x%d'))", j, j)
-		}
-		fmt.Fprintf(&b, "  s%d:\n    actions:\n      go: {to: s%d, roles: [requester], when: \"%s\"}\n", i, i+1, strings.Join(cond, " && "))
-		if b.Len() >= size {
-			fmt.Fprintf(&b, "  s%d: {final: true}\n", i+1)
-		}
-	}
-	return b.String()
-}
 
 // aliasBomb is a definition of a few hundred bytes whose merge keys double the
 // parser's work at each of depth levels.
@@ -99,7 +81,7 @@ func TestValidateLimits(t *testing.T) {
 		}
 	})
 	t.Run("RefusesTooLarge", func(t *testing.T) {
-		big := "# " + strings.Repeat("x", maxDefinitionBytes) + "\n" + tinyDefinition
+		big := "# " + strings.Repeat("x", service.MaxDefinitionBytes) + "\n" + tinyDefinition
 		if a := at.validate("pat.owner", big); a.status != 413 || !strings.Contains(a.errorText(), "256 KiB") {
 			t.Fatalf("%d %s", a.status, a.errorText())
 		}
@@ -118,72 +100,10 @@ func TestValidateLimits(t *testing.T) {
 			t.Fatalf("%d after %v: %s", a.status, a.took, a.errorText())
 		}
 	})
-	t.Run("AnswersWithinTheBudget", func(t *testing.T) {
-		// One slot; the budget is shorter than any check of this definition.
-		at.s.heavy = newWorkLimiter(1, 10*time.Millisecond, time.Millisecond)
-		heavy := heavyDefinition(200 << 10)
-		a := at.validate("pat.owner", heavy)
-		if a.status != 422 || !strings.Contains(a.errorText(), "definition too complex to check within 1ms") {
-			t.Fatalf("%d after %v: %s", a.status, a.took, a.errorText())
-		}
-		// The check goes on in its slot: the next request waits 10ms, then 503.
-		b := at.validate("pat.owner", tinyDefinition)
-		if b.status != 503 || b.header.Get("Retry-After") == "" || !strings.Contains(b.errorText(), "busy") {
-			t.Fatalf("while the slot is taken: %d %v %s", b.status, b.header, b.errorText())
-		}
-		// Once the check finishes, its slot is free again.
-		at.s.heavy.budget = heavyBudget
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			c := at.validate("pat.owner", tinyDefinition)
-			if c.status == 200 {
-				break
-			}
-			if c.status != 503 || time.Now().After(deadline) {
-				t.Fatalf("after the check: %d %s", c.status, c.errorText())
-			}
-		}
-		if a := at.validate("pat.owner", heavy); a.status != 200 {
-			t.Fatalf("the heavy definition within the real budget: %d %s", a.status, a.errorText())
+	t.Run("RefusesANameThatIsNotTheURLsAtItsLine", func(t *testing.T) {
+		a := at.send(http.MethodPut, "/api/v1/definitions/other", "pat.owner", strings.NewReader(tinyDefinition), int64(len(tinyDefinition)))
+		if a.status != 422 || !strings.Contains(a.errorText(), `"column":7,"field":"name","line":1`) || !strings.Contains(a.errorText(), "the URL says") {
+			t.Fatalf("%d %s", a.status, a.errorText())
 		}
 	})
-}
-
-// TestWorkLimiterKeepsSlotsUntilWorkEnds: work past its budget is answered, but
-// holds its slot until it returns, so no more than the slots ever run.
-func TestWorkLimiterKeepsSlotsUntilWorkEnds(t *testing.T) {
-	ctx := context.Background()
-	l := newWorkLimiter(2, 20*time.Millisecond, 50*time.Millisecond)
-	release := make(chan struct{})
-	running := make(chan struct{}, 3)
-	work := func() (int, error) {
-		running <- struct{}{}
-		<-release
-		return 1, nil
-	}
-	for range 2 {
-		if _, err := bounded(ctx, l, "too much", work); engine.ErrorCode(err) != engine.EINVALID || !strings.Contains(err.Error(), "too much within 50ms") {
-			t.Fatalf("past the budget: %v", err)
-		}
-	}
-	if _, err := bounded(ctx, l, "too much", work); engine.ErrorCode(err) != engine.EUNAVAILABLE {
-		t.Fatalf("with both slots taken: %v", err)
-	}
-	if len(running) != 2 {
-		t.Fatalf("%d pieces of work ran, want 2", len(running))
-	}
-	close(release)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		v, err := bounded(ctx, l, "too much", func() (int, error) { return 7, nil })
-		if err == nil && v == 7 {
-			break
-		}
-		if engine.ErrorCode(err) != engine.EUNAVAILABLE || time.Now().After(deadline) {
-			t.Fatalf("after the work ended: %v %v", v, err)
-		}
-	}
-	if _, err := bounded(ctx, l, "boom", func() (int, error) { panic("bug") }); err == nil || !strings.Contains(err.Error(), "panic: bug") {
-		t.Fatalf("a panic: %v", err)
-	}
 }

@@ -39,7 +39,7 @@ func TestJWTsFromAnIdentityProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(nil, nil, nil, nil, slog.New(slog.DiscardHandler))
+	s := New(nil, nil, nil, slog.New(slog.DiscardHandler))
 	s.UseJWT(v)
 	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{"sub": "ana", "roles": []string{"cab-member", "approver"}, "iss": "https://idp.example",
@@ -101,7 +101,7 @@ func TestJWTIdentityHygiene(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := New(nil, nil, nil, nil, slog.New(slog.DiscardHandler))
+		s := New(nil, nil, nil, slog.New(slog.DiscardHandler))
 		s.UseJWT(v)
 		return s
 	}

@@ -21,7 +21,7 @@ import (
 // of a token).
 func testServer(t *testing.T) *Server {
 	t.Helper()
-	s := New(nil, nil, nil, nil, slog.New(slog.DiscardHandler))
+	s := New(nil, nil, nil, slog.New(slog.DiscardHandler))
 	s.echo.Logger.SetOutput(io.Discard) // Recover's stack traces
 	return s
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/itilflow/itilflow/service"
 )
 
 type retireRequest struct {
@@ -15,7 +17,7 @@ type retireRequest struct {
 // The store checks the reason (required, not blank) and records the change in
 // the audit log.
 func (s *Server) retireDefinition(c echo.Context) error {
-	if err := requireRole(c, roleProcessOwner, roleAdmin); err != nil {
+	if err := requireRole(c, service.RoleProcessOwner, roleAdmin); err != nil {
 		return err
 	}
 	var req retireRequest
@@ -32,7 +34,7 @@ func (s *Server) retireDefinition(c echo.Context) error {
 // reinstateDefinition lets a retired definition start processes again, of its
 // latest version.
 func (s *Server) reinstateDefinition(c echo.Context) error {
-	if err := requireRole(c, roleProcessOwner, roleAdmin); err != nil {
+	if err := requireRole(c, service.RoleProcessOwner, roleAdmin); err != nil {
 		return err
 	}
 	r, err := s.store.ReinstateDefinition(c.Request().Context(), c.Param("name"), actorOf(c).ID, requestID(c))

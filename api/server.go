@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 
-	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/workflowhealth"
@@ -21,27 +20,22 @@ import (
 
 // Server holds the API's dependencies.
 type Server struct {
-	svc       *service.Service
-	store     *store.Store
-	calendars engine.Calendars
-	temporal  client.Client
-	log       *slog.Logger
-	echo      *echo.Echo
+	svc      *service.Service
+	store    *store.Store
+	temporal client.Client
+	log      *slog.Logger
+	echo     *echo.Echo
 	// jwt, when set, accepts JWTs from an identity provider (UseJWT).
 	jwt *JWTVerifier
-	// heavy bounds the CPU-heavy work of definitions: checks, graphs, diffs.
-	heavy *workLimiter
 	// workflowHealth, when set, is what /healthz reports of workflows whose
 	// task keeps failing (UseWorkflowHealth).
 	workflowHealth *workflowhealth.Monitor
 }
 
-// New returns the API with its routes: the operations on processes through
-// svc, definitions, identities and the audit log through st. calendars are the
-// business calendars definitions may name.
-func New(svc *service.Service, st *store.Store, tc client.Client, calendars engine.Calendars, log *slog.Logger) *Server {
-	s := &Server{svc: svc, store: st, temporal: tc, calendars: calendars, log: log, echo: echo.New(),
-		heavy: newWorkLimiter(heavySlots, heavyWait, heavyBudget)}
+// New returns the API with its routes: the operations on processes and
+// definitions through svc, identities, retirements and health through st.
+func New(svc *service.Service, st *store.Store, tc client.Client, log *slog.Logger) *Server {
+	s := &Server{svc: svc, store: st, temporal: tc, log: log, echo: echo.New()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

@@ -35,6 +35,12 @@ type who struct {
 // Auditor reports whether they read the audit log (the menu offers it).
 func (w *who) Auditor() bool { return service.ReadsAudit(service.Caller{Actor: w.Actor}) }
 
+// ChecksDefinitions reports whether they may read, check and (process
+// owners) publish definitions here (the menu offers the pages).
+func (w *who) ChecksDefinitions() bool {
+	return service.MayCheckDefinitions(service.Caller{Actor: w.Actor}) == nil
+}
+
 func (c *Console) whoOf(ec echo.Context) *who {
 	w, _ := ec.Get(whoKey).(*who)
 	return w

@@ -3,7 +3,8 @@
 // rendered on the server from the same operations as the JSON API (package
 // service), so a page can never show or do what the API would refuse. Forms
 // work without JavaScript; a little script only refreshes a page when its
-// process changes. Every asset is embedded in the binary.
+// process changes, and checks a definition in the editor as it is typed.
+// Every asset is embedded in the binary.
 package console
 
 import (
@@ -145,6 +146,13 @@ func (c *Console) routes() {
 	in.GET("/start/:definition", c.startPage)
 	in.POST("/start/:definition", c.start)
 	in.GET("/approvals", c.approvalsPage)
+	owner := in.Group("/definitions", c.definitionCheckers)
+	owner.GET("", c.definitionsPage)
+	owner.GET("/new", c.newPage)
+	owner.POST("/new", c.editorPost)
+	owner.GET("/:name", c.definitionPage)
+	owner.GET("/:name/edit", c.editPage)
+	owner.POST("/:name/edit", c.editorPost)
 }
 
 // assetHandler serves the embedded assets, cached for a day: they change

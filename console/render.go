@@ -19,8 +19,9 @@ import (
 
 // pageNames are the pages, each a template of its own under templates/,
 // rendered inside templates/layout.html with the form controls of
-// templates/fields.html.
-var pageNames = []string{"signin", "queue", "process", "start_list", "start_form", "approvals", "delegations", "audit", "error"}
+// templates/fields.html and the numbered text of templates/source.html.
+var pageNames = []string{"signin", "queue", "process", "start_list", "start_form", "approvals", "delegations", "audit",
+	"definitions", "definition", "editor", "error"}
 
 // page is what every page's template gets: the page's own data, and what the
 // layout needs.
@@ -39,7 +40,7 @@ type page struct {
 func parsePages(txt *texts) (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs(nil)).ParseFS(templateFiles, "templates/layout.html", "templates/fields.html", "templates/"+name+".html")
+		t, err := template.New("layout.html").Funcs(funcs(nil)).ParseFS(templateFiles, "templates/layout.html", "templates/fields.html", "templates/source.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console: template %s: %w", name, err)
 		}

@@ -21,7 +21,7 @@ import (
 // Roles that may export and replay workflow histories, besides seeing the
 // process: the record of who did what, for audits and for the owners of the
 // process who improve it.
-var historyReaders = []string{store.RoleAuditor, store.RoleAdmin, "process-owner"}
+var historyReaders = []string{store.RoleAuditor, store.RoleAdmin, RoleProcessOwner}
 
 // processIDs is the form of every process id (a definition's name and a
 // number, incident-000123): anything else names no process, and is not sent

@@ -1,6 +1,7 @@
 // Package service holds what people do with processes — start one, act on it,
-// vote, read it, list them, follow its history — with the rules every front
-// door shares, written once: who the caller is, what they may see (a process
+// vote, read it, list them, follow its history — and with their definitions
+// — check, publish, compare and draw them — with the rules every front door
+// shares, written once: who the caller is, what they may see (a process
 // they may not see is "not found", exactly like one that does not exist), the
 // gate every string passes, and idempotent retries. The JSON API and the web
 // console only decode a request, call one of these operations and render its
@@ -30,13 +31,17 @@ type Service struct {
 	// checkpoints, when set, are the audit checkpoints verification checks
 	// the chain against.
 	checkpoints CheckpointSource
+	// heavy bounds the CPU-heavy work on definitions — checks, publications,
+	// graphs, diffs — whichever door asks for it.
+	heavy *workLimiter
 }
 
 // New returns the service over its dependencies; calendars are the business
 // calendars as they are now (a freeze added since a version was published
 // still refuses a change window).
 func New(st *store.Store, tc client.Client, calendars engine.Calendars, log *slog.Logger) *Service {
-	return &Service{store: st, temporal: tc, calendars: calendars, log: log}
+	return &Service{store: st, temporal: tc, calendars: calendars, log: log,
+		heavy: newWorkLimiter(heavySlots, heavyWait, heavyBudget)}
 }
 
 // Caller is who asks: an authenticated user with their roles, and the

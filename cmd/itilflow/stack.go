@@ -169,7 +169,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: api.ServerMaxHeaderBytes}
 	errc := make(chan error, 1)
 	svc := service.New(s.store, s.temporal, calendars, s.log)
-	apiServer := api.New(svc, s.store, s.temporal, calendars, s.log)
+	apiServer := api.New(svc, s.store, s.temporal, s.log)
 	consoleCfg := console.Config{Secure: s.secureCookies}
 	if s.jwt != nil {
 		apiServer.UseJWT(s.jwt)

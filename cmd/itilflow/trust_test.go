@@ -116,21 +116,33 @@ func TestTrust(t *testing.T) {
 		// The console's pages, as each caller signed in to it: the same
 		// answers as the API's, and the same lists.
 		page := "/processes/" + id
+		// The process owner's pages are theirs and the admin's; checking the
+		// shipped incident, or publishing it unchanged, sends nothing new.
+		incident := c.must(200, "GET", "/api/v1/definitions/incident", "dev-process-owner", nil)["source"].(string)
+		check := url.Values{"op": {"check"}, "source": {incident}}
+		publish := url.Values{"op": {"publish"}, "source": {incident}}
 		consoleRoutes := []struct {
 			name, method, path string
+			form               url.Values // a vote's when nil
 			want               []int
 		}{
-			{"ConsoleProcess", "GET", page, []int{200, 404, 200, 404, 404, 200, 200}},
-			{"ConsoleSeq", "GET", page + "/seq", []int{200, 404, 200, 404, 404, 200, 200}},
-			{"ConsoleActionNotAllowedHere", "POST", page + "/actions/close", []int{409, 404, 409, 404, 404, 409, 409}},
-			{"ConsoleVote", "POST", page + "/approvals/new", []int{404, 404, 404, 404, 404, 404, 404}},
-			{"ConsoleAsOf", "GET", page + "?as_of=" + url.QueryEscape(startedAt), []int{200, 404, 200, 404, 404, 200, 200}},
-			{"ConsoleReplay", "POST", page + "/replay", []int{403, 404, 403, 404, 404, 200, 200}},
-			{"ConsoleHistory", "GET", page + "/history.json", []int{403, 404, 403, 404, 404, 200, 200}},
-			{"ConsoleAudit", "GET", "/audit", []int{403, 403, 403, 403, 403, 200, 200}},
-			{"ConsoleDelegations", "GET", "/delegations", []int{200, 200, 200, 200, 200, 200, 200}},
-			{"ConsoleRevokeNoDelegation", "POST", "/delegations/999999/revoke", []int{404, 404, 404, 404, 404, 404, 404}},
-			{"ConsoleAuditExport", "GET", "/audit/export.csv", []int{403, 403, 403, 403, 403, 200, 200}},
+			{"ConsoleProcess", "GET", page, nil, []int{200, 404, 200, 404, 404, 200, 200}},
+			{"ConsoleSeq", "GET", page + "/seq", nil, []int{200, 404, 200, 404, 404, 200, 200}},
+			{"ConsoleActionNotAllowedHere", "POST", page + "/actions/close", nil, []int{409, 404, 409, 404, 404, 409, 409}},
+			{"ConsoleVote", "POST", page + "/approvals/new", nil, []int{404, 404, 404, 404, 404, 404, 404}},
+			{"ConsoleAsOf", "GET", page + "?as_of=" + url.QueryEscape(startedAt), nil, []int{200, 404, 200, 404, 404, 200, 200}},
+			{"ConsoleReplay", "POST", page + "/replay", nil, []int{403, 404, 403, 404, 404, 200, 200}},
+			{"ConsoleHistory", "GET", page + "/history.json", nil, []int{403, 404, 403, 404, 404, 200, 200}},
+			{"ConsoleAudit", "GET", "/audit", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			{"ConsoleAuditExport", "GET", "/audit/export.csv", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			{"ConsoleDelegations", "GET", "/delegations", nil, []int{200, 200, 200, 200, 200, 200, 200}},
+			{"ConsoleRevokeNoDelegation", "POST", "/delegations/999999/revoke", nil, []int{404, 404, 404, 404, 404, 404, 404}},
+			{"ConsoleDefinitions", "GET", "/definitions", nil, []int{403, 403, 403, 403, 200, 403, 200}},
+			{"ConsoleDefinition", "GET", "/definitions/incident?from=1", nil, []int{403, 403, 403, 403, 200, 403, 200}},
+			{"ConsoleEditor", "GET", "/definitions/incident/edit", nil, []int{403, 403, 403, 403, 200, 403, 200}},
+			{"ConsoleNewEditor", "GET", "/definitions/new", nil, []int{403, 403, 403, 403, 200, 403, 200}},
+			{"ConsoleCheck", "POST", "/definitions/incident/edit", check, []int{403, 403, 403, 403, 200, 403, 200}},
+			{"ConsolePublishUnchanged", "POST", "/definitions/incident/edit", publish, []int{403, 403, 403, 403, 303, 403, 403}},
 		}
 		for i, who := range visibilityCallers {
 			cc := signInConsole(t, cfg.httpAddr, who)
@@ -139,6 +151,8 @@ func TestTrust(t *testing.T) {
 				var body string
 				if r.method == "GET" {
 					status, body = cc.get(r.path)
+				} else if r.form != nil {
+					status, body = cc.post(r.path, r.form)
 				} else {
 					status, body = cc.post(r.path, url.Values{"decision": {"approve"}})
 				}
@@ -193,6 +207,8 @@ func TestTrust(t *testing.T) {
 			{"ConsoleInvalidUTF8InComment", "/processes/" + id + "/actions/wait_for_customer", url.Values{"comment": {"caf\xe9"}}, 422, "comment"},
 			{"ConsoleNULInPath", "/processes/%00", nil, 400, "id"},
 			{"ConsoleNULInQuery", "/queue?state=%00", nil, 400, "state"},
+			{"ConsoleNULInDefinition", "/definitions/incident/edit", url.Values{"op": {"check"}, "source": {"name: a\x00b"}}, 422, "source"},
+			{"ConsoleNULInVersion", "/definitions/incident?version=%00", nil, 400, "version"},
 		} {
 			var status int
 			var body string

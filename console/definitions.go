@@ -1,0 +1,121 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/itilflow/itilflow/service"
+	"github.com/itilflow/itilflow/store"
+)
+
+// definitionCheckers lets through those who may check definitions — process
+// owners and admins — to the pages where definitions are read, compared and
+// written; the service refuses anyone else, as the API does.
+func (c *Console) definitionCheckers(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		if err := service.MayCheckDefinitions(c.caller(ec)); err != nil {
+			return err
+		}
+		return next(ec)
+	}
+}
+
+// definitionsPage lists every definition, retired ones too, at its latest
+// version.
+func (c *Console) definitionsPage(ec echo.Context) error {
+	defs, err := c.svc.Catalog(ec.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.render(ec, http.StatusOK, "definitions", map[string]any{"Definitions": defs})
+}
+
+// definitionData is what a definition's page shows.
+type definitionData struct {
+	Latest   store.Definition
+	Versions []store.Definition
+	// Origins say, in the page's language, where the versions came from.
+	Origins map[string]string
+	// Shown is the version whose text the page shows, Lines its text.
+	Shown store.Definition
+	Lines []sourceLine
+	// From and To are the versions the comparison form holds; Diff is their
+	// diff when one was asked for (Compared), empty when they are the same.
+	From, To int
+	Compared bool
+	Diff     []diffLine
+	// Mermaid is the shown version's state diagram, as Mermaid text.
+	Mermaid string
+}
+
+// definitionPage shows a definition: its versions, the text of one of them
+// (?version=N, else the latest), the diff between two (?from=&to=) and its
+// state diagram as Mermaid text.
+func (c *Console) definitionPage(ec echo.Context) error {
+	ctx, name := ec.Request().Context(), ec.Param("name")
+	version, err := service.ParseVersion("version", ec.QueryParam("version"))
+	if err != nil {
+		return err
+	}
+	from, err := service.ParseVersion("from", ec.QueryParam("from"))
+	if err != nil {
+		return err
+	}
+	to, err := service.ParseVersion("to", ec.QueryParam("to"))
+	if err != nil {
+		return err
+	}
+	latest, err := c.svc.Definition(ctx, name, 0)
+	if err != nil {
+		return err
+	}
+	data := definitionData{Latest: latest, Shown: latest, From: from, To: to}
+	if data.Versions, err = c.svc.DefinitionVersions(ctx, name); err != nil {
+		return err
+	}
+	data.Origins = map[string]string{}
+	for _, v := range data.Versions {
+		data.Origins[v.Origin] = originText(c.localeOf(ec), v.Origin)
+	}
+	if version != 0 && version != latest.Version {
+		if data.Shown, err = c.svc.Definition(ctx, name, version); err != nil {
+			return err
+		}
+	}
+	data.Lines = numbered(data.Shown.Source, nil)
+	if from != 0 {
+		diff, err := c.svc.DiffDefinition(ctx, name, from, to)
+		if err != nil {
+			return err
+		}
+		data.Compared, data.Diff = true, diffLines(diff)
+	}
+	// The form compares the version before the latest with the latest,
+	// until it is asked for others.
+	if data.To == 0 {
+		data.To = latest.Version
+	}
+	if data.From == 0 {
+		data.From = max(latest.Version-1, 1)
+	}
+	if data.Mermaid, err = c.svc.DrawDefinition(ctx, name, data.Shown.Version, service.GraphMermaid); err != nil {
+		return err
+	}
+	return c.render(ec, http.StatusOK, "definition", data)
+}
+
+// originText says where a version came from: the definitions directory at
+// start, a person through the service (the console or the API), or the
+// command line.
+func originText(l *locale, origin string) string {
+	switch origin {
+	case store.OriginFile:
+		return l.text("origin.file")
+	case store.OriginAPI:
+		return l.text("origin.api")
+	case store.OriginCLI:
+		return l.text("origin.cli")
+	}
+	return origin
+}
