@@ -100,15 +100,15 @@ func (s *Service) ProcessAsOf(ctx context.Context, caller Caller, id string, t t
 			events = append(events, e)
 		}
 	}
-	return AsOf{At: t, Process: Process{View: v, Actions: []string{}, Events: events}}, nil
+	return AsOf{At: t, Process: Process{View: render(v), Actions: []string{}, Events: events}}, nil
 }
 
 // List is one page of processes.
 type List struct {
-	Items  []engine.View `json:"items"`
-	Total  int           `json:"total"`
-	Limit  int           `json:"limit"`
-	Offset int           `json:"offset"`
+	Items  []View `json:"items"`
+	Total  int    `json:"total"`
+	Limit  int    `json:"limit"`
+	Offset int    `json:"offset"`
 }
 
 // Processes lists the processes matching f that the caller may see; Total
@@ -122,7 +122,7 @@ func (s *Service) Processes(ctx context.Context, caller Caller, f store.ProcessF
 	if err != nil {
 		return List{}, err
 	}
-	return List{Items: items, Total: total, Limit: f.Limit, Offset: f.Offset}, nil
+	return List{Items: renderAll(items), Total: total, Limit: f.Limit, Offset: f.Offset}, nil
 }
 
 // checkFilter refuses a filter by a definition that was never published, or
