@@ -74,6 +74,10 @@ Usage:
   itilflow load      start many processes through a running API and print figures
   itilflow version   print the version and commit, and those of the embedded Temporal
 
+The commands that work on DATABASE_URL or TEMPORAL_ADDRESS use, when it is not
+set, the itilflow dev running on --data-dir (ITILFLOW_DATA_DIR, default .itilflow:
+run them where dev runs), and say so on stderr.
+
 Run "itilflow COMMAND -h" for a command's flags.
 `
 
