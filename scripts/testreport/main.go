@@ -189,7 +189,13 @@ func (r *report) done(e event, p *pkg, now time.Time) {
 // stillRunning says which tests run, when no package has finished for
 // a while.
 func (r *report) stillRunning(now time.Time, quiet time.Duration) {
-	if now.Sub(r.lastDone) < quiet || len(r.pkgs) == 0 {
+	if now.Sub(r.lastDone) < quiet {
+		return
+	}
+	r.lastDone = now
+	if len(r.pkgs) == 0 {
+		// go test reports a package once its test binary starts.
+		fmt.Fprintf(r.w, "...   %s in: compiling test binaries\n", now.Sub(r.began).Round(time.Second))
 		return
 	}
 	var parts []string
@@ -221,7 +227,6 @@ func (r *report) stillRunning(now time.Time, quiet time.Duration) {
 	}
 	sort.Strings(parts)
 	fmt.Fprintf(r.w, "...   %s in: still running %s\n", now.Sub(r.began).Round(time.Second), strings.Join(parts, "; "))
-	r.lastDone = now
 }
 
 // summary prints the totals and reports whether everything passed.

@@ -48,6 +48,12 @@ func TestReportSaysWhatStillRuns(t *testing.T) {
 	var out bytes.Buffer
 	r := newReport(&out, "m", false)
 	now := time.Now()
+	r.stillRunning(now.Add(31*time.Second), 30*time.Second)
+	if got := out.String(); !strings.Contains(got, "31s in: compiling test binaries") {
+		t.Fatalf("before any package started: %q", got)
+	}
+	out.Reset()
+	r.lastDone = now
 	r.line(`{"Action":"run","Package":"m/cmd/itilflow","Test":"TestDev"}`, now)
 	r.line(`{"Action":"run","Package":"m/cmd/itilflow","Test":"TestDev/Sub"}`, now)
 	r.stillRunning(now.Add(10*time.Second), 30*time.Second)
