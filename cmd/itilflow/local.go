@@ -77,8 +77,11 @@ func readDevFile(dir string) (devFile, error) {
 // running reports whether the dev that wrote f still runs. A process of
 // another user answers the probe with EPERM: it runs.
 func (f devFile) running() bool {
+	if f.PID <= 0 {
+		return false // signal 0 to pid 0 or -1 would probe a whole group
+	}
 	p, err := os.FindProcess(f.PID)
-	if err != nil || f.PID <= 0 {
+	if err != nil {
 		return false
 	}
 	err = p.Signal(syscall.Signal(0))
