@@ -87,8 +87,13 @@ func (s *Server) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// me says who the caller is: roles, groups and delegations.
 func (s *Server) me(c echo.Context) error {
-	return c.JSON(http.StatusOK, actorOf(c))
+	out, err := s.svc.Me(c.Request().Context(), caller(c), time.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // notifications lists the notifications addressed to the caller or their

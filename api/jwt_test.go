@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -39,7 +38,8 @@ func TestJWTsFromAnIdentityProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(nil, nil, nil, slog.New(slog.DiscardHandler))
+	// /me reads the caller's groups and delegations: the API needs its store.
+	s := newAdminTest(t).s
 	s.UseJWT(v)
 	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{"sub": "ana", "roles": []string{"cab-member", "approver"}, "iss": "https://idp.example",
@@ -101,7 +101,7 @@ func TestJWTIdentityHygiene(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := New(nil, nil, nil, slog.New(slog.DiscardHandler))
+		s := newAdminTest(t).s
 		s.UseJWT(v)
 		return s
 	}

@@ -876,6 +876,19 @@ type Link struct {
 // LinkRelation defines model for Link.Relation.
 type LinkRelation string
 
+// Me defines model for Me.
+type Me struct {
+	Delegations struct {
+		Given    []Delegation `json:"given"`
+		Received []Delegation `json:"received"`
+	} `json:"delegations"`
+
+	// Groups The groups approvals may name the caller by (none for a user known only from a JWT).
+	Groups []string `json:"groups"`
+	Id     string   `json:"id"`
+	Roles  []string `json:"roles"`
+}
+
 // Notification defines model for Notification.
 type Notification struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -994,11 +1007,13 @@ type SLAView struct {
 	// Elapsed Whole units w, d, h, m, s, such as "4h" or "1d2h30m".
 	//
 	// Examples: 4h, 1d2h30m
-	Elapsed   Duration  `json:"elapsed"`
-	Name      string    `json:"name"`
-	StartedAt time.Time `json:"started_at"`
+	Elapsed Duration `json:"elapsed"`
+	Name    string   `json:"name"`
 
-	// Status running, paused or stopped
+	// StartedAt Absent while the clock has not started.
+	StartedAt *time.Time `json:"started_at,omitempty"`
+
+	// Status pending (not started yet), running, paused or stopped
 	Status    string     `json:"status"`
 	StoppedAt *time.Time `json:"stopped_at,omitempty"`
 
@@ -1381,10 +1396,10 @@ type ListNotificationsParams struct {
 
 // ListProcessesParams defines parameters for ListProcesses.
 type ListProcessesParams struct {
-	// Definition Only processes of this definition.
+	// Definition Only processes of this definition; one never published is 422 with the nearest name.
 	Definition *string `form:"definition,omitempty" json:"definition,omitempty"`
 
-	// State Only processes in this state.
+	// State Only processes in this state; one that no version of the definition (of any, without `definition`) has is 422 with the nearest name.
 	State *string `form:"state,omitempty" json:"state,omitempty"`
 
 	// Breached Only processes with (true) or without (false) a breached SLA.
@@ -8610,7 +8625,7 @@ type GetMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Actor
+	JSON200 *Me
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -8626,7 +8641,7 @@ type GetMeResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetMeResponse) GetJSON200() *Actor {
+func (r GetMeResponse) GetJSON200() *Me {
 	return r.JSON200
 }
 
@@ -8855,6 +8870,11 @@ type ListProcessesResponse401Headers struct {
 	XRequestID      *string
 }
 
+// ListProcessesResponse422Headers the declared response headers of an HTTP 422 response for ListProcesses
+type ListProcessesResponse422Headers struct {
+	XRequestID *string
+}
+
 // ListProcessesResponse500Headers the declared response headers of an HTTP 500 response for ListProcesses
 type ListProcessesResponse500Headers struct {
 	XRequestID *string
@@ -8882,6 +8902,8 @@ type ListProcessesResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Internal
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -8890,6 +8912,8 @@ type ListProcessesResponse struct {
 	Headers400 *ListProcessesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListProcessesResponse401Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListProcessesResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListProcessesResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -8916,6 +8940,11 @@ func (r ListProcessesResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ListProcessesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListProcessesResponse) GetJSON422() *Invalid {
+	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13995,7 +14024,7 @@ func ParseGetMeResponse(rsp *http.Response) (*GetMeResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Actor
+		var dest Me
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14281,6 +14310,13 @@ func ParseListProcessesResponse(rsp *http.Response) (*ListProcessesResponse, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest Internal
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14325,6 +14361,16 @@ func ParseListProcessesResponse(rsp *http.Response) (*ListProcessesResponse, err
 			headers.XRequestID = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListProcessesResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
 	case rsp.StatusCode == 500:
 		var headers ListProcessesResponse500Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {

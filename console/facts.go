@@ -107,7 +107,7 @@ func (c *Console) factsByID(ctx context.Context, l *locale, caller service.Calle
 			d = version{&sd.Compiled, c.namesOf(ctx, l, sd)}
 			defs[key] = d
 		}
-		out[v.ID] = factsOf(v, d.def, listFactLimit, d.names)
+		out[v.ID] = factsOf(v.View, d.def, listFactLimit, d.names)
 	}
 	return out
 }

@@ -152,7 +152,7 @@ func (c *Console) current(ec echo.Context) (processData, error) {
 	}
 	data := c.processData(ec, p, d, time.Now())
 	if st := d.Compiled.State(p.State); st != nil && p.EndedAt == nil {
-		data.Votes = c.votesOpen(ec, p.View, &d.Compiled)
+		data.Votes = c.votesOpen(ec, p.View.View, &d.Compiled)
 	}
 	if a := p.Approval; a != nil && len(a.Items) > 0 {
 		data.Agenda, data.Votes = c.agenda(ec, a, data.Votes)
@@ -164,8 +164,8 @@ func (c *Console) current(ec echo.Context) (processData, error) {
 func (c *Console) processData(ec echo.Context, p service.Process, d store.Definition, now time.Time) processData {
 	l := c.localeOf(ec)
 	n := c.namesOf(ec.Request().Context(), l, d)
-	data := processData{P: p, Names: n, Title: title(p.View), SLAs: chips(l, p.View, now, n),
-		Facts: factsOf(p.View, &d.Compiled, 0, n), HistoryReader: service.ReadsHistories(c.caller(ec))}
+	data := processData{P: p, Names: n, Title: title(p.View.View), SLAs: chips(l, p.View.View, now, n),
+		Facts: factsOf(p.View.View, &d.Compiled, 0, n), HistoryReader: service.ReadsHistories(c.caller(ec))}
 	for _, e := range p.Events {
 		data.Events = append(data.Events, eventLine{At: e.At, Actor: e.Actor, Summary: history.Summary(e), Comment: e.Comment})
 	}

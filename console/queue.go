@@ -132,8 +132,8 @@ func (c *Console) queuePage(ec echo.Context) error {
 		if group, _ := v.Vars[engine.VarAssignmentGroup].(string); assignee == "" && group != "" {
 			assignee = group
 		}
-		rows[i] = queueRow{ID: v.ID, Title: title(v), Definition: n.Title(), State: n.State(v.State), Priority: v.Priority,
-			Assignee: assignee, StartedAt: v.StartedAt, Ended: v.EndedAt != nil, SLAs: chips(l, v, now, n)}
+		rows[i] = queueRow{ID: v.ID, Title: title(v.View), Definition: n.Title(), State: n.State(v.State), Priority: v.Priority,
+			Assignee: assignee, StartedAt: v.StartedAt, Ended: v.EndedAt != nil, SLAs: chips(l, v.View, now, n)}
 	}
 	pages := max((list.Total+queuePageSize-1)/queuePageSize, 1)
 	data := map[string]any{"Rows": rows, "Total": list.Total, "Filter": qf, "Definitions": options, "Page": qf.Page, "Pages": pages,

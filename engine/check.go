@@ -24,7 +24,7 @@ func (p *parser) check(def *Definition) {
 	}
 	knownState := func(name, path string) {
 		if name != "" && def.State(name) == nil {
-			p.errorf(p.at(path), path, "%s", unknown("state", name, stateNames))
+			p.errorf(p.at(path), path, "%s", Unknown("state", name, stateNames))
 		}
 	}
 	if def.Initial != "" {
@@ -41,7 +41,7 @@ func (p *parser) check(def *Definition) {
 			for j, a := range r.ResetBy {
 				rp := fmt.Sprintf("%s.reminders[%d].reset_by[%d]", path, i, j)
 				if s.Action(a) == nil {
-					p.errorf(p.at(rp), rp, "%s", unknown("action of state "+s.Name, a, s.ActionNames()))
+					p.errorf(p.at(rp), rp, "%s", Unknown("action of state "+s.Name, a, s.ActionNames()))
 				}
 			}
 		}
@@ -58,7 +58,7 @@ func (p *parser) check(def *Definition) {
 			}
 			a := s.Action(t.Action)
 			if a == nil {
-				p.errorf(p.at(tpath+".action"), tpath+".action", "%s", unknown("action of state "+s.Name, t.Action, s.ActionNames()))
+				p.errorf(p.at(tpath+".action"), tpath+".action", "%s", Unknown("action of state "+s.Name, t.Action, s.ActionNames()))
 				continue
 			}
 			for _, f := range a.Input {
@@ -104,7 +104,7 @@ func (p *parser) check(def *Definition) {
 	for i, e := range def.Escalations {
 		path := fmt.Sprintf("escalations[%d].on.sla", i)
 		if e.SLA != "" && !contains(slaNames, e.SLA) {
-			p.errorf(p.at(path), path, "%s", unknown("SLA", e.SLA, slaNames))
+			p.errorf(p.at(path), path, "%s", Unknown("SLA", e.SLA, slaNames))
 		}
 	}
 }
@@ -121,7 +121,7 @@ func (p *parser) checkTargets(def *Definition, s SLA, path string) {
 		}
 	}
 	if by == nil {
-		p.errorf(p.at(path+".by"), path+".by", "%s", unknown("input field", s.By, names))
+		p.errorf(p.at(path+".by"), path+".by", "%s", Unknown("input field", s.By, names))
 		return
 	}
 	if by.Type != TypeEnum {
@@ -177,7 +177,10 @@ func reachable(def *Definition) map[string]bool {
 	return seen
 }
 
-func unknown(what, name string, known []string) string {
+// Unknown says that name is none of the known names of what, suggesting the
+// nearest ("did you mean") or, when none is near, listing them: the one way
+// an unknown name is reported, in a definition and in the API's filters.
+func Unknown(what, name string, known []string) string {
 	msg := fmt.Sprintf("unknown %s %q", what, name)
 	if s := suggest(name, known); s != "" {
 		return msg + fmt.Sprintf(" (did you mean %q?)", s)

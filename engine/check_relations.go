@@ -81,7 +81,7 @@ func (p *parser) checkRelation(def *Definition, vars []Field, r, path string) {
 		for i, f := range fields {
 			names[i] = f.Name
 		}
-		p.errorf(p.at(path), path, "relation %q: %s", r, unknown(where, name, names))
+		p.errorf(p.at(path), path, "relation %q: %s", r, Unknown(where, name, names))
 		return
 	}
 	switch f.Type {

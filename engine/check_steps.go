@@ -59,7 +59,7 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 			}
 		case step.Start != nil:
 			if p.processes != nil && step.Start.Process != "" && step.Start.Process != def.Name && !contains(p.processes, step.Start.Process) {
-				p.errorf(p.at(s.path+".start.process"), s.path+".start.process", "%s", unknown("process", step.Start.Process, p.processes))
+				p.errorf(p.at(s.path+".start.process"), s.path+".start.process", "%s", Unknown("process", step.Start.Process, p.processes))
 			}
 			if step.Start.OnEnd != "" {
 				p.systemAction(def, step.Start.OnEnd, s.path+".start.on_end")
@@ -128,7 +128,7 @@ func (p *parser) knownProcess(def *Definition, name, path string) {
 		return
 	}
 	if p.processes != nil && name != "" && !contains(p.processes, name) {
-		p.errorf(p.at(path), path, "%s", unknown("process", name, p.processes))
+		p.errorf(p.at(path), path, "%s", Unknown("process", name, p.processes))
 	}
 }
 
@@ -166,7 +166,7 @@ func (p *parser) systemAction(def *Definition, name, path string) {
 		}
 	}
 	if found == nil {
-		p.errorf(p.at(path), path, "%s", unknown("action", name, all))
+		p.errorf(p.at(path), path, "%s", Unknown("action", name, all))
 		return
 	}
 	for _, f := range found.Input {

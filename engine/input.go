@@ -28,7 +28,7 @@ func ValidateInput(fields []Field, values map[string]any, prefix string) (map[st
 	}
 	for _, name := range names {
 		if fieldOf(fields, name) == nil {
-			details = append(details, Detail{Field: join(prefix, name), Message: unknown("field", name, known)})
+			details = append(details, Detail{Field: join(prefix, name), Message: Unknown("field", name, known)})
 		}
 	}
 	for _, f := range fields {

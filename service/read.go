@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"time"
@@ -99,25 +100,66 @@ func (s *Service) ProcessAsOf(ctx context.Context, caller Caller, id string, t t
 			events = append(events, e)
 		}
 	}
-	return AsOf{At: t, Process: Process{View: v, Actions: []string{}, Events: events}}, nil
+	return AsOf{At: t, Process: Process{View: render(v), Actions: []string{}, Events: events}}, nil
 }
 
 // List is one page of processes.
 type List struct {
-	Items  []engine.View `json:"items"`
-	Total  int           `json:"total"`
-	Limit  int           `json:"limit"`
-	Offset int           `json:"offset"`
+	Items  []View `json:"items"`
+	Total  int    `json:"total"`
+	Limit  int    `json:"limit"`
+	Offset int    `json:"offset"`
 }
 
 // Processes lists the processes matching f that the caller may see; Total
-// counts only those.
+// counts only those. A definition or state no process can have is EINVALID,
+// with the nearest name: a typo gets a hint, not an empty list.
 func (s *Service) Processes(ctx context.Context, caller Caller, f store.ProcessFilter) (List, error) {
+	if err := s.checkFilter(ctx, f); err != nil {
+		return List{}, err
+	}
 	items, total, err := s.store.ProcessesFor(ctx, caller.viewer(), f)
 	if err != nil {
 		return List{}, err
 	}
-	return List{Items: items, Total: total, Limit: f.Limit, Offset: f.Offset}, nil
+	return List{Items: renderAll(items), Total: total, Limit: f.Limit, Offset: f.Offset}, nil
+}
+
+// checkFilter refuses a filter by a definition that was never published, or
+// by a state that no version of the definition (of any definition, when the
+// filter names none) has. Definitions are no secret — everyone may list
+// them — so naming the known ones tells nobody anything.
+func (s *Service) checkFilter(ctx context.Context, f store.ProcessFilter) error {
+	if f.Definition == "" && f.State == "" {
+		return nil
+	}
+	known, err := s.store.DefinitionStates(ctx)
+	if err != nil {
+		return err
+	}
+	var details []engine.Detail
+	states := known[f.Definition]
+	switch {
+	case f.Definition == "":
+		for _, ss := range known {
+			states = append(states, ss...)
+		}
+		slices.Sort(states)
+		states = slices.Compact(states)
+	case states == nil:
+		details = append(details, engine.Detail{Field: "definition", Message: engine.Unknown("definition", f.Definition, slices.Sorted(maps.Keys(known)))})
+	}
+	if f.State != "" && states != nil && !slices.Contains(states, f.State) {
+		what := "state"
+		if f.Definition != "" {
+			what = "state of " + f.Definition
+		}
+		details = append(details, engine.Detail{Field: "state", Message: engine.Unknown(what, f.State, states)})
+	}
+	if len(details) == 0 {
+		return nil
+	}
+	return &engine.Error{Code: engine.EINVALID, Op: "service.Processes", Message: "no process can match this filter", Details: details}
 }
 
 // record reads a process's history from Temporal and decodes it, once the

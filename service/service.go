@@ -56,7 +56,7 @@ func (c Caller) viewer() store.Viewer { return store.Viewer{ID: c.ID, Roles: c.R
 // Process is a process as its reader sees it: the view, the actions the
 // reader may take now and, when asked for, its events.
 type Process struct {
-	engine.View
+	View
 	// Actions are the actions the caller may take now.
 	Actions []string       `json:"actions"`
 	Events  []engine.Event `json:"events,omitempty"`
@@ -69,5 +69,5 @@ func process(v engine.View, d *engine.Definition, caller Caller, events []engine
 	if actions == nil || v.EndedAt != nil {
 		actions = []string{}
 	}
-	return Process{View: v, Actions: actions, Events: events}
+	return Process{View: render(v), Actions: actions, Events: events}
 }

@@ -36,7 +36,7 @@ type VoteResult struct {
 	Outcome  string       `json:"outcome"`
 	Tally    engine.Tally `json:"tally"`
 	State    string       `json:"state"`
-	View     engine.View  `json:"process"`
+	View     View         `json:"process"`
 }
 
 // Vote casts the caller's vote. The workflow decides whether they may
@@ -75,7 +75,7 @@ func (s *Service) Vote(ctx context.Context, caller Caller, req VoteRequest) (Vot
 	}
 	// The tally as this vote left it is in the vote's own event: the view may
 	// already show later votes, or the next state.
-	out := VoteResult{ID: v.ID, Step: req.Step, Decision: req.Decision, For: req.OnBehalfOf, Item: req.Item, Outcome: outcomePending, State: after.State, View: after}
+	out := VoteResult{ID: v.ID, Step: req.Step, Decision: req.Decision, For: req.OnBehalfOf, Item: req.Item, Outcome: outcomePending, State: after.State, View: render(after)}
 	if a := after.Approval; a != nil && after.State == req.Step && req.Item == "" {
 		out.Tally = a.Tally
 	}

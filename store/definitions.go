@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -282,6 +283,30 @@ func (s *Store) Definitions(ctx context.Context) ([]Definition, error) {
 		if err := out[i].decode(); err != nil {
 			return nil, fail(op, err)
 		}
+	}
+	return out, nil
+}
+
+// DefinitionStates returns the name of every published definition with the
+// states of all its versions, sorted: what a process can be listed by, since
+// running processes keep the version they started with.
+func (s *Store) DefinitionStates(ctx context.Context) (map[string][]string, error) {
+	var rows []struct {
+		Name  string `db:"name"`
+		State string `db:"state"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT DISTINCT d.name, st->>'name' AS state
+		FROM definitions d, jsonb_array_elements(d.compiled->'states') st`); err != nil {
+		return nil, fail("store.DefinitionStates", err)
+	}
+	out := map[string][]string{}
+	for _, r := range rows {
+		out[r.Name] = append(out[r.Name], r.State)
+	}
+	// Sorted here, not by the database, so the order does not depend on its
+	// collation.
+	for _, states := range out {
+		slices.Sort(states)
 	}
 	return out, nil
 }

@@ -160,6 +160,16 @@ func (s *Store) Members(ctx context.Context, roles, groups []string) ([]string, 
 	return out, nil
 }
 
+// GroupsOf returns the ids of the groups user belongs to, sorted; never nil.
+func (s *Store) GroupsOf(ctx context.Context, user string) ([]string, error) {
+	out := []string{}
+	if err := s.db.SelectContext(ctx, &out, `SELECT group_id FROM group_members WHERE user_id = $1`, user); err != nil {
+		return nil, fail("store.GroupsOf", err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // groupsOf returns the ids of the groups each user belongs to, sorted.
 func (s *Store) groupsOf(ctx context.Context) (map[string][]string, error) {
 	var rows []struct {

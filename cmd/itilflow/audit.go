@@ -20,7 +20,7 @@ import (
 	"github.com/itilflow/itilflow/store"
 )
 
-const auditUsage = "usage: itilflow audit verify [--deep] [--audit-key-file FILE] [--audit-checkpoint-file FILE]   (reads DATABASE_URL; --deep TEMPORAL_ADDRESS too)"
+const auditUsage = "usage: itilflow audit verify [--deep] [--audit-key-file FILE] [--audit-checkpoint-file FILE]   (reads DATABASE_URL, --deep TEMPORAL_ADDRESS too; unset, those of the dev running on --data-dir)"
 
 // checkpointFileName is the checkpoint file `dev` keeps in its data directory,
 // where `audit verify` also looks for one.
@@ -38,22 +38,23 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	f := newFlags("audit verify", getenv, stderr)
 	keyFile := f.auditKeyFile()
-	cpFile := f.string("audit-checkpoint-file", "", "the checkpoint file to check the chain against (default $ITILFLOW_DATA_DIR/"+checkpointFileName+", if it exists)")
+	cpFile := f.string("audit-checkpoint-file", "", "the checkpoint file to check the chain against (default <data-dir>/"+checkpointFileName+", if it exists)")
 	deep := f.Bool("deep", false, "also compare every process's events rows with its workflow history in Temporal")
 	conn := temporalFlags(f)
+	loc := f.local()
 	if err := f.parse(args[1:]); err != nil {
 		return err
 	}
-	keys, err := cliAuditKeys(*keyFile, getenv)
+	keys, err := cliAuditKeys(*keyFile, loc)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, getenv, keys...)
+	st, err := openStore(ctx, loc, keys...)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	checkpoints, note, err := latestCheckpoint(*cpFile, getenv)
+	checkpoints, note, err := latestCheckpoint(*cpFile, loc.dir())
 	if err != nil {
 		return err
 	}
@@ -181,11 +182,11 @@ func eventData(e engine.Event) string {
 	return string(b)
 }
 
-// latestCheckpoint reads the latest checkpoint of file, or of the data
-// directory's checkpoint file when none is given; without one it says why.
-func latestCheckpoint(file string, getenv func(string) string) ([]store.AuditCheckpoint, string, error) {
+// latestCheckpoint reads the latest checkpoint of file, or of the checkpoint
+// file in the data directory dir when none is given; without one it says why.
+func latestCheckpoint(file, dir string) ([]store.AuditCheckpoint, string, error) {
 	if file == "" {
-		file = filepath.Join(envOr(getenv, "ITILFLOW_DATA_DIR", ".itilflow"), checkpointFileName)
+		file = filepath.Join(dir, checkpointFileName)
 		if _, err := os.Stat(file); err != nil {
 			return nil, "no checkpoint file: none given (--audit-checkpoint-file) and none at " + file, nil
 		}

@@ -130,11 +130,11 @@ func ensureDevAuditKey(path string) error {
 	return f.Close()
 }
 
-// cliAuditKeys finds the audit keys for a command that works on DATABASE_URL:
-// --audit-key-file or ITILFLOW_AUDIT_KEY, else the key `dev` made in
-// ITILFLOW_DATA_DIR (default .itilflow), if there is one.
-func cliAuditKeys(file string, getenv func(string) string) ([]store.Option, error) {
-	keys, err := readAuditKeys(file, getenv, filepath.Join(envOr(getenv, "ITILFLOW_DATA_DIR", ".itilflow"), auditKeyFileName))
+// cliAuditKeys finds the audit keys for a command that works on the database:
+// --audit-key-file or ITILFLOW_AUDIT_KEY, else the key `dev` made in the data
+// directory (--data-dir, ITILFLOW_DATA_DIR, default .itilflow), if there is one.
+func cliAuditKeys(file string, loc *localStack) ([]store.Option, error) {
+	keys, err := readAuditKeys(file, loc.getenv, filepath.Join(loc.dir(), auditKeyFileName))
 	return auditKeyOptions(keys), err
 }
 

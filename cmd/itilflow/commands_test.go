@@ -20,7 +20,13 @@ import (
 	"github.com/itilflow/itilflow/store"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(asCommand) != "" {
+		main() // exits non-zero on failure
+		os.Exit(0)
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }

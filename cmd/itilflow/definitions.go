@@ -51,6 +51,7 @@ func runDefinitions(ctx context.Context, args []string, getenv func(string) stri
 	f.StringVar(&by, "by", by, "who publishes, retires or reinstates, for the record (default $USER, else cli)")
 	reason := f.String("reason", "", "why no new processes may start (retire)")
 	keyFile := f.auditKeyFile()
+	loc := f.local()
 	if err := f.parse(rest); err != nil {
 		return err
 	}
@@ -62,11 +63,11 @@ func runDefinitions(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintln(stderr, definitionsUsage)
 		return fmt.Errorf("definitions publish: give the files to publish")
 	}
-	keys, err := cliAuditKeys(*keyFile, getenv)
+	keys, err := cliAuditKeys(*keyFile, loc)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, getenv, keys...)
+	st, err := openStore(ctx, loc, keys...)
 	if err != nil {
 		return err
 	}

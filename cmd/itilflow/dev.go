@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -25,7 +26,7 @@ import (
 // that everything survives a restart, plus the worker, the API and the demo users.
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("dev", getenv, stderr)
-	dataDir := f.string("data-dir", ".itilflow", "directory for Temporal's and PostgreSQL's data")
+	dataDir := f.string("data-dir", defaultDataDir, "directory for Temporal's and PostgreSQL's data")
 	sf := f.stack()
 	temporalPort := f.int("temporal-port", 7233, "port of the embedded Temporal frontend (gRPC)")
 	uiPort := f.int("ui-port", 8233, "port of the Temporal UI; 0 disables it")
@@ -124,9 +125,27 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv, debug: true,
 		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits}
 	audit := fmt.Sprintf("key id %s, checkpoints in %s", st.AuditKeyIDs()[0], cpFile)
-	return s.run(ctx, func(addr string) {
-		printBanner(stdout, addr, ts.HostPort(), uiURL, dir, audit, demo)
+	removeDevFile := func() {}
+	err = s.run(ctx, func(addr string) {
+		// Once the API answers, the commands run beside dev may use it all.
+		remove, err := writeDevFile(dir, devFile{PID: os.Getpid(), StartedAt: time.Now().UTC(), API: "http://" + addr + "/api/v1",
+			DatabaseURL: dbURL, Temporal: ts.HostPort(), Namespace: ts.Namespace()})
+		if err != nil {
+			log.Warn("commands run beside dev will not find it without DATABASE_URL and TEMPORAL_ADDRESS", "error", err)
+		} else {
+			removeDevFile = remove
+		}
+		cli := "itilflow commands run in this directory use this stack"
+		if *dataDir != defaultDataDir {
+			cli = "itilflow commands given --data-dir " + *dataDir + " use this stack"
+		}
+		printBanner(stdout, banner{api: addr, temporal: ts.HostPort(), namespace: ts.Namespace(), database: redacted(dbURL), ui: uiURL,
+			dataDir: dir, audit: audit, cli: fmt.Sprintf("%s (%s)", cli, filepath.Join(dir, devFileName))}, demo)
 	})
+	// Before the deferred stops of PostgreSQL and Temporal: while the file
+	// is there, what it names answers.
+	removeDevFile()
+	return err
 }
 
 // devAuditKeys returns the audit keys given by flag or environment, else the
@@ -198,15 +217,22 @@ func seedDevUsers(ctx context.Context, st *store.Store, file string) (devDemo, e
 	return doc, nil
 }
 
-func printBanner(w io.Writer, apiAddr, temporalAddr, uiURL, dataDir, audit string, demo devDemo) {
-	fmt.Fprintf(w, "\nitilflow dev is running (data in %s)\n\n", dataDir)
-	fmt.Fprintf(w, "  Console      http://%s/   (sign in with a token below)\n", apiAddr)
-	fmt.Fprintf(w, "  API          http://%s/api/v1   (health: http://%s/healthz)\n", apiAddr, apiAddr)
-	fmt.Fprintf(w, "  Temporal     %s (namespace default)\n", temporalAddr)
-	if uiURL != "" {
-		fmt.Fprintf(w, "  Temporal UI  %s (filter with ItilDefinition, ItilState, ItilPriority)\n", uiURL)
+// banner is what dev's banner says where to find.
+type banner struct {
+	api, temporal, namespace, database, ui, dataDir, audit, cli string
+}
+
+func printBanner(w io.Writer, b banner, demo devDemo) {
+	fmt.Fprintf(w, "\nitilflow dev is running (data in %s)\n\n", b.dataDir)
+	fmt.Fprintf(w, "  Console      http://%s/   (sign in with a token below)\n", b.api)
+	fmt.Fprintf(w, "  API          http://%s/api/v1   (health: http://%s/healthz)\n", b.api, b.api)
+	fmt.Fprintf(w, "  Temporal     %s (namespace %s)\n", b.temporal, b.namespace)
+	fmt.Fprintf(w, "  PostgreSQL   %s\n", b.database)
+	if b.ui != "" {
+		fmt.Fprintf(w, "  Temporal UI  %s (filter with ItilDefinition, ItilState, ItilPriority)\n", b.ui)
 	}
-	fmt.Fprintf(w, "  Audit log    %s\n", audit)
+	fmt.Fprintf(w, "  Audit log    %s\n", b.audit)
+	fmt.Fprintf(w, "  CLI          %s\n", b.cli)
 	fmt.Fprintf(w, "\n  Demo users (dev only; sign in to the console with the token, or send Authorization: Bearer <token>):\n")
 	for _, u := range demo.Users {
 		fmt.Fprintf(w, "    %-24s %-22s %s\n", u.Token, u.ID, strings.Join(u.Roles, ","))

@@ -29,13 +29,14 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 	f := newFlags("doctor", getenv, stderr)
 	minAttempts := f.int("activity-attempts", 3, "report an activity from this attempt on (it failed one fewer times)")
 	conn := temporalFlags(f)
+	loc := f.local()
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if *minAttempts < 2 {
 		return fmt.Errorf("--activity-attempts is %d: an activity is retrying from its 2nd attempt", *minAttempts)
 	}
-	st, err := openStore(ctx, getenv)
+	st, err := openStore(ctx, loc)
 	if err != nil {
 		return err
 	}

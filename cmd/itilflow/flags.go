@@ -21,6 +21,8 @@ type flags struct {
 	*flag.FlagSet
 	getenv func(string) string
 	errs   []error
+	// loc finds the PostgreSQL and Temporal of a running dev (see local).
+	loc *localStack
 }
 
 func newFlags(name string, getenv func(string) string, stderr io.Writer) *flags {

@@ -33,6 +33,7 @@ func runGroup(ctx context.Context, args []string, getenv func(string) string, st
 	name := f.String("name", "", "the group's name (add; default its id)")
 	members := f.String("members", "", "comma-separated user ids: the group's members become exactly these (add)")
 	keyFile := f.auditKeyFile()
+	loc := f.local()
 	if err := f.parse(rest); err != nil {
 		return err
 	}
@@ -40,11 +41,11 @@ func runGroup(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stderr, groupUsage)
 		return fmt.Errorf("group: unknown subcommand %q", sub)
 	}
-	keys, err := cliAuditKeys(*keyFile, getenv)
+	keys, err := cliAuditKeys(*keyFile, loc)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, getenv, keys...)
+	st, err := openStore(ctx, loc, keys...)
 	if err != nil {
 		return err
 	}

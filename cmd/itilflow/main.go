@@ -72,6 +72,11 @@ Usage:
                      DATABASE_URL. dev and serve publish a --definitions file only when it
                      changed and no person published that definition since: they warn instead
   itilflow load      start many processes through a running API and print figures
+  itilflow version   print the version and commit, and those of the embedded Temporal
+
+The commands that work on DATABASE_URL or TEMPORAL_ADDRESS use, when it is not
+set, the itilflow dev running on --data-dir (ITILFLOW_DATA_DIR, default .itilflow:
+run them where dev runs), and say so on stderr.
 
 Run "itilflow COMMAND -h" for a command's flags.
 `
@@ -116,6 +121,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runGroup(ctx, args[1:], getenv, stdout, stderr)
 	case "definitions":
 		return runDefinitions(ctx, args[1:], getenv, stdout, stderr)
+	case "version", "--version":
+		return runVersion(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -30,14 +30,15 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	conn := temporalFlags(f)
 	// A repair appends the audit records of the events it adds.
 	keyFile := f.auditKeyFile()
+	loc := f.local()
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	keys, err := cliAuditKeys(*keyFile, getenv)
+	keys, err := cliAuditKeys(*keyFile, loc)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, getenv, keys...)
+	st, err := openStore(ctx, loc, keys...)
 	if err != nil {
 		return err
 	}

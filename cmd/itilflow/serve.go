@@ -141,10 +141,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // runMigrate applies the database migrations and exits.
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("migrate", getenv, stderr)
+	loc := f.local()
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, getenv)
+	st, err := openStore(ctx, loc)
 	if err != nil {
 		return err
 	}
@@ -156,11 +157,12 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
-// openStore opens DATABASE_URL for the commands that work on the database alone.
-func openStore(ctx context.Context, getenv func(string) string, opts ...store.Option) (*store.Store, error) {
-	dbURL := getenv("DATABASE_URL")
-	if dbURL == "" {
-		return nil, errors.New("DATABASE_URL is not set: give the PostgreSQL URL, e.g. postgres://user:pass@host:5432/itilflow?sslmode=disable")
+// openStore opens DATABASE_URL, or the PostgreSQL of the dev running on the
+// data directory, for the commands that work on the database.
+func openStore(ctx context.Context, loc *localStack, opts ...store.Option) (*store.Store, error) {
+	dbURL, err := loc.databaseURL()
+	if err != nil {
+		return nil, err
 	}
 	return store.Open(ctx, dbURL, opts...)
 }

@@ -20,15 +20,19 @@ import (
 type temporalConn struct {
 	address, namespace *string
 	tls                temporalTLS
+	// local finds the Temporal of a running dev when no address is given.
+	local *localStack
 }
 
 // temporalFlags are the connection flags of the commands that talk to Temporal
 // directly (history export, replay --id, reconcile, whatif, audit verify --deep).
 func temporalFlags(f *flags) temporalConn {
 	return temporalConn{
-		address:   f.String("temporal-address", envOr(f.getenv, "TEMPORAL_ADDRESS", "127.0.0.1:7233"), "Temporal frontend (env TEMPORAL_ADDRESS)"),
+		address: f.String("temporal-address", envOr(f.getenv, "TEMPORAL_ADDRESS", ""),
+			"Temporal frontend (env TEMPORAL_ADDRESS; default: the Temporal of the dev running on --data-dir, else "+defaultTemporalAddress+")"),
 		namespace: f.String("namespace", envOr(f.getenv, "TEMPORAL_NAMESPACE", "default"), "Temporal namespace (env TEMPORAL_NAMESPACE)"),
 		tls:       f.temporalTLS(),
+		local:     f.local(),
 	}
 }
 
@@ -45,7 +49,7 @@ func (t temporalConn) dial(ctx context.Context) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return dialTemporal(ctx, client.Options{HostPort: *t.address, Namespace: *t.namespace,
+	return dialTemporal(ctx, client.Options{HostPort: t.local.temporalAddress(*t.address), Namespace: *t.namespace,
 		ConnectionOptions: client.ConnectionOptions{TLS: conf}})
 }
 

@@ -28,14 +28,15 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	roles := f.String("roles", "", "comma-separated roles (add)")
 	label := f.String("label", "", "the token's label (token, revoke)")
 	keyFile := f.auditKeyFile()
+	loc := f.local()
 	if err := f.parse(args[2:]); err != nil {
 		return err
 	}
-	keys, err := cliAuditKeys(*keyFile, getenv)
+	keys, err := cliAuditKeys(*keyFile, loc)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, getenv, keys...)
+	st, err := openStore(ctx, loc, keys...)
 	if err != nil {
 		return err
 	}
