@@ -24,12 +24,37 @@ var durationUnits = map[byte]time.Duration{
 
 // ParseDuration parses a duration such as "90s", "4h", "3d" or "1h30m". It accepts
 // only whole numbers and the units s, m, h, d and w, and rejects zero and negative
-// durations: a deadline of zero would fire before anyone could act.
+// durations: a deadline of zero would fire before anyone could act. Working days
+// (wd) need a calendar: only a definition's durations may use them (workingDays).
 func ParseDuration(s string) (Duration, error) {
-	if s == "" {
-		return 0, fmt.Errorf("empty duration")
+	parts, err := durationParts(s)
+	if err != nil {
+		return 0, err
 	}
 	var total time.Duration
+	for _, p := range parts {
+		if p.unit == "wd" {
+			return 0, fmt.Errorf("invalid duration %q: working days (wd) count in a process's calendar; write hours here", s)
+		}
+		if total, err = p.addTo(s, total, durationUnits[p.unit[0]]); err != nil {
+			return 0, err
+		}
+	}
+	return positive(s, total)
+}
+
+// durationPart is one whole number and its unit in a written duration.
+type durationPart struct {
+	n    int64
+	unit string // s, m, h, d, w or wd
+}
+
+// durationParts splits a written duration into its numbers and units.
+func durationParts(s string) ([]durationPart, error) {
+	if s == "" {
+		return nil, fmt.Errorf("empty duration")
+	}
+	var parts []durationPart
 	rest := s
 	for rest != "" {
 		i := 0
@@ -37,19 +62,33 @@ func ParseDuration(s string) (Duration, error) {
 			i++
 		}
 		if i == 0 || i == len(rest) {
-			return 0, fmt.Errorf("invalid duration %q: want a whole number followed by a unit s, m, h, d or w, as in 90s, 15m, 4h, 3d", s)
+			return nil, fmt.Errorf("invalid duration %q: want a whole number followed by a unit s, m, h, d, w or wd, as in 90s, 15m, 4h, 3d, 2wd", s)
 		}
-		unit, ok := durationUnits[rest[i]]
-		if !ok {
-			return 0, fmt.Errorf("invalid duration %q: unknown unit %q (use s, m, h, d or w)", s, rest[i:i+1])
+		unit := rest[i : i+1]
+		if strings.HasPrefix(rest[i:], "wd") {
+			unit = "wd"
+		} else if _, ok := durationUnits[rest[i]]; !ok {
+			return nil, fmt.Errorf("invalid duration %q: unknown unit %q (use s, m, h, d, w or wd)", s, rest[i:i+1])
 		}
 		n, err := strconv.ParseInt(rest[:i], 10, 64)
-		if err != nil || n > int64(1<<62)/int64(unit) {
-			return 0, fmt.Errorf("invalid duration %q: number too large", s)
+		if err != nil {
+			return nil, fmt.Errorf("invalid duration %q: number too large", s)
 		}
-		total += time.Duration(n) * unit
-		rest = rest[i+1:]
+		parts = append(parts, durationPart{n: n, unit: unit})
+		rest = rest[i+len(unit):]
 	}
+	return parts, nil
+}
+
+// addTo adds p, each of its units size long, to total, refusing overflow.
+func (p durationPart) addTo(s string, total, size time.Duration) (time.Duration, error) {
+	if p.n > (int64(1<<62)-int64(total))/int64(size) {
+		return 0, fmt.Errorf("invalid duration %q: number too large", s)
+	}
+	return total + time.Duration(p.n)*size, nil
+}
+
+func positive(s string, total time.Duration) (Duration, error) {
 	if total <= 0 {
 		return 0, fmt.Errorf("invalid duration %q: must be greater than zero", s)
 	}

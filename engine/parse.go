@@ -40,7 +40,7 @@ func Compile(src []byte, env Env) (*Definition, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is empty", Details: []Detail{{Line: 1, Column: 1, Message: "expected a mapping with name, states, …"}}}
 	}
-	p := &parser{calendars: env.Calendars, processes: env.Processes}
+	p := &parser{calendars: env.Calendars, processes: env.Processes, days: workingDaysOf(Calendar24x7, nil)}
 	def := p.definition(doc.Content[0])
 	def.Level = CurrentLevel
 	def.exprs() // before the definition is shared; see exprs
@@ -72,6 +72,8 @@ type parser struct {
 	problems  []Detail
 	calendars Calendars
 	processes []string
+	// days is how durations count days in the definition's calendar.
+	days workingDays
 	// positions of named elements, for problems found after parsing
 	pos map[string]*yaml.Node
 	// expressions and literal assignments, type-checked once the whole
@@ -226,7 +228,7 @@ func (p *parser) duration(n *yaml.Node, path string) Duration {
 	if s == "" {
 		return 0
 	}
-	d, err := ParseDuration(s)
+	d, err := p.days.parse(s)
 	if err != nil {
 		p.errorf(n, path, "%v", err)
 	}
@@ -258,6 +260,13 @@ func (p *parser) value(n *yaml.Node, path string) any {
 func (p *parser) definition(n *yaml.Node) *Definition {
 	def := &Definition{Calendar: Calendar24x7}
 	entries := p.mapping(n, "", keysDefinition)
+	// Durations anywhere in the definition count days in its calendar, which
+	// may be named after them.
+	for _, e := range entries {
+		if spec := p.calendars.find(e.value.Value); e.key == "calendar" && spec != nil {
+			p.days = workingDaysOf(spec.Name, spec)
+		}
+	}
 	seen := map[string]bool{}
 	for _, e := range entries {
 		seen[e.key] = true
@@ -522,11 +531,13 @@ func (p *parser) sla(e entry) SLA {
 	path := join("slas", e.key)
 	s := SLA{Name: p.ident(e.keyN, path)}
 	p.remember(path, e.keyN)
+	hasTarget := false // a target written wrong is one problem, reported at it
 	for _, se := range p.mapping(e.value, path, keysSLA) {
 		sub := join(path, se.key)
 		p.remember(sub, se.value)
 		switch se.key {
 		case "target":
+			hasTarget = true
 			s.Target = p.duration(se.value, sub)
 		case "by":
 			s.By = p.str(se.value, sub)
@@ -554,7 +565,7 @@ func (p *parser) sla(e entry) SLA {
 		}
 	}
 	switch {
-	case s.Target == 0 && s.By == "":
+	case s.Target == 0 && s.By == "" && !hasTarget:
 		p.errorf(e.keyN, path, "an SLA needs a target, or by and targets")
 	case s.Target != 0 && s.By != "":
 		p.errorf(e.keyN, path, "an SLA has either a target or by and targets, not both")

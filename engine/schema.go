@@ -34,8 +34,8 @@ func Schema() map[string]any {
 	percent := map[string]any{"type": []string{"string", "integer"}, "pattern": `^[0-9]+%?$`, "description": "Share of the target, 1% to 1000%, e.g. 75% or 100%."}
 
 	defs := map[string]any{
-		"duration": map[string]any{"type": "string", "pattern": `^([0-9]+[smhdw])+$`,
-			"description": "A span of business time: 90s, 15m, 4h, 3d, 1w or a combination such as 1h30m."},
+		"duration": map[string]any{"type": "string", "pattern": `^([0-9]+(wd|[smhdw]))+$`,
+			"description": "A span of business time: 90s, 15m, 4h, 2wd (working days of the calendar), or a combination such as 1h30m; 3d and 1w (24-hour days) only in a 24x7 calendar."},
 		"field": object("An input field.", keysField, map[string]any{
 			"type":      map[string]any{"enum": fieldTypes, "default": TypeString, "description": "The field's type."},
 			"required":  map[string]any{"type": "boolean", "default": false, "description": "The field must be given (and a string must not be empty)."},

@@ -269,6 +269,23 @@ func (s *Store) Definition(ctx context.Context, name string, version int) (Defin
 	return d, nil
 }
 
+// PublishedText returns the latest version whose text hashes to hash, and
+// false if no version has that text. A start uses it to tell a file unchanged
+// since it was published, which rules added since may refuse, from a new one.
+func (s *Store) PublishedText(ctx context.Context, hash string) (Definition, bool, error) {
+	const op = "store.PublishedText"
+	var d Definition
+	err := s.db.GetContext(ctx, &d, `SELECT `+versionColumns+` FROM definitions d
+		WHERE d.hash = $1 ORDER BY d.published_at DESC, d.version DESC LIMIT 1`, hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, fail(op, err)
+	}
+	return d, true, nil
+}
+
 // Definitions returns the latest version of every definition, by name, with
 // the retirements in force.
 func (s *Store) Definitions(ctx context.Context) ([]Definition, error) {

@@ -260,3 +260,58 @@ func TestDefinitionsCommand(t *testing.T) {
 		}
 	})
 }
+
+// TestStartKeepsAFilePublishedBeforeARuleRefusedIt: a definition published when
+// "2d" was still allowed in a business calendar does not stop the start while
+// its file is unchanged; the start says what to fix. A changed file is refused.
+func TestStartKeepsAFilePublishedBeforeARuleRefusedIt(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.NewDatabase(t), store.WithAuditKey(testAuditKeyBytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	calendars, err := loadCalendars("../../definitions/calendars.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	business := strings.Replace(quickDefinition, "title: Quick check\n", "title: Quick check\ncalendar: 5x8\n", 1)
+	old := strings.Replace(business, "target: 2s", "target: 2d", 1)
+	// What an earlier release compiled "2d" to: 48 business hours.
+	compiled, err := engine.ParseWith([]byte(strings.Replace(business, "target: 2s", "target: 48h", 1)), calendars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.PublishFile(ctx, compiled, []byte(old), "quick.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "quick.yaml")
+	start := func(src string) (string, error) {
+		if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var logged bytes.Buffer
+		err := publishDefinitions(ctx, st, dir, calendars, slog.New(slog.NewTextHandler(&logged, nil)))
+		return logged.String(), err
+	}
+	log, err := start(old)
+	if err != nil {
+		t.Fatalf("the start stopped on a file published before the rule: %v", err)
+	}
+	for _, want := range []string{"level=WARN", "name=quick version=1", "write 2wd for 2 working days, or 16h for 16 business hours"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the warning does not say %q:\n%s", want, log)
+		}
+	}
+	changed := strings.Replace(old, "title: Quick check", "title: Quick", 1)
+	if _, err := start(changed); err == nil || !strings.Contains(err.Error(), `quick.yaml:14:13: slas.response.target: invalid duration "2d"`) {
+		t.Fatalf("a changed file with 2d in 5x8: %v", err)
+	}
+	if d, err := st.Definition(ctx, "quick", 0); err != nil || d.Version != 1 {
+		t.Fatalf("the latest quick is v%d (%v), want v1", d.Version, err)
+	}
+}

@@ -258,7 +258,19 @@ func publishDefinitions(ctx context.Context, st *store.Store, dir string, calend
 		}
 		def, err := engine.ParseWith(src, calendars)
 		if err != nil {
-			problems = append(problems, formatProblems(file, err)...)
+			// A file published before this release's rules refused it
+			// (such as d in a business calendar) keeps its version: the
+			// start goes on, and says what to fix before the file changes.
+			d, published, lookupErr := st.PublishedText(ctx, store.SourceHash(src))
+			if lookupErr != nil {
+				return lookupErr
+			}
+			if !published {
+				problems = append(problems, formatProblems(file, err)...)
+				continue
+			}
+			log.Warn("definition file unchanged since it was published, but this release refuses it: its published version stays in use; fix the file before you change it",
+				"name", d.Name, "version", d.Version, "file", file, "problems", strings.Join(formatProblems(file, err), "; "))
 			continue
 		}
 		d, outcome, err := st.PublishFile(ctx, def, src, file)
