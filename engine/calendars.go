@@ -48,7 +48,7 @@ var weekdayKeys = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 func ParseCalendars(src []byte) (Calendars, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, &Error{Code: EINVALID, Op: "engine.ParseCalendars", Message: "calendars are not valid YAML", Details: []Detail{yamlErrorDetail(err)}}
+		return nil, &Error{Code: EINVALID, Op: "engine.ParseCalendars", Message: "calendars are not valid YAML", Details: yamlErrorDetails(src, err)}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, nil

@@ -59,7 +59,7 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 			}
 		case step.Start != nil:
 			if p.processes != nil && step.Start.Process != "" && step.Start.Process != def.Name && !contains(p.processes, step.Start.Process) {
-				p.errorf(p.at(s.path+".start.process"), s.path+".start.process", "%s", Unknown("process", step.Start.Process, p.processes))
+				p.errorf(p.at(s.path+".start.process"), s.path+".start.process", "%s", p.unknownProcess(def, step.Start.Process))
 			}
 			if step.Start.OnEnd != "" {
 				p.systemAction(def, step.Start.OnEnd, s.path+".start.on_end")
@@ -128,8 +128,25 @@ func (p *parser) knownProcess(def *Definition, name, path string) {
 		return
 	}
 	if p.processes != nil && name != "" && !contains(p.processes, name) {
-		p.errorf(p.at(path), path, "%s", Unknown("process", name, p.processes))
+		p.errorf(p.at(path), path, "%s", p.unknownProcess(def, name))
 	}
+}
+
+// unknownProcess says that name is not a known process, suggesting the others
+// but never def itself, which a process cannot name (as a "did you mean", its
+// own name hid that the other definitions were not found at all).
+func (p *parser) unknownProcess(def *Definition, name string) string {
+	others := make([]string, 0, len(p.processes))
+	for _, n := range p.processes {
+		if n != def.Name {
+			others = append(others, n)
+		}
+	}
+	msg := Unknown("process", name, others)
+	if len(others) == 0 {
+		msg += " (no other process is known)"
+	}
+	return msg
 }
 
 // listVariable checks that name is a declared variable of type list.

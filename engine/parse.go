@@ -35,7 +35,7 @@ func Compile(src []byte, env Env) (*Definition, error) {
 	const op = "engine.Parse"
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is not valid YAML", Details: []Detail{yamlErrorDetail(err)}}
+		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is not valid YAML", Details: yamlErrorDetails(src, err)}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is empty", Details: []Detail{{Line: 1, Column: 1, Message: "expected a mapping with name, states, …"}}}

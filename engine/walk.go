@@ -21,6 +21,11 @@ func (d *Definition) steps() []stepAt {
 		path := join("states", st.Name)
 		add(path+".on_enter", st.OnEnter)
 		for _, a := range st.Actions {
+			if a.Kind == KindBreakGlass {
+				// Written under the approval: problems point there.
+				add(path+".approval.break_glass.do", a.Do)
+				continue
+			}
 			add(path+".actions."+a.Name+".do", a.Do)
 		}
 		for i, r := range st.Reminders {

@@ -102,6 +102,57 @@ func TestValidatePrintsProblemsLikeACompiler(t *testing.T) {
 	}
 }
 
+// TestValidateFindsWhatAFileRefersTo validates shipped definitions from
+// another directory (this test's): the calendars beside a file are its
+// calendars, --definitions names the processes it starts, and flags may
+// follow the files.
+func TestValidateFindsWhatAFileRefersTo(t *testing.T) {
+	validate := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append([]string{"validate"}, args...), env(nil), &out, &out)
+		return out.String(), err
+	}
+	// Beside its calendars and the definitions it starts: ok, flag last.
+	if out, err := validate("../../definitions/change-normal.yaml", "--definitions", "../../definitions"); err != nil {
+		t.Fatalf("change-normal.yaml in its directory: %v\n%s", err, out)
+	}
+	// A copy alone: every problem at its line, and what to give.
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../definitions/change-normal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(dir, "change-normal.yaml")
+	os.WriteFile(copied, src, 0o644)
+	out, err := validate(copied)
+	if err == nil {
+		t.Fatal("a copy without its calendars validated")
+	}
+	for _, want := range []string{
+		copied + `:28:11: calendar: calendar "5x8" is not defined (defined: 24x7)`,
+		copied + `:84:24: states.authorising.approval.break_glass.do[1].start.process: unknown process "change-pir" (no other process is known)`,
+		copied + ": note: no calendars.yaml beside the file",
+		copied + ": note: no other definition beside the file: give --definitions DIR",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate of a lone copy does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "did you mean") {
+		t.Errorf("a did-you-mean for a lone copy:\n%s", out)
+	}
+	// Its own calendars beside it are read, and --definitions finds the rest.
+	cals, _ := os.ReadFile("../../definitions/calendars.yaml")
+	os.WriteFile(filepath.Join(dir, "calendars.yaml"), cals, 0o644)
+	if out, err := validate(copied, "--definitions", "../../definitions"); err != nil {
+		t.Fatalf("the copy with its calendars and --definitions: %v\n%s", err, out)
+	}
+	// After "--" a flag-like name is a file.
+	if out, err := validate("--", "--definitions"); err == nil || !strings.Contains(out+err.Error(), "--definitions") {
+		t.Fatalf("validate -- --definitions: %v %s", err, out)
+	}
+}
+
 func TestUnknownCommandAndBadEnvAreErrors(t *testing.T) {
 	if err := run(context.Background(), []string{"bogus"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 		t.Fatal("unknown command accepted")

@@ -23,6 +23,8 @@ type flags struct {
 	errs   []error
 	// loc finds the PostgreSQL and Temporal of a running dev (see local).
 	loc *localStack
+	// args are the arguments that are not flags, wherever they stood.
+	args []string
 }
 
 func newFlags(name string, getenv func(string) string, stderr io.Writer) *flags {
@@ -65,11 +67,43 @@ func (f *flags) duration(name string, def time.Duration, help string) *time.Dura
 	return f.Duration(name, def, help+" (env "+envName(name)+")")
 }
 
+// parse reads the flags wherever they stand among the arguments, as people
+// write them: `itilflow validate FILE --calendars C` as well as before FILE.
+// After "--" everything is an argument.
 func (f *flags) parse(args []string) error {
 	if len(f.errs) > 0 {
 		return errors.Join(f.errs...)
 	}
-	return f.Parse(args)
+	f.args = nil
+	for {
+		if err := f.Parse(args); err != nil {
+			return err
+		}
+		rest := f.FlagSet.Args()
+		if len(rest) == 0 {
+			return nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			f.args = append(f.args, rest...)
+			return nil
+		}
+		f.args = append(f.args, rest[0])
+		args = rest[1:]
+	}
+}
+
+// Args are the arguments that are not flags.
+func (f *flags) Args() []string { return f.args }
+
+// NArg is the number of arguments that are not flags.
+func (f *flags) NArg() int { return len(f.args) }
+
+// Arg is the i'th argument that is not a flag, or "".
+func (f *flags) Arg(i int) string {
+	if i < 0 || i >= len(f.args) {
+		return ""
+	}
+	return f.args[i]
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

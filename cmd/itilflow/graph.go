@@ -12,14 +12,14 @@ import (
 func runGraph(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("graph", getenv, stderr)
 	format := f.String("format", "mermaid", "mermaid or dot (render dot with: dot -Tsvg)")
-	calFile := f.String("calendars", "definitions/"+calendarsFile, "business calendars the definition may name")
+	beside := addBesideFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if f.NArg() != 1 {
 		return errors.New("usage: itilflow graph [--format mermaid|dot] FILE")
 	}
-	def, err := parseDefinitionFile(f.Arg(0), *calFile, stderr)
+	def, err := beside.compile(f.Arg(0), nil, stderr)
 	if err != nil {
 		return err
 	}

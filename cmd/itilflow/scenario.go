@@ -14,7 +14,7 @@ import (
 // results like a test runner.
 func runTest(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("test", getenv, stderr)
-	calFile := f.String("calendars", "definitions/"+calendarsFile, "business calendars the definitions may name")
+	beside := addBesideFlags(f)
 	verbose := f.Bool("v", false, "list passing scenarios too")
 	if err := f.parse(args); err != nil {
 		return err
@@ -32,7 +32,7 @@ func runTest(args []string, getenv func(string) string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
-		def, err := parseDefinitionFile(sf.DefinitionPath(), *calFile, stderr)
+		def, err := beside.compile(sf.DefinitionPath(), nil, stderr)
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}

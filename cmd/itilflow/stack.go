@@ -5,7 +5,6 @@ import (
 	"errors"
 	"expvar"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -379,23 +378,3 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log 
 	return err
 }
 
-// parseDefinitionFile reads and compiles one definition with the calendars of
-// calFile, printing every problem as file:line:col to stderr.
-func parseDefinitionFile(path, calFile string, stderr io.Writer) (*engine.Definition, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	calendars, err := loadCalendars(calFile)
-	if err != nil {
-		return nil, err
-	}
-	def, err := engine.ParseWith(src, calendars)
-	if err != nil {
-		for _, line := range formatProblems(path, err) {
-			fmt.Fprintln(stderr, line)
-		}
-		return nil, fmt.Errorf("%s has problems", path)
-	}
-	return def, nil
-}

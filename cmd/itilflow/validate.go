@@ -12,7 +12,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/scenario"
 )
 
@@ -20,23 +19,18 @@ import (
 // file:line:col: message, like a compiler. It fails if any file has a problem.
 func runValidate(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("validate", getenv, stderr)
-	calFile := f.String("calendars", "definitions/"+calendarsFile, "business calendars the definitions may name (missing: 24x7 only)")
+	beside := addBesideFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	files := f.Args()
 	if len(files) == 0 {
-		return fmt.Errorf("usage: itilflow validate [--calendars FILE] FILE...")
+		return fmt.Errorf("usage: itilflow validate [--calendars FILE] [--definitions DIR] FILE...")
 	}
-	calendars, err := loadCalendars(*calFile)
-	if err != nil {
-		return err
-	}
-	env := engine.Env{Calendars: calendars, Processes: knownProcesses(files)}
+	processes := beside.processes(files)
 	bad := 0
 	for _, file := range files {
-		src, err := os.ReadFile(file)
-		if err != nil {
+		if _, err := os.Stat(file); err != nil {
 			return err
 		}
 		switch base := filepath.Base(file); {
@@ -58,11 +52,8 @@ func runValidate(args []string, getenv func(string) string, stdout, stderr io.Wr
 			fmt.Fprintf(stdout, "%s: skipped (not a process definition)\n", file)
 			continue
 		}
-		if _, err := engine.Compile(src, env); err != nil {
+		if _, err := beside.compile(file, processes, stderr); err != nil {
 			bad++
-			for _, line := range formatProblems(file, err) {
-				fmt.Fprintln(stderr, line)
-			}
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", file)

@@ -18,7 +18,7 @@ func runWhatIf(ctx context.Context, args []string, getenv func(string) string, s
 	f := newFlags("whatif", getenv, stderr)
 	file := f.String("definition", "", "proposed definition (YAML)")
 	since := f.String("since", "", "RFC 3339 time or date: compare the processes started since then")
-	calFile := f.String("calendars", "definitions/"+calendarsFile, "business calendars the definition may name")
+	beside := addBesideFlags(f)
 	conn := temporalFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -26,7 +26,7 @@ func runWhatIf(ctx context.Context, args []string, getenv func(string) string, s
 	if *file == "" || *since == "" {
 		return errors.New("usage: itilflow whatif --definition FILE --since 2026-11-01")
 	}
-	def, err := parseDefinitionFile(*file, *calFile, stderr)
+	def, err := beside.compile(*file, nil, stderr)
 	if err != nil {
 		return err
 	}
