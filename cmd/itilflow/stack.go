@@ -377,4 +377,3 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log 
 	log.Info("API stopped", "after", time.Since(began).Round(time.Millisecond))
 	return err
 }
-
