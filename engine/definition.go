@@ -291,6 +291,27 @@ type SLA struct {
 	PauseWhen string `json:"pause_when,omitempty"`
 	// WarnAt is the percentage of the target at which the SLA is at risk.
 	WarnAt int `json:"warn_at,omitempty"`
+	// Reopen says what a clock stopped by a state does when the process goes
+	// back to a state where it runs (a reopened incident): ReopenContinue
+	// counts on from the time used, ReopenRestart counts from zero. Without
+	// it the clock stays stopped.
+	Reopen string `json:"reopen,omitempty"`
+}
+
+// What an SLA clock does when its process is reopened (SLA.Reopen).
+const (
+	ReopenContinue = "continue"
+	ReopenRestart  = "restart"
+)
+
+var reopenKinds = []string{ReopenContinue, ReopenRestart}
+
+// runsIn says whether the clock counts in state: not a state that stops it,
+// and one of the states it is kept to, if it is kept to some.
+func (s SLA) runsIn(def *Definition, state string) bool {
+	st := def.State(state)
+	return st != nil && !st.Final && !contains(s.StopOnEnter, state) &&
+		(len(s.StopOnLeave) == 0 || contains(s.StopOnLeave, state))
 }
 
 // Target is the SLA target when the SLA's By field has value Key.

@@ -540,6 +540,8 @@ func (in *Instance) clocksOnEnter(def *Definition, from, to string, now time.Tim
 	for i, s := range def.SLAs {
 		c := &in.Clocks[i]
 		switch {
+		case c.Status == ClockStopped && s.Reopen != "" && from != "" && from != to && s.runsIn(def, to) && !in.holds(def, s.StopWhen, now):
+			in.reopenClock(def, i, s, to, now)
 		case c.Status == ClockStopped || c.Status == ClockPending:
 		case (from != to && contains(s.StopOnLeave, from)) || contains(s.StopOnEnter, to):
 			reason := "entered " + to
@@ -552,6 +554,24 @@ func (in *Instance) clocksOnEnter(def *Definition, from, to string, now time.Tim
 		case !contains(s.PauseIn, to) && c.Status == ClockPaused && !in.holds(def, s.PauseWhen, now):
 			in.resumeClock(i, now, map[string]any{"state": to})
 		}
+	}
+}
+
+// reopenClock runs a clock a state stopped again, as its SLA's reopen says:
+// on from the time it used (its breach and escalations stay done), or afresh.
+func (in *Instance) reopenClock(def *Definition, i int, s SLA, state string, now time.Time) {
+	c := &in.Clocks[i]
+	if s.Reopen == ReopenRestart {
+		*c = Clock{Name: c.Name, Target: c.Target, Status: ClockRunning, Since: now, StartedAt: now}
+		in.emit(Event{At: now, Type: EventSLAStarted, Actor: System.ID, SLA: c.Name,
+			Data: map[string]any{"target": c.Target.String(), "restarted_in": state}})
+	} else {
+		c.Status, c.Since, c.StoppedAt = ClockRunning, now, nil
+		in.emit(Event{At: now, Type: EventSLAResumed, Actor: System.ID, SLA: c.Name,
+			Data: map[string]any{"state": state, "elapsed": c.Elapsed.String(), "reopened": true}})
+	}
+	if contains(s.PauseIn, state) {
+		in.pauseClock(def, i, now, map[string]any{"state": state})
 	}
 }
 

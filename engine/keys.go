@@ -11,7 +11,7 @@ var (
 	keysReminder      = []string{"every", "when", "do", "reset_by"}
 	keysAction        = []string{"to", "roles", "input", "when", "do", "window"}
 	keysTimer         = []string{"after", "action"}
-	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in", "start_on_enter", "start_when", "stop_when", "pause_when", "warn_at"}
+	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in", "start_on_enter", "start_when", "stop_when", "pause_when", "warn_at", "reopen"}
 	keysEscalation    = []string{"on", "when", "do"}
 	keysOn            = []string{"sla", "at"}
 	keysStep          = []string{"notify", "set", "reassign", "raise_priority", "action", "start", "webhook", "collect"}

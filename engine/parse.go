@@ -562,7 +562,12 @@ func (p *parser) sla(e entry) SLA {
 			s.PauseWhen = p.expr(se.value, sub, scopeProcess, wantBool)
 		case "warn_at":
 			s.WarnAt = p.percent(se.value, sub)
+		case "reopen":
+			s.Reopen = p.oneOf(se.value, sub, reopenKinds)
 		}
+	}
+	if s.Reopen != "" && len(s.StopOnEnter) == 0 && len(s.StopOnLeave) == 0 {
+		p.errorf(p.at(join(path, "reopen")), join(path, "reopen"), "reopen is for a clock a state stops: give stop_on_enter or stop_on_leave")
 	}
 	switch {
 	case s.Target == 0 && s.By == "" && !hasTarget:

@@ -218,7 +218,7 @@ func upsertSLAs(ctx context.Context, tx *sqlx.Tx, v engine.View) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT (process_id, name) DO UPDATE SET status = EXCLUDED.status, target_s = EXCLUDED.target_s,
 				elapsed_s = EXCLUDED.elapsed_s, due = EXCLUDED.due, breached = EXCLUDED.breached,
-				breached_at = EXCLUDED.breached_at, stopped_at = EXCLUDED.stopped_at`,
+				breached_at = EXCLUDED.breached_at, started_at = EXCLUDED.started_at, stopped_at = EXCLUDED.stopped_at`,
 			v.ID, c.Name, c.Status, int64(time.Duration(c.Target)/time.Second), int64(time.Duration(c.Elapsed)/time.Second),
 			c.Due, c.Breached, c.BreachAt, c.StartedAt, c.StoppedAt)
 		if err != nil {
