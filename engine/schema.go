@@ -123,7 +123,7 @@ func Schema() map[string]any {
 			"stop_when":      expr("The clock stops once this holds."),
 			"pause_when":     expr("The clock pauses while this holds."),
 			"warn_at":        percent,
-			"reopen": map[string]any{"enum": reopenKinds, "description": "When the process goes back to a state where the clock runs after a state stopped it: continue counts on from the time used, restart from zero. Without it the clock stays stopped."},
+			"reopen":         map[string]any{"enum": reopenKinds, "description": "When the process goes back to a state where the clock runs after a state stopped it: continue counts on from the time used, restart from zero. Without it the clock stays stopped."},
 		}),
 		"escalation": object("Steps taken once when an SLA has used a share of its target.", keysEscalation, map[string]any{
 			"on": object("When the escalation fires.", keysOn, map[string]any{
