@@ -938,14 +938,17 @@ type Process struct {
 	Priority   *string                `json:"priority,omitempty"`
 
 	// Seq The last event's sequence number.
-	Seq       int64                   `json:"seq"`
-	Slas      []SLAView               `json:"slas"`
-	StartedAt time.Time               `json:"started_at"`
-	StartedBy string                  `json:"started_by"`
-	State     string                  `json:"state"`
-	Tasks     *[]TaskView             `json:"tasks,omitempty"`
-	Vars      *map[string]interface{} `json:"vars,omitempty"`
-	Version   int                     `json:"version"`
+	Seq       int64     `json:"seq"`
+	Slas      []SLAView `json:"slas"`
+	StartedAt time.Time `json:"started_at"`
+	StartedBy string    `json:"started_by"`
+	State     string    `json:"state"`
+
+	// TakenBy Who took the actions that an action's not_by names (separation of duties), by action; start and vote as named there.
+	TakenBy *map[string][]string    `json:"taken_by,omitempty"`
+	Tasks   *[]TaskView             `json:"tasks,omitempty"`
+	Vars    *map[string]interface{} `json:"vars,omitempty"`
+	Version int                     `json:"version"`
 }
 
 // ProcessAsOf defines model for ProcessAsOf.
@@ -1118,14 +1121,17 @@ type View struct {
 	Priority   *string                `json:"priority,omitempty"`
 
 	// Seq The last event's sequence number.
-	Seq       int64                   `json:"seq"`
-	Slas      []SLAView               `json:"slas"`
-	StartedAt time.Time               `json:"started_at"`
-	StartedBy string                  `json:"started_by"`
-	State     string                  `json:"state"`
-	Tasks     *[]TaskView             `json:"tasks,omitempty"`
-	Vars      *map[string]interface{} `json:"vars,omitempty"`
-	Version   int                     `json:"version"`
+	Seq       int64     `json:"seq"`
+	Slas      []SLAView `json:"slas"`
+	StartedAt time.Time `json:"started_at"`
+	StartedBy string    `json:"started_by"`
+	State     string    `json:"state"`
+
+	// TakenBy Who took the actions that an action's not_by names (separation of duties), by action; start and vote as named there.
+	TakenBy *map[string][]string    `json:"taken_by,omitempty"`
+	Tasks   *[]TaskView             `json:"tasks,omitempty"`
+	Vars    *map[string]interface{} `json:"vars,omitempty"`
+	Version int                     `json:"version"`
 }
 
 // Vote defines model for Vote.

@@ -97,6 +97,7 @@ func (p *parser) check(def *Definition) {
 		}
 	}
 	p.checkRetargets(def)
+	p.checkNotBy(def)
 	p.checkConstructs(def, knownState)
 	p.checkRelations(def)
 	p.checkLabels(def)

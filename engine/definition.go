@@ -245,6 +245,9 @@ type Action struct {
 	// Kind is set on the actions a state gets from its approval (the votes) or
 	// its parallel tasks; Parse adds them.
 	Kind string `json:"kind,omitempty"`
+	// NotBy names actions (or NotByStart, NotByVote) whose takers may not
+	// take this one: separation of duties between actions.
+	NotBy []string `json:"not_by,omitempty"`
 }
 
 // Window names the start and end input fields of a scheduling action.
@@ -447,7 +450,7 @@ func (d *Definition) AllowedActions(state string, actor Actor, p Parties) []stri
 		if a.Kind == KindVote && st.Approval.Board != "" {
 			continue // its votes are cast at the board's meeting
 		}
-		if permits(a.Roles, actor, p) {
+		if _, barred := p.tookPart(a.NotBy, actor.ID); permits(a.Roles, actor, p) && !barred {
 			out = append(out, a.Name)
 		}
 	}

@@ -136,6 +136,9 @@ type Instance struct {
 	// depth counts nested action steps, so steps that act on each other cannot
 	// recurse for ever.
 	depth int
+	// TakenBy holds who took the actions an action's not_by names, by action
+	// (separation of duties); nil for definitions without not_by.
+	TakenBy map[string][]string `json:"taken_by,omitempty"`
 	// Pending holds the events not yet handed to the projection; the workflow
 	// clears it once they are stored.
 	Pending []Event `json:"pending,omitempty"`
@@ -326,6 +329,11 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 		return nil, &Error{Code: EFORBIDDEN, Op: op, Message: fmt.Sprintf("action %q needs %s; %s has %s",
 			a.Name, describeRoles(a.Roles, in.Parties()), req.Actor.ID, rolesText(req.Actor.Roles))}
 	}
+	if !req.Recorded && req.Actor.ID != System.ID {
+		if err := checkDuties(a, req, in.Parties()); err != nil {
+			return nil, err
+		}
+	}
 	if a.When != "" {
 		ok, err := def.evalBool(a.When, Scope{Instance: in, Actor: req.Actor, Now: now})
 		switch {
@@ -463,6 +471,7 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 		ev.Data = data
 	}
 	in.emit(ev)
+	in.recordTaker(def, a, req)
 	for _, k := range sortedKeys(vals) {
 		in.Vars[k] = vals[k]
 	}

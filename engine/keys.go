@@ -9,7 +9,7 @@ var (
 	keysField         = []string{"type", "required", "default", "maxLength", "values"}
 	keysState         = []string{"final", "on_enter", "actions", "timers", "reminders", "approval", "parallel"}
 	keysReminder      = []string{"every", "when", "do", "reset_by"}
-	keysAction        = []string{"to", "roles", "input", "when", "do", "window"}
+	keysAction        = []string{"to", "roles", "input", "when", "do", "window", "not_by"}
 	keysTimer         = []string{"after", "action"}
 	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in", "start_on_enter", "start_when", "stop_when", "pause_when", "warn_at", "reopen"}
 	keysEscalation    = []string{"on", "when", "do"}

@@ -456,6 +456,11 @@ func (p *parser) action(e entry, path string) Action {
 			a.When = p.expr(ae.value, sub, scopeProcess, wantBool)
 		case "do":
 			a.Do = p.steps(ae.value, sub)
+		case "not_by":
+			a.NotBy = p.strings(ae.value, sub)
+			for i, n := range ae.value.Content {
+				p.remember(fmt.Sprintf("%s[%d]", sub, i), n)
+			}
 		case "window":
 			a.Window = &Window{}
 			for _, we := range p.mapping(ae.value, sub, keysWindow) {

@@ -34,16 +34,18 @@ type Parties struct {
 	StartedBy string
 	Input     map[string]any
 	Vars      map[string]any
+	// TakenBy holds who took the actions separation of duties names.
+	TakenBy map[string][]string
 }
 
 // Parties returns the instance's parties.
 func (in *Instance) Parties() Parties {
-	return Parties{StartedBy: in.StartedBy, Input: in.Input, Vars: in.Vars}
+	return Parties{StartedBy: in.StartedBy, Input: in.Input, Vars: in.Vars, TakenBy: in.TakenBy}
 }
 
 // Parties returns the parties of the process the view shows.
 func (v View) Parties() Parties {
-	return Parties{StartedBy: v.StartedBy, Input: v.Input, Vars: v.Vars}
+	return Parties{StartedBy: v.StartedBy, Input: v.Input, Vars: v.Vars, TakenBy: v.TakenBy}
 }
 
 // IsRelation reports whether an entry of a roles list is a relation.

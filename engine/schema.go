@@ -96,11 +96,12 @@ func Schema() map[string]any {
 			"when":     expr("The steps run only while this holds."),
 		}, "every", "do"),
 		"action": object("An action people take.", keysAction, map[string]any{
-			"to":    str("The state the action leads to."),
-			"roles": names("Roles that may take the action, and relations ($started_by, $assignee, $input.FIELD, $vars.VARIABLE) naming people who may; empty: any authenticated user."),
-			"input": mapOf("field", "Input the action takes, by field name."),
-			"when":  expr("A guard: the action is possible only while this holds."),
-			"do":    steps("Steps run after the action's input is stored."),
+			"to":     str("The state the action leads to."),
+			"roles":  names("Roles that may take the action, and relations ($started_by, $assignee, $input.FIELD, $vars.VARIABLE) naming people who may; empty: any authenticated user."),
+			"input":  mapOf("field", "Input the action takes, by field name."),
+			"when":   expr("A guard: the action is possible only while this holds."),
+			"do":     steps("Steps run after the action's input is stored."),
+			"not_by": names("Separation of duties: actions whose takers may not take this one (start: whoever started the process; vote: anyone who voted in it)."),
 			"window": object("The action schedules work: its start and end datetime input fields must miss the calendar's blackouts.", keysWindow, map[string]any{
 				"start": str("A required datetime input field of the action."),
 				"end":   str("A required datetime input field of the action, after start."),

@@ -68,6 +68,8 @@ type View struct {
 	Approval   *ApprovalView  `json:"approval,omitempty"`
 	Tasks      []TaskView     `json:"tasks,omitempty"`
 	Links      []Link         `json:"links,omitempty"`
+	// TakenBy is who took the actions an action's not_by names, by action.
+	TakenBy map[string][]string `json:"taken_by,omitempty"`
 }
 
 // View returns the instance as seen at now.
@@ -76,7 +78,7 @@ func (in *Instance) View(def *Definition, now time.Time) View {
 	v := View{
 		ID: in.ID, Definition: in.Definition, Version: in.Version, State: in.State,
 		Priority: in.Priority(), Input: in.Input, Vars: in.Vars, SLAs: []SLAView{},
-		StartedAt: in.StartedAt, StartedBy: in.StartedBy, EndedAt: in.EndedAt, Seq: in.Seq,
+		StartedAt: in.StartedAt, StartedBy: in.StartedBy, EndedAt: in.EndedAt, Seq: in.Seq, TakenBy: in.TakenBy,
 	}
 	for i := range in.Clocks {
 		c := &in.Clocks[i]
