@@ -88,7 +88,8 @@ func misindented(src string) []Detail {
 		if levels[len(levels)-1] > n && !strings.Contains(item, ":") {
 			levels = levels[:len(levels)-1] // "- value": nothing may follow at its text
 		}
-		opens = strings.HasSuffix(anchorless(item), ":") || item == "-"
+		bare := anchorless(item)
+		opens = strings.HasSuffix(bare, ":") || bare == "" || item == "-"
 		if strings.HasSuffix(item, "|") || strings.HasSuffix(item, ">") || strings.HasSuffix(item, "|-") || strings.HasSuffix(item, ">-") {
 			scalarAt = n
 		}
@@ -100,6 +101,9 @@ func misindented(src string) []Detail {
 // anchorless is a line without a trailing anchor or tag ("key: &name"), which
 // opens a block as "key:" does.
 func anchorless(item string) string {
+	if !strings.Contains(item, " ") && (strings.HasPrefix(item, "&") || strings.HasPrefix(item, "!")) {
+		return "" // "- &name": the item's block follows
+	}
 	if i := strings.LastIndex(item, " "); i >= 0 && (strings.HasPrefix(item[i+1:], "&") || strings.HasPrefix(item[i+1:], "!")) {
 		return strings.TrimRight(item[:i], " ")
 	}
