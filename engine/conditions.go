@@ -11,6 +11,7 @@ func (in *Instance) conditions(def *Definition, now time.Time) {
 	if in.Ended() {
 		return
 	}
+	defer in.fireWaitingTimers(def, now)
 	for i, s := range def.SLAs {
 		c := &in.Clocks[i]
 		switch c.Status {

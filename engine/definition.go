@@ -71,8 +71,14 @@ const (
 	// ChildEnded, CompleteStart).
 	LevelChildEndsKept = 3
 
+	// LevelTimersWait: a timer whose action's guard does not hold when it
+	// falls due waits, armed, and fires at the first change after which the
+	// guard holds; its action's roles are told it is blocked (step_failed).
+	// Before, the timer was spent with an error and nobody was told.
+	LevelTimersWait = 4
+
 	// CurrentLevel is what Parse compiles for.
-	CurrentLevel = LevelChildEndsKept
+	CurrentLevel = LevelTimersWait
 )
 
 // Field types of the input schema.

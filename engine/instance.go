@@ -100,6 +100,9 @@ type Instance struct {
 	Vars        map[string]any `json:"vars,omitempty"`
 	Clocks      []Clock        `json:"clocks,omitempty"`
 	TimersFired []int          `json:"timers_fired,omitempty"`
+	// TimersWaiting are the timers of the current state (also in TimersFired)
+	// that fell due while their action's guard did not hold (LevelTimersWait).
+	TimersWaiting []int `json:"timers_waiting,omitempty"`
 	// RemindFrom holds, per reminder of the current state, when its period
 	// started; zero means when the state was entered.
 	RemindFrom []time.Time `json:"remind_from,omitempty"`
@@ -520,7 +523,7 @@ func (in *Instance) reminderAnchor(i int) time.Time {
 func (in *Instance) enter(def *Definition, to string, now time.Time) {
 	from := in.State
 	if from != to {
-		in.TimersFired = nil
+		in.TimersFired, in.TimersWaiting = nil, nil
 		in.RemindFrom = nil
 		in.Votes, in.ApprovalDue, in.ApprovalReminded, in.Electorate = nil, false, false, nil
 		in.FailedConditions = nil
@@ -773,6 +776,9 @@ func (in *Instance) fire(def *Definition, w wake) {
 		}
 	case w.clock < 0:
 		in.TimersFired = append(in.TimersFired, w.timer)
+		if def.Level >= LevelTimersWait && in.timerBlocked(def, w.timer, w.at) {
+			return
+		}
 		t := def.State(in.State).Timers[w.timer]
 		in.emit(Event{At: w.at, Type: EventTimerFired, Actor: System.ID, Action: t.Action,
 			Data: map[string]any{"after": t.After.String(), "state": in.State}})
