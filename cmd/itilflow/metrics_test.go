@@ -202,3 +202,23 @@ func itilflowLines(text string) string {
 	}
 	return fmt.Sprintln(strings.Join(out, "\n"))
 }
+
+func TestMetricsAddrMovesMetricsOffTheAPIsAddress(t *testing.T) {
+	cfg := newDevConfig(t)
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.extra = []string{"--metrics-addr", metricsAddr}
+	startInProcess(t, cfg)
+	fams, _, _ := scrape(t, metricsAddr)
+	if got := sample(fams, "itilflow_store_up", nil); got != 1 {
+		t.Errorf("itilflow_store_up on --metrics-addr = %v, want 1", got)
+	}
+	resp, err := http.Get("http://" + cfg.httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(body), "itilflow_store_up") {
+		t.Errorf("the API's address still serves the metrics (%d)", resp.StatusCode)
+	}
+}
