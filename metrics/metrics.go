@@ -152,16 +152,43 @@ func (m *Metrics) Projected(p store.Projected) {
 			default:
 				continue
 			}
-			for _, c := range v.SLAs {
-				if c.Name == e.SLA {
-					h.WithLabelValues(v.Definition, v.Priority).Observe(time.Duration(c.Elapsed).Seconds())
-				}
+			// A clock that stops because the process ended or was cancelled
+			// before its stop condition was neither answered nor resolved.
+			if r, _ := e.Data["reason"].(string); r == stoppedByEnd || r == stoppedByCancel {
+				continue
+			}
+			if elapsed, ok := stoppedAfter(e, v); ok {
+				h.WithLabelValues(v.Definition, v.Priority).Observe(elapsed.Seconds())
 			}
 		}
 	}
 	for _, d := range p.Decisions {
 		m.decisions.WithLabelValues(v.Definition, d.State, d.Outcome).Observe(d.Open.Seconds())
 	}
+}
+
+// The reasons the engine gives a clock it stops with the process rather than
+// by the clock's own stop condition.
+const (
+	stoppedByEnd    = "process ended"
+	stoppedByCancel = "process cancelled"
+)
+
+// stoppedAfter is the time on the clock an sla_stopped event stopped: the
+// event's own record of it, or, for an event without one, the clock of that
+// name in the view.
+func stoppedAfter(e engine.Event, v engine.View) (time.Duration, bool) {
+	if s, ok := e.Data["elapsed"].(string); ok {
+		if d, err := engine.ParseDuration(s); err == nil {
+			return time.Duration(d), true
+		}
+	}
+	for _, c := range v.SLAs {
+		if c.Name == e.SLA {
+			return time.Duration(c.Elapsed), true
+		}
+	}
+	return 0, false
 }
 
 // storeCollector reads the gauges from PostgreSQL at each scrape.

@@ -236,13 +236,29 @@ func TestSLAEventsAreCountedOnceEachAsTheyAreStored(t *testing.T) {
 
 	t.Run("ResolutionAndApprovalDecisions", func(t *testing.T) {
 		res := event(5, engine.EventSLAStopped)
-		res.SLA = "resolution"
+		res.SLA, res.Data = "resolution", map[string]any{"met": true, "elapsed": "2h30m", "reason": "entered resolved"}
+		// The view is later than the event (the clock ran on after a reopen):
+		// the event's own elapsed time is what is observed.
 		v := view("incident-000001", "incident", "resolved", "P1", 5, stopped("response", 90*time.Minute, true), stopped("resolution", 3*time.Hour, false))
 		if err := st.Project(ctx, v, []engine.Event{res}); err != nil {
 			t.Fatal(err)
 		}
+		// A cancelled incident's clock stops with the process: not resolved.
+		cancelled := event(2, engine.EventSLAStopped)
+		cancelled.SLA, cancelled.Data = "resolution", map[string]any{"met": true, "elapsed": "10m", "reason": "process cancelled"}
+		iv := view("incident-000003", "incident", "cancelled", "P1", 2, stopped("resolution", 10*time.Minute, false))
+		if err := st.Project(ctx, iv, []engine.Event{event(1, engine.EventStarted), cancelled}); err != nil {
+			t.Fatal(err)
+		}
 		if got := mustValue(t, reg, "itilflow_time_to_resolution_seconds", map[string]string{"definition": "incident", "priority": "P1"}); got != 1 {
 			t.Errorf("resolutions observed = %v, want 1", got)
+		}
+		for _, f := range must(reg.Gather()) {
+			if f.GetName() == "itilflow_time_to_resolution_seconds" {
+				if sum := f.GetMetric()[0].GetHistogram().GetSampleSum(); sum != 9000 {
+					t.Errorf("time to resolution = %vs, want the event's 9000s", sum)
+				}
+			}
 		}
 		// A change enters authorising at minute 2 and is approved at minute 62.
 		enter := event(2, engine.EventAction)
