@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,14 @@ func TestMetricsMoveWhileAnIncidentBreaches(t *testing.T) {
 		for {
 			fams, _, _ := scrape(t, cfg.httpAddr)
 			if fams["temporal_workflow_completed_total"] != nil && fams["temporal_activity_execution_latency_seconds"] != nil {
+				var names []string
+				for n := range fams {
+					if strings.HasPrefix(n, "temporal_") {
+						names = append(names, n)
+					}
+				}
+				sort.Strings(names)
+				t.Logf("%d families from the SDK: %s", len(names), strings.Join(names, " "))
 				return
 			}
 			if time.Now().After(deadline) {
