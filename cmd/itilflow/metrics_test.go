@@ -87,7 +87,7 @@ series:
 
 func TestMetricsMoveWhileAnIncidentBreaches(t *testing.T) {
 	cfg := newDevConfig(t)
-	startInProcess(t, cfg)
+	stop := startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
 	c.must(201, "PUT", "/api/v1/definitions/metered", "dev-process-owner", metricsDefinition)
 	sla := map[string]string{"definition": "metered", "sla": "response", "priority": "P1"}
@@ -199,6 +199,19 @@ func TestMetricsMoveWhileAnIncidentBreaches(t *testing.T) {
 			}
 		}
 	})
+
+	// Gauges are right straight after a restart: the first scrape after the
+	// start, before any projection ran in the new process, counts what
+	// PostgreSQL holds. (Outside t.Run: the dev it starts lives on.)
+	kept := c.must(201, "POST", "/api/v1/definitions/metered/processes", "dev-requester",
+		map[string]any{"input": map[string]any{"title": "still open", "priority": "P2"}})["id"].(string)
+	c.waitFor(kept, "projected", func(p map[string]any) bool { return p["state"] == "new" })
+	stop()
+	startInProcess(t, cfg)
+	after, _, _ := scrape(t, cfg.httpAddr)
+	if got := sample(after, "itilflow_open_processes", map[string]string{"definition": "metered", "state": "new"}); got != 1 {
+		t.Errorf("open metered processes in new after a restart = %v, want 1", got)
+	}
 }
 
 // itilflowLines are the lines of a scrape about itilflow's own series.
