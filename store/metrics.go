@@ -76,6 +76,7 @@ type Gauges struct {
 	// of their due times. Every breach is an event the workflow projects, so
 	// these are changes the projection has not caught up with: a worker that is
 	// down, a workflow task that keeps failing, a projection being retried.
+	// (A clock without a target never breaches, so it is never overdue.)
 	Overdue   int64
 	OldestDue *time.Time
 }
@@ -99,7 +100,7 @@ func (s *Store) MetricGauges(ctx context.Context, now time.Time) (Gauges, error)
 		Oldest sql.NullTime `db:"oldest"`
 	}
 	if err := s.db.GetContext(ctx, &overdue, `SELECT count(*) AS n, min(s.due) AS oldest FROM process_slas s JOIN processes p ON p.id = s.process_id
-		WHERE s.status = 'running' AND NOT s.breached AND s.due < $1 AND p.ended_at IS NULL`, now); err != nil {
+		WHERE s.status = 'running' AND NOT s.breached AND s.target_s > 0 AND s.due < $1 AND p.ended_at IS NULL`, now); err != nil {
 		return g, fail(op, err)
 	}
 	g.Overdue = overdue.N
