@@ -140,9 +140,9 @@ func (m *Metrics) Projected(p store.Projected) {
 	for _, e := range p.Events {
 		switch e.Type {
 		case engine.EventSLAWarning:
-			m.slaWarnings.WithLabelValues(v.Definition, e.SLA, v.Priority).Inc()
+			m.slaWarnings.WithLabelValues(v.Definition, e.SLA, p.Priority).Inc()
 		case engine.EventSLABreached:
-			m.slaBreaches.WithLabelValues(v.Definition, e.SLA, v.Priority).Inc()
+			m.slaBreaches.WithLabelValues(v.Definition, e.SLA, p.Priority).Inc()
 		case engine.EventSLAStopped:
 			h := m.firstResponse
 			switch e.SLA {
@@ -158,7 +158,7 @@ func (m *Metrics) Projected(p store.Projected) {
 				continue
 			}
 			if elapsed, ok := stoppedAfter(e, v); ok {
-				h.WithLabelValues(v.Definition, v.Priority).Observe(elapsed.Seconds())
+				h.WithLabelValues(v.Definition, p.Priority).Observe(elapsed.Seconds())
 			}
 		}
 	}

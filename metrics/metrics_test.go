@@ -37,8 +37,26 @@ func openStore(t *testing.T) *store.Store {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Version 1 of incident, whose priorities are labels.
+	def, err := engine.Parse([]byte(incidentDefinition))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PublishDefinition(ctx, def, []byte(incidentDefinition), "pat", "req-1"); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
+
+const incidentDefinition = `name: incident
+input:
+  title: {type: string}
+  priority: {type: enum, values: [P1, P2, P3, P4], default: P3}
+initial: new
+states:
+  new: {actions: {resolve: {to: resolved}}}
+  resolved: {final: true}
+`
 
 // value is the value of the series name{labels} in reg (a histogram's
 // count), and whether reg has it.
@@ -234,6 +252,24 @@ func TestSLAEventsAreCountedOnceEachAsTheyAreStored(t *testing.T) {
 			}
 		}
 	}
+
+	t.Run("AFreeTextPriorityIsNoLabel", func(t *testing.T) {
+		// A process of a definition whose priority is free text, or of a
+		// version the store does not hold.
+		b := event(2, engine.EventSLABreached)
+		b.SLA = "response"
+		if err := st.Project(ctx, view("incident-000009", "notes", "new", "call Bob on 555-0101", 2), []engine.Event{event(1, engine.EventStarted), b}); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustValue(t, reg, "itilflow_sla_breaches_total", map[string]string{"definition": "notes", "sla": "response", "priority": store.PriorityOther}); got != 1 {
+			t.Errorf("breaches of the free-text priority = %v, want 1 under %q", got, store.PriorityOther)
+		}
+		for _, f := range must(reg.Gather()) {
+			if strings.Contains(f.String(), "555-0101") {
+				t.Errorf("%s shows the free-text priority", f.GetName())
+			}
+		}
+	})
 
 	t.Run("ResolutionAndApprovalDecisions", func(t *testing.T) {
 		res := event(5, engine.EventSLAStopped)

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -21,6 +23,41 @@ type Projected struct {
 	Events []engine.Event
 	// Decisions are the approvals decided among Events.
 	Decisions []Decision
+	// Priority is the process's priority if its definition offers it as one
+	// of an enum's values, "" for a process without one, and PriorityOther
+	// for any other value: a free-text priority must not become a label that
+	// anyone who reads /metrics sees, nor a new series per value.
+	Priority string
+}
+
+// PriorityOther stands for a priority that is not one of its definition's
+// enum values.
+const PriorityOther = "other"
+
+// priorityLabel is Projected.Priority for the view v.
+func (s *Store) priorityLabel(ctx context.Context, tx *sqlx.Tx, v engine.View) (string, error) {
+	if v.Priority == "" {
+		return "", nil
+	}
+	def, err := s.compiledDefinition(ctx, tx, v.Definition, v.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return PriorityOther, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	fields := append(append([]engine.Field(nil), def.Input...), def.Variables...)
+	for _, st := range def.States {
+		for _, a := range st.Actions {
+			fields = append(fields, a.Input...)
+		}
+	}
+	for _, f := range fields {
+		if f.Name == "priority" && slices.Contains(f.Values, v.Priority) {
+			return v.Priority, nil
+		}
+	}
+	return PriorityOther, nil
 }
 
 // Decision is one approval decided, with how long its vote was open: from the

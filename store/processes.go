@@ -147,6 +147,13 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 			}
 		}
 		added.View = v
+		if s.observer != nil {
+			priority, err := s.priorityLabel(ctx, tx, v)
+			if err != nil {
+				return err
+			}
+			added.Priority = priority
+		}
 		return nil
 	})
 	// Told only after the commit, so an observer never counts what a rolled
