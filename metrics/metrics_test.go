@@ -362,6 +362,12 @@ func TestAPIRequestsAreCountedByRouteTemplate(t *testing.T) {
 		}
 		e.ServeHTTP(httptest.NewRecorder(), req)
 	}
+	weird := httptest.NewRequest("BREW", "/api/v1/processes/incident-000001", nil)
+	weird.Header.Set("Authorization", "Bearer t")
+	e.ServeHTTP(httptest.NewRecorder(), weird)
+	if got := mustValue(t, reg, "itilflow_http_requests_total", map[string]string{"method": "other", "route": "/api/v1/processes/:id", "status": "405"}); got != 1 {
+		t.Errorf("a request of an unknown method = %v, want 1 under method other", got)
+	}
 	route := "/api/v1/processes/:id"
 	for status, want := range map[string]float64{"200": 2, "404": 1, "401": 1} {
 		if got := mustValue(t, reg, "itilflow_http_requests_total", map[string]string{"method": "GET", "route": route, "status": status}); got != want {
