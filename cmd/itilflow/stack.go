@@ -74,7 +74,7 @@ type stack struct {
 	// nil makes a new one.
 	registry *prometheus.Registry
 	// metricsAddr, when set, is the address /metrics is served on instead of
-	// httpAddr (see metricsFlag).
+	// httpAddr (--metrics-addr).
 	metricsAddr string
 }
 
@@ -239,8 +239,14 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		mmux := http.NewServeMux()
 		mmux.Handle("/metrics", m.Handler())
 		msrv := &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		// A scrape in flight has nothing to finish that matters: closed
+		// outright when the stack stops.
 		go func() {
-			if err := serveUntilDone(ctx, msrv, mln, s.log.With("component", "metrics")); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			<-ctx.Done()
+			msrv.Close()
+		}()
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.log.Error("metrics listener stopped", "addr", s.metricsAddr, "error", err)
 			}
 		}()
