@@ -2,7 +2,9 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -32,9 +34,21 @@ type Projector interface {
 	ProjectCompact(ctx context.Context, view engine.View, events []engine.Event, patch engine.ViewPatch) error
 }
 
+// ProjectionWatcher hears of each attempt of the projection activity, so that
+// how far the projection lags behind the workflows can be measured (the
+// metrics package implements it). workflow is the process's workflow id and
+// scheduled when its workflow scheduled the projection; retried says whether
+// Temporal will try a failed attempt again.
+type ProjectionWatcher interface {
+	ProjectionAttempt(workflow string, scheduled time.Time, events int)
+	ProjectionDone(workflow string, scheduled time.Time, err error, retried bool)
+}
+
 // Activities are registered on the worker with their dependencies.
 type Activities struct {
 	Projector Projector
+	// Watcher, when set, hears of every projection attempt.
+	Watcher ProjectionWatcher
 	// HTTPClient calls webhooks. It must be set: the wiring decides timeouts,
 	// proxies and TLS, not a package default.
 	HTTPClient *http.Client
@@ -65,7 +79,17 @@ type Activities struct {
 // webhook's answer, or from a history recorded before the API refused it) is
 // replaced with U+FFFD first, so a projection never fails for ever on its
 // data: the history keeps the original, the projection a readable copy.
-func (a *Activities) Project(ctx context.Context, in ProjectInput) error {
+func (a *Activities) Project(ctx context.Context, in ProjectInput) (err error) {
+	if a.Watcher != nil {
+		info := activity.GetInfo(ctx)
+		id, scheduled := info.WorkflowExecution.ID, info.ScheduledTime
+		a.Watcher.ProjectionAttempt(id, scheduled, len(in.Events))
+		defer func() {
+			var appErr *temporal.ApplicationError
+			retried := err != nil && !(errors.As(err, &appErr) && appErr.NonRetryable())
+			a.Watcher.ProjectionDone(id, scheduled, err, retried)
+		}()
+	}
 	in, cleaned, err := gate.CleanJSON(in)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError("projection cannot be encoded", "encoding", err)

@@ -89,6 +89,11 @@ func New(svc *service.Service, st *store.Store, tc client.Client, log *slog.Logg
 	return s
 }
 
+// UseMetrics wraps every request in mw (the metrics package's Middleware) before
+// routing and every other middleware, so it sees the requests they refuse
+// too, and the route each matched once it returns.
+func (s *Server) UseMetrics(mw echo.MiddlewareFunc) { s.echo.Pre(mw) }
+
 // ServeHTTP makes the API an http.Handler (tests use httptest with it).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 

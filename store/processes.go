@@ -64,7 +64,9 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 	if err := storable(nil, events); err != nil {
 		return &engine.Error{Code: engine.EINVALID, Op: op, Message: fmt.Sprintf("process %s holds text the database cannot store", v.ID), Err: err}
 	}
-	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+	var added Projected
+	err := s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		added = Projected{}
 		if how.patch != nil {
 			merged, err := mergeStored(ctx, tx, v, events, *how.patch)
 			if err != nil {
@@ -123,15 +125,43 @@ func (s *Store) project(ctx context.Context, op string, v engine.View, events []
 			}
 		}
 		for _, e := range events {
-			if err := insertEvent(ctx, tx, v.ID, e); err != nil {
+			inserted, err := insertEvent(ctx, tx, v.ID, e)
+			if err != nil {
 				return err
 			}
 			if err := s.auditEvent(ctx, tx, v, e); err != nil {
 				return err
 			}
+			if !inserted || s.observer == nil {
+				continue
+			}
+			added.Events = append(added.Events, e)
+			if e.Type == engine.EventApprovalDecided {
+				d, ok, err := decisionOpen(ctx, tx, v.ID, e)
+				if err != nil {
+					return err
+				}
+				if ok {
+					added.Decisions = append(added.Decisions, d)
+				}
+			}
+		}
+		added.View = v
+		if s.observer != nil {
+			priority, err := s.priorityLabel(ctx, tx, v)
+			if err != nil {
+				return err
+			}
+			added.Priority = priority
 		}
 		return nil
 	})
+	// Told only after the commit, so an observer never counts what a rolled
+	// back attempt inserted and its retry inserts again.
+	if err == nil && s.observer != nil {
+		s.observer.Projected(added)
+	}
+	return err
 }
 
 // mergeStored merges the compact view v into the view stored for its
@@ -228,28 +258,35 @@ func upsertSLAs(ctx context.Context, tx *sqlx.Tx, v engine.View) error {
 	return nil
 }
 
-func insertEvent(ctx context.Context, tx *sqlx.Tx, id string, e engine.Event) error {
+// insertEvent stores e unless it is stored already, and reports whether it
+// was new.
+func insertEvent(ctx context.Context, tx *sqlx.Tx, id string, e engine.Event) (bool, error) {
 	var data []byte
 	if len(e.Data) > 0 {
 		var err error
 		if data, err = json.Marshal(e.Data); err != nil {
-			return err
+			return false, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (process_id, seq, at, type, actor, action, from_state, to_state, sla, comment, data)
+	res, err := tx.ExecContext(ctx, `INSERT INTO events (process_id, seq, at, type, actor, action, from_state, to_state, sla, comment, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (process_id, seq) DO NOTHING`,
-		id, e.Seq, e.At, e.Type, e.Actor, e.Action, e.From, e.To, e.SLA, e.Comment, data); err != nil {
-		return err
+		id, e.Seq, e.At, e.Type, e.Actor, e.Action, e.From, e.To, e.SLA, e.Comment, data)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
 	}
 	if e.Type != engine.EventNotification {
-		return nil
+		return n > 0, nil
 	}
 	role, _ := e.Data["role"].(string)
 	user, _ := e.Data["user"].(string)
 	msg, _ := e.Data["message"].(string)
-	_, err := tx.ExecContext(ctx, `INSERT INTO notifications (process_id, seq, role, user_id, message, created_at)
+	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (process_id, seq, role, user_id, message, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (process_id, seq) DO NOTHING`, id, e.Seq, role, user, msg, e.At)
-	return err
+	return n > 0, err
 }
 
 // ProjectionStatus is what the projection holds of a process, for reconcile.

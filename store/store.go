@@ -32,6 +32,9 @@ type Store struct {
 	auditKeys []auditKey
 	// optErr is what an option could not apply; Open returns it.
 	optErr error
+	// observer, when set, hears of every committed projection
+	// (ObserveProjections).
+	observer ProjectionObserver
 }
 
 // querier is what a transaction and the pool have in common for reads.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"gopkg.in/yaml.v3"
@@ -90,7 +91,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer ts.Stop()
 	health := workflowhealth.New()
-	tc, err := ts.NewClient(watchedBy(health, client.Options{Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))}))
+	reg := prometheus.NewRegistry()
+	sdkMetrics, stopSDKMetrics := temporalMetrics(reg, log)
+	defer stopSDKMetrics.Close()
+	tc, err := ts.NewClient(watchedBy(health, sdkMetrics, client.Options{Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))}))
 	if err != nil {
 		return err
 	}
@@ -123,7 +127,8 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		cpFile = filepath.Join(dir, checkpointFileName)
 	}
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv, debug: true,
-		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits}
+		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
+		registry: reg, metricsAddr: *sf.metricsAddr}
 	audit := fmt.Sprintf("key id %s, checkpoints in %s", st.AuditKeyIDs()[0], cpFile)
 	removeDevFile := func() {}
 	err = s.run(ctx, func(addr string) {

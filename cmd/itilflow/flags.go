@@ -124,6 +124,7 @@ type stackFlags struct {
 	dbTimeout                                      *time.Duration
 	workerStopTimeout                              *time.Duration
 	runEvents, runBytes                            *int
+	metricsAddr                                    *string
 }
 
 func (f *flags) stack() stackFlags {
@@ -146,6 +147,8 @@ func (f *flags) stack() stackFlags {
 			"before cancelling them; keep it above the longest webhook timeout (5m), and give a container at least as long to stop. A second signal stops at once"),
 		runEvents: f.int("run-max-events", workflows.DefaultLimits.Events, "events a process's workflow run may reach before it continues as new; recorded by each process when it starts"),
 		runBytes:  f.int("run-max-bytes", workflows.DefaultLimits.Bytes, "bytes of history a process's workflow run may reach before it continues as new"),
+		metricsAddr: f.string("metrics-addr", "", "address to serve Prometheus's /metrics on instead of --http-addr, such as one only the monitoring network reaches; "+
+			"empty serves it on --http-addr, without a token (aggregate counts only)"),
 	}
 }
 

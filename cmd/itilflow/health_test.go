@@ -30,7 +30,7 @@ func TestWorkerReportsFailingWorkflowTasks(t *testing.T) {
 	}
 	t.Cleanup(func() { ts.Stop() })
 	mon := workflowhealth.New()
-	tc, err := ts.NewClient(watchedBy(mon, client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}))
+	tc, err := ts.NewClient(watchedBy(mon, nil, client.Options{Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
@@ -97,7 +98,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer st.Close()
 	health := workflowhealth.New()
-	tc, err := client.DialContext(dctx, watchedBy(health, client.Options{HostPort: address, Namespace: namespace,
+	reg := prometheus.NewRegistry()
+	sdkMetrics, stopSDKMetrics := temporalMetrics(reg, log)
+	defer stopSDKMetrics.Close()
+	tc, err := client.DialContext(dctx, watchedBy(health, sdkMetrics, client.Options{HostPort: address, Namespace: namespace,
 		Logger:            sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
 		ConnectionOptions: client.ConnectionOptions{TLS: tlsConf}}))
 	if err != nil {
@@ -114,7 +118,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv,
 		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
-		secureCookies: secure}
+		secureCookies: secure, registry: reg, metricsAddr: *sf.metricsAddr}
 	if !secure {
 		log.Warn("no https --public-url: the console's session cookies are not marked Secure; serve it over TLS (directly or behind a proxy) and set --public-url")
 	}

@@ -20,11 +20,14 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/api"
 	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/console"
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/metrics"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/webhook"
@@ -66,6 +69,12 @@ type stack struct {
 	workerStopTimeout time.Duration
 	// limits bound a run of each process's workflow (recorded per process).
 	limits workflows.Limits
+	// registry is where the metrics go (the Temporal client's already do);
+	// nil makes a new one.
+	registry *prometheus.Registry
+	// metricsAddr, when set, is the address /metrics is served on instead of
+	// httpAddr (--metrics-addr).
+	metricsAddr string
 }
 
 // healthRecheckEvery is how often the monitor asks Temporal whether the
@@ -73,11 +82,23 @@ type stack struct {
 const healthRecheckEvery = 30 * time.Second
 
 // watchedBy has a client report the worker's failed workflow tasks to mon,
-// through its logger and its metrics handler.
-func watchedBy(mon *workflowhealth.Monitor, opts client.Options) client.Options {
+// through its logger and its metrics handler, and its metrics to metrics (nil
+// drops them).
+func watchedBy(mon *workflowhealth.Monitor, metrics client.MetricsHandler, opts client.Options) client.Options {
+	if metrics == nil {
+		metrics = client.MetricsNopHandler
+	}
 	opts.Logger = mon.Logger(opts.Logger)
-	opts.MetricsHandler = mon.MetricsHandler(client.MetricsNopHandler)
+	opts.MetricsHandler = mon.MetricsHandler(metrics)
 	return opts
+}
+
+// temporalMetrics is the metrics handler of a command's Temporal client: the
+// SDK's metrics, into reg. Close the closer after the client.
+func temporalMetrics(reg *prometheus.Registry, log *slog.Logger) (client.MetricsHandler, io.Closer) {
+	return metrics.TemporalHandler(reg, func(err error) {
+		log.Warn("a Temporal SDK metric could not be registered; it is left out of /metrics", "error", err)
+	})
 }
 
 // workerOptions are the worker's options; running learns which activities run.
@@ -125,11 +146,22 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	// Deferred before the worker's stop, so it runs after: the last checkpoint
 	// covers every record the worker and the API wrote.
 	defer s.startCheckpointer(ctx)()
+	reg := s.registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m, err := metrics.New(reg, metrics.Options{Store: s.store, Log: s.log.With("component", "metrics")})
+	if err != nil {
+		return err
+	}
+	// Before the worker starts: breaches are counted as their projection commits.
+	s.store.ObserveProjections(m)
 	running := newRunningActivities()
 	w := worker.New(s.temporal, workflows.TaskQueue, workerOptions(s.workerStopTimeout, running))
 	workflows.RegisterWith(w, s.limits)
 	w.RegisterActivity(&activities.Activities{
 		Projector: s.store,
+		Watcher:   m,
 		// Each webhook attempt is bounded by the step's timeout (at most 5m)
 		// through the activity's context; this is only a backstop.
 		HTTPClient: &http.Client{Timeout: webhookClientTimeout},
@@ -183,11 +215,42 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		apiServer.UseAuditCheckpoints(s.checkpoints)
 	}
 	apiServer.UseWorkflowHealth(s.health)
+	apiServer.UseMetrics(m.Middleware)
 	// One address: the API under /api/ (and /healthz), the console at /.
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
 	mux.Handle("/", web)
+	// /metrics is outside /api/v1, and so outside the OpenAPI document and
+	// the token check, as Prometheus expects to scrape it: it holds only
+	// aggregate counts and latencies labelled by definition, state, SLA,
+	// priority and route template, never a process, a person or a value.
+	// --metrics-addr moves it to an address of its own (one only the
+	// monitoring network reaches) and off this one.
+	if s.metricsAddr == "" {
+		mux.Handle("/metrics", m.Handler())
+	} else {
+		mln, err := net.Listen("tcp", s.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (--metrics-addr): %w", s.metricsAddr, err)
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("/metrics", m.Handler())
+		msrv := &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		// A scrape in flight has nothing to finish that matters: closed
+		// outright when the stack stops.
+		go func() {
+			<-ctx.Done()
+			msrv.Close()
+		}()
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("metrics listener stopped", "addr", s.metricsAddr, "error", err)
+			}
+		}()
+		s.log.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	if s.debug {
 		mux.Handle("/debug/vars", expvar.Handler())
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
