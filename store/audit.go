@@ -32,6 +32,9 @@ const (
 	// starts no new processes) and its end.
 	AuditRetire    = "retire_definition"
 	AuditReinstate = "reinstate_definition"
+	// AuditCIs records a change of the configuration item registry: one
+	// record per save or import, its digest over what was saved.
+	AuditCIs = "cis_saved"
 )
 
 // Links: how an audit record is chained to the one before it.
