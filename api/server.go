@@ -86,6 +86,10 @@ func New(svc *service.Service, st *store.Store, tc client.Client, log *slog.Logg
 	v1.DELETE("/admin/users/:id/tokens", s.revokeTokens)
 	v1.GET("/admin/groups", s.listGroups)
 	v1.PUT("/admin/groups/:id", s.putGroup)
+	v1.GET("/cis", s.listCIs)
+	v1.POST("/cis/import", s.importCIs)
+	v1.GET("/cis/:id", s.getCI)
+	v1.PUT("/cis/:id", s.putCI)
 	return s
 }
 

@@ -97,7 +97,19 @@ const (
 	TypeUser = "user"
 	// TypeList holds a list of strings, each one of Values when Values is set.
 	TypeList = "list"
+	// TypeCI holds the id of a configuration item of the registry. The
+	// engine checks only its form; the service checks the registry knows it
+	// before a process starts or an action is taken (that needs I/O), so a
+	// workflow never looks it up.
+	TypeCI = "ci"
+	// TypeKnowledge holds the id of a knowledge article: a process of the
+	// shipped knowledge definition. The service checks the article exists
+	// and may be seen by whoever names it, as it checks a ci.
+	TypeKnowledge = "knowledge"
 )
+
+// MaxRefLength bounds a ci or knowledge value: an id, not prose.
+const MaxRefLength = 200
 
 // Field is one input field of a process or an action.
 type Field struct {
@@ -107,6 +119,10 @@ type Field struct {
 	Default   any      `json:"default,omitempty"`
 	MaxLength int      `json:"maxLength,omitempty"`
 	Values    []string `json:"values,omitempty"`
+	// States, on a knowledge field, are the states the article it names
+	// must be in when the value is given ("published"); the service checks
+	// it, like the article's existence, before the workflow is asked.
+	States []string `json:"states,omitempty"`
 }
 
 // State is one state of the process.

@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-var fieldTypes = []string{TypeString, TypeText, TypeEnum, TypeInt, TypeNumber, TypeBool, TypeDuration, TypeDatetime, TypeUser, TypeList}
+var fieldTypes = []string{TypeString, TypeText, TypeEnum, TypeInt, TypeNumber, TypeBool, TypeDuration, TypeDatetime, TypeUser, TypeList, TypeCI, TypeKnowledge}
 
 // ValidateInput checks values against the fields of a process or action and returns
 // them with defaults applied. Unknown fields are refused, so a misspelt field name
@@ -77,6 +78,15 @@ func (f Field) check(path string, v any) (any, *Detail) {
 		}
 		if f.Required && s == "" {
 			return bad("is required and must not be empty")
+		}
+		return s, nil
+	case TypeCI, TypeKnowledge:
+		s, ok := v.(string)
+		if !ok {
+			return bad("must be the id of a %s, got %s", refNoun(f.Type), jsonKind(v))
+		}
+		if s == "" || len(s) > MaxRefLength || strings.ContainsAny(s, " \t\r\n") {
+			return bad("%q is not the id of a %s", s, refNoun(f.Type))
 		}
 		return s, nil
 	case TypeInt, TypeNumber:
@@ -161,4 +171,25 @@ func jsonKind(v any) string {
 		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// refNoun names what a ci or knowledge field refers to, for messages.
+func refNoun(fieldType string) string {
+	if fieldType == TypeKnowledge {
+		return "knowledge article"
+	}
+	return "configuration item"
+}
+
+// RefFields returns the fields of fields whose values refer to a record
+// outside the process (a configuration item, a knowledge article), which the
+// service checks exist before a start or an action.
+func RefFields(fields []Field) []Field {
+	var out []Field
+	for _, f := range fields {
+		if f.Type == TypeCI || f.Type == TypeKnowledge {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -6,7 +6,7 @@ var (
 	keysDefinition    = []string{"name", "title", "calendar", "input", "variables", "initial", "states", "slas", "escalations", "visibility", "labels"}
 	keysVisibility    = []string{"roles", "people"}
 	keysLabels        = []string{"title", "states", "actions", "fields", "slas"}
-	keysField         = []string{"type", "required", "default", "maxLength", "values"}
+	keysField         = []string{"type", "required", "default", "maxLength", "values", "states"}
 	keysState         = []string{"final", "on_enter", "actions", "timers", "reminders", "approval", "parallel"}
 	keysReminder      = []string{"every", "when", "do", "reset_by"}
 	keysAction        = []string{"to", "roles", "input", "when", "do", "window", "not_by"}

@@ -349,6 +349,13 @@ func (p *parser) field(e entry, path string) Field {
 			}
 		case "values":
 			f.Values = p.strings(fe.value, sub)
+		case "states":
+			f.States = p.strings(fe.value, sub)
+			for i, st := range f.States {
+				if !nameRe.MatchString(st) {
+					p.errorf(fe.value, fmt.Sprintf("%s[%d]", sub, i), "%q is not a state name", st)
+				}
+			}
 		}
 	}
 	switch {
@@ -358,6 +365,8 @@ func (p *parser) field(e entry, path string) Field {
 		p.errorf(e.keyN, join(path, "values"), "values apply only to types enum and list")
 	case f.MaxLength > 0 && f.Type != TypeString && f.Type != TypeText:
 		p.errorf(e.keyN, join(path, "maxLength"), "maxLength applies only to string and text")
+	case len(f.States) > 0 && f.Type != TypeKnowledge:
+		p.errorf(e.keyN, join(path, "states"), "states apply only to type knowledge (the states the article must be in)")
 	}
 	if defaultN != nil && f.Default != nil {
 		if _, d := f.check(path, f.Default); d != nil {

@@ -37,11 +37,12 @@ func Schema() map[string]any {
 		"duration": map[string]any{"type": "string", "pattern": `^([0-9]+(wd|[smhdw]))+$`,
 			"description": "A span of business time: 90s, 15m, 4h, 2wd (working days of the calendar), or a combination such as 1h30m; 3d and 1w (24-hour days) only in a 24x7 calendar."},
 		"field": object("An input field.", keysField, map[string]any{
-			"type":      map[string]any{"enum": fieldTypes, "default": TypeString, "description": "The field's type."},
+			"type":      map[string]any{"enum": fieldTypes, "default": TypeString, "description": "The field's type. ci: the id of a configuration item of the registry; knowledge: the id of a knowledge article (a knowledge process); both are checked to exist before the process starts or the action is taken."},
 			"required":  map[string]any{"type": "boolean", "default": false, "description": "The field must be given (and a string must not be empty)."},
 			"default":   map[string]any{"description": "Value used when the field is not given."},
 			"maxLength": map[string]any{"type": "integer", "minimum": 1, "description": "Most characters a string or text may have."},
 			"values":    names("The values an enum may take."),
+			"states":    names("For a knowledge field: the states the article named must be in (e.g. published), checked before the action is taken."),
 		}),
 		"state": object("A state of the process.", keysState, map[string]any{
 			"final":     map[string]any{"type": "boolean", "default": false, "description": "The process ends when it enters this state."},

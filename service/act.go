@@ -48,6 +48,9 @@ func (s *Service) Act(ctx context.Context, caller Caller, req ActionRequest) (Pr
 	if err != nil {
 		return Process{}, err
 	}
+	if err := s.checkRefs(ctx, caller, fields, in, "input"); err != nil {
+		return Process{}, err
+	}
 	undo, err := s.reserveWindow(ctx, v, &d.Compiled, a, in)
 	if err != nil {
 		return Process{}, err

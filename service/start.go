@@ -58,6 +58,9 @@ func (s *Service) Start(ctx context.Context, caller Caller, req StartRequest) (p
 	if err != nil {
 		return Process{}, false, err
 	}
+	if err := s.checkRefs(ctx, caller, d.Compiled.Input, in, "input"); err != nil {
+		return Process{}, false, err
+	}
 	var id string
 	if req.IdempotencyKey == "" {
 		id, err = s.store.NextProcessID(ctx, d.Name)

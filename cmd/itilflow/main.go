@@ -66,6 +66,8 @@ Usage:
                      manage users and API tokens in DATABASE_URL (tokens are shown once)
   itilflow group add|list [ID]
                      manage groups of users in DATABASE_URL
+  itilflow ci import FILE | ci list
+                     import configuration items (YAML or CSV) into the registry in DATABASE_URL
   itilflow definitions publish [--by NAME] FILE... | list | retire NAME --reason TEXT | reinstate NAME
                      publish files as a person, list definitions (origin, publisher, retirement),
                      retire one (no new processes; running ones go on) or reinstate it, in
@@ -119,6 +121,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runUser(ctx, args[1:], getenv, stdout, stderr)
 	case "group":
 		return runGroup(ctx, args[1:], getenv, stdout, stderr)
+	case "ci":
+		return runCI(ctx, args[1:], getenv, stdout, stderr)
 	case "definitions":
 		return runDefinitions(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
