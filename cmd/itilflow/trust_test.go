@@ -49,7 +49,8 @@ func TestTrust(t *testing.T) {
 	startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
 	c.must(201, "PUT", "/api/v1/definitions/notice", "dev-process-owner", noticeDefinition)
-	inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "Rita's laptop", "description": "private"}})
+	c.must(200, "PUT", "/api/v1/cis/rita-laptop", "dev-admin", map[string]any{"name": "Rita's laptop", "type": "laptop"})
+	inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "Rita's laptop", "description": "private", "ci": "rita-laptop"}})
 	id := inc["id"].(string)
 	notice := c.must(201, "POST", "/api/v1/processes/notice", "dev-requester", map[string]any{"input": map[string]any{"title": "Rita's notice"}})["id"].(string)
 	startedAt := inc["started_at"].(string)
@@ -74,6 +75,12 @@ func TestTrust(t *testing.T) {
 			{"Vote", "POST", p + "/approvals/new", map[string]any{"decision": "approve"}, []int{404, 404, 404, 404, 404, 404, 404}},
 			{"AuditExport", "GET", "/api/v1/audit", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 			{"AuditVerify", "GET", "/api/v1/audit/verify", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			// The registry is no secret; changing it is the admin's (or a
+			// configuration manager's). What the item's page lists is below.
+			{"CI", "GET", "/api/v1/cis/rita-laptop", nil, []int{200, 200, 200, 200, 200, 200, 200}},
+			{"CIs", "GET", "/api/v1/cis", nil, []int{200, 200, 200, 200, 200, 200, 200}},
+			{"PutCI", "PUT", "/api/v1/cis/rita-laptop", map[string]any{"name": "Rita's laptop", "type": "laptop"}, []int{403, 403, 403, 403, 403, 403, 200}},
+			{"ImportCIs", "POST", "/api/v1/cis/import", map[string]any{"items": []any{}}, []int{403, 403, 403, 403, 403, 403, 200}},
 		}
 		for _, r := range routes {
 			for i, who := range visibilityCallers {
@@ -94,6 +101,8 @@ func TestTrust(t *testing.T) {
 			want              []bool
 		}{
 			{"List", "/api/v1/processes?definition=incident&limit=500", "items", id, []bool{true, false, true, false, false, true, true}},
+			{"ListByCI", "/api/v1/processes?ci=rita-laptop", "items", id, []bool{true, false, true, false, false, true, true}},
+			{"CIPage", "/api/v1/cis/rita-laptop", "processes", id, []bool{true, false, true, false, false, true, true}},
 			{"Notifications", "/api/v1/notifications", "items", notice, []bool{true, false, false, false, false, false, false}},
 		}
 		for _, l := range lists {
@@ -186,6 +195,10 @@ func TestTrust(t *testing.T) {
 			{"NULInQuery", "GET", "/api/v1/processes?state=%00", "", 400, "state"},
 			{"InvalidUTF8InQuery", "GET", "/api/v1/processes?definition=%ff", "", 400, "definition"},
 			{"FutureAsOf", "GET", "/api/v1/processes/" + id + "?as_of=2999-01-01T00:00:00Z", "", 422, "as_of"},
+			{"NULInCI", "PUT", "/api/v1/cis/x-1", `{"name":"a\u0000b"}`, 422, "name"},
+			{"NULInCIPath", "GET", "/api/v1/cis/%00", "", 400, "id"},
+			{"NULInCIQuery", "GET", "/api/v1/cis?type=%00", "", 400, "type"},
+			{"UnknownCI", "POST", "/api/v1/processes/incident", `{"input":{"title":"t","ci":"ghost-1"}}`, 422, "input.ci"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
