@@ -62,6 +62,8 @@ type Activities struct {
 	// Votes reads a meeting's votes, for releases that come without their
 	// comments.
 	Votes VoteReader
+	// Counter reads the processes rules count.
+	Counter Counter
 	// Directory resolves the people behind approvers' roles and groups.
 	Directory Directory
 	// Outbox and NotifyURL deliver notifications to a webhook; without a URL

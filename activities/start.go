@@ -20,10 +20,20 @@ type StartInput struct {
 	Effect           int64          `json:"effect"`
 	Process          string         `json:"process"`
 	Input            map[string]any `json:"input,omitempty"`
+	// Once, when set, names the process across processes (a start step's
+	// once): every start giving it starts the same one.
+	Once string `json:"once,omitempty"`
 }
 
-// Key names the step; every attempt of it starts the same process.
-func (in StartInput) Key() string { return fmt.Sprintf("%s/%d", in.Parent, in.Effect) }
+// Key names the step; every attempt of it starts the same process. A step
+// with once is named by it and the process it starts, so the steps of two
+// processes giving the same once start one.
+func (in StartInput) Key() string {
+	if in.Once != "" {
+		return fmt.Sprintf("once/%s/%s", in.Process, in.Once)
+	}
+	return fmt.Sprintf("%s/%d", in.Parent, in.Effect)
+}
 
 // Processes is what StartProcess needs from the store.
 type Processes interface {

@@ -32,6 +32,7 @@ func (p *parser) checkConstructs(def *Definition, knownState func(name, path str
 		}
 	}
 	p.checkFieldTypes(def)
+	p.checkRules(def)
 	for _, st := range def.States {
 		for _, a := range st.Actions {
 			if a.Window == nil || a.Window.CI == "" {

@@ -17,6 +17,8 @@ type Definition struct {
 	States      []State      `json:"states"`
 	SLAs        []SLA        `json:"slas,omitempty"`
 	Escalations []Escalation `json:"escalations,omitempty"`
+	// Rules look at other processes when this one starts (see Rule).
+	Rules []Rule `json:"rules,omitempty"`
 	// Visibility says who sees the processes besides the people each one
 	// names; nil means the default (see ViewerRoles).
 	Visibility *Visibility `json:"visibility,omitempty"`
@@ -410,6 +412,11 @@ type StartProcess struct {
 	Process string       `json:"process"`
 	Input   []Assignment `json:"input,omitempty"`
 	OnEnd   string       `json:"on_end,omitempty"`
+	// Once, a string or an expression, names the process started: every
+	// start step of any process giving the same value starts one process,
+	// and each links to it (two incidents opened at once start one
+	// problem).
+	Once string `json:"once,omitempty"`
 }
 
 // Webhook calls an HTTP endpoint with a JSON body, retrying failures, and maps

@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Effect is a step only the workflow can carry out, because it reaches outside
 // the process: start another process, call a webhook, collect an agenda or
@@ -15,6 +18,8 @@ type Effect struct {
 	Collect *CollectRequest `json:"collect,omitempty"`
 	// Release takes a meeting's decision on one item to its process.
 	Release *Release `json:"release,omitempty"`
+	// Count asks for the processes a rule counts.
+	Count *CountRequest `json:"count,omitempty"`
 	// Resolve asks the directory for the people behind a vote's roles and
 	// groups.
 	Resolve *ResolveRequest `json:"resolve,omitempty"`
@@ -26,6 +31,9 @@ type StartRequest struct {
 	Process string         `json:"process"`
 	Input   map[string]any `json:"input,omitempty"`
 	OnEnd   string         `json:"on_end,omitempty"`
+	// Once, when set, names the process to start across processes (the
+	// start step's once, evaluated): the same value starts one process.
+	Once string `json:"once,omitempty"`
 }
 
 // WebhookCall is a webhook with its body evaluated.
@@ -61,8 +69,25 @@ func (in *Instance) requestStart(def *Definition, sp *StartProcess, scope Scope)
 	if sp.OnEnd != "" {
 		data["on_end"] = sp.OnEnd
 	}
+	once := sp.Once
+	if src, ok := isExpr(once); ok {
+		v, err := def.eval(src, scopeProcess, scope)
+		s, _ := v.(string)
+		if err != nil || s == "" {
+			msg := fmt.Sprintf("once %q gave no name", src)
+			if err != nil {
+				msg = err.Error()
+			}
+			in.stepFailed(scope.Now, "", map[string]any{"start": sp.Process, "error": msg})
+			return
+		}
+		once = s
+	}
+	if once != "" {
+		data["once"] = once
+	}
 	in.emit(Event{At: scope.Now, Type: EventSubprocessRequested, Actor: System.ID, Data: data})
-	in.Effects = append(in.Effects, Effect{ID: in.Seq, Start: &StartRequest{Parent: in.ID, Process: sp.Process, Input: input, OnEnd: sp.OnEnd}})
+	in.Effects = append(in.Effects, Effect{ID: in.Seq, Start: &StartRequest{Parent: in.ID, Process: sp.Process, Input: input, OnEnd: sp.OnEnd, Once: once}})
 }
 
 func (in *Instance) requestWebhook(def *Definition, w *Webhook, scope Scope) {

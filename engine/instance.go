@@ -200,6 +200,7 @@ func Start(def *Definition, id string, version int, input map[string]any, actor 
 	}
 	in.clocksOnEnter(def, "", def.Initial, now)
 	in.onEnter(def, def.Initial, now)
+	in.requestRules(def, now)
 	in.conditions(def, now)
 	return in, nil
 }

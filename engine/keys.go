@@ -3,7 +3,7 @@ package engine
 // The keys the parser accepts, per kind of mapping. The parser, the JSON Schema
 // and the reference test all read them from here, so they cannot drift apart.
 var (
-	keysDefinition    = []string{"name", "title", "calendar", "input", "variables", "initial", "states", "slas", "escalations", "visibility", "labels"}
+	keysDefinition    = []string{"name", "title", "calendar", "input", "variables", "initial", "states", "slas", "escalations", "rules", "visibility", "labels"}
 	keysVisibility    = []string{"roles", "people"}
 	keysLabels        = []string{"title", "states", "actions", "fields", "slas"}
 	keysField         = []string{"type", "required", "default", "maxLength", "values", "states"}
@@ -18,7 +18,9 @@ var (
 	keysCollect       = []string{"process", "into"}
 	keysNotify        = []string{"role", "user"}
 	keysReassign      = []string{"group", "user"}
-	keysStart         = []string{"process", "input", "on_end"}
+	keysStart         = []string{"process", "input", "on_end", "once"}
+	keysRule          = []string{"count", "at_least", "into", "do"}
+	keysCount         = []string{"process", "ci", "within"}
 	keysWebhook       = []string{"url", "method", "body", "timeout", "retries", "result", "on_failure"}
 	keysApproval      = []string{"approvers", "mandatory", "quorum", "due", "on_timeout", "escalate", "approved", "rejected", "break_glass", "exclude", "board", "agenda"}
 	keysBreakGlass    = []string{"roles", "to", "do"}
@@ -40,6 +42,6 @@ func Keys() map[string][]string {
 		"notify": keysNotify, "reassign": keysReassign, "start": keysStart, "webhook": keysWebhook, "collect": keysCollect,
 		"approval": keysApproval, "approvers": keysApprovers, "quorum": keysQuorum, "break_glass": keysBreakGlass, "parallel": keysParallel, "task": keysTask,
 		"calendars file": keysCalendarsFile, "calendar": keysCalendar, "blackout": keysBlackout, "window": keysWindow,
-		"calendar hours": weekdayKeys, "visibility": keysVisibility, "labels": keysLabels,
+		"calendar hours": weekdayKeys, "visibility": keysVisibility, "labels": keysLabels, "rule": keysRule, "count": keysCount,
 	}
 }

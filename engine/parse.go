@@ -297,6 +297,10 @@ func (p *parser) definition(n *yaml.Node) *Definition {
 			for _, s := range p.mapping(e.value, e.key, nil) {
 				def.SLAs = append(def.SLAs, p.sla(s))
 			}
+		case "rules":
+			for _, r := range p.mapping(e.value, e.key, nil) {
+				def.Rules = append(def.Rules, p.rule(r))
+			}
 		case "escalations":
 			def.Escalations = p.escalations(e.value, e.key)
 		case "visibility":

@@ -186,6 +186,13 @@ func (p *parser) start(n *yaml.Node, path string) *StartProcess {
 			sp.Input = p.assignments(se.value, sub, scopeProcess, false)
 		case "on_end":
 			sp.OnEnd = p.str(se.value, sub)
+		case "once":
+			if src, ok := isExpr(se.value.Value); ok && se.value.Kind == yaml.ScalarNode {
+				p.expr(se.value, sub, scopeProcess, wantString)
+				sp.Once = exprPrefix + " " + src
+			} else {
+				sp.Once = p.str(se.value, sub)
+			}
 		}
 	}
 	if sp.Process == "" && n.Kind == yaml.MappingNode {

@@ -127,6 +127,16 @@ func Schema() map[string]any {
 			"warn_at":        percent,
 			"reopen":         map[string]any{"enum": reopenKinds, "description": "When the process goes back to a state where the clock runs after a state stopped it: continue counts on from the time used, restart from zero. Without it the clock stays stopped."},
 		}),
+		"rule": object("Counts the processes on the same configuration item when this one starts, and runs steps when they are enough. The count is read by an activity and recorded in the history.", keysRule, map[string]any{
+			"count": object("Which processes to count.", keysCount, map[string]any{
+				"process": str("The definition whose processes to count (may be this one)."),
+				"ci":      str("An input field of type ci: the processes counted name the same item."),
+				"within":  duration,
+			}, "process", "ci", "within"),
+			"at_least": map[string]any{"type": "integer", "minimum": 2, "maximum": MaxCounted, "description": "How many processes, this one included, make the rule fire."},
+			"into":     str("A list variable that receives the ids counted, oldest first, this process last."),
+			"do":       map[string]any{"type": "array", "items": ref("step"), "minItems": 1, "description": "What to do when the rule fires."},
+		}, "count", "at_least", "do"),
 		"escalation": object("Steps taken once when an SLA has used a share of its target.", keysEscalation, map[string]any{
 			"on": object("When the escalation fires.", keysOn, map[string]any{
 				"sla": str("The SLA."),
@@ -151,6 +161,7 @@ func Schema() map[string]any {
 				"process": str("The definition to start."),
 				"input":   assignments("Its input, by field name."),
 				"on_end":  str("An action this process takes when the other one ends; without it, the two are only linked."),
+				"once":    str("A name, or an expression giving one, for the process started: start steps of any processes giving the same name start one process, and each links to it."),
 			}, "process"),
 			"collect": object("Gather the processes waiting for this process's meetings into an agenda.", keysCollect, map[string]any{
 				"process": str("The definition whose processes to collect: those whose approval names this process as board."),
@@ -185,6 +196,7 @@ func Schema() map[string]any {
 			"states":      map[string]any{"type": "object", "minProperties": 1, "additionalProperties": ref("state"), "description": "The states, by name."},
 			"slas":        mapOf("sla", "SLA clocks, by name."),
 			"escalations": map[string]any{"type": "array", "items": ref("escalation"), "description": "What happens as SLAs run out."},
+			"rules":       mapOf("rule", "Rules that look at other processes when this one starts, by name."),
 			"visibility": object("Who sees the processes besides the people each one names (who started it, acted on it, is assigned, approves or is notified). Auditors and admins see everything.", keysVisibility, map[string]any{
 				"roles":  names("Roles that see every process of the definition; default: the staff roles the definition names (never requester)."),
 				"people": names("Relations naming more people who see each process, such as $vars.watchers."),

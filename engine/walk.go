@@ -38,6 +38,9 @@ func (d *Definition) steps() []stepAt {
 	for i, e := range d.Escalations {
 		add(fmt.Sprintf("escalations[%d].do", i), e.Do)
 	}
+	for _, r := range d.Rules {
+		add(join("rules", r.Name)+".do", r.Do)
+	}
 	return out
 }
 

@@ -24,6 +24,8 @@
 //     process whose approval has a board is given a meeting's decision with
 //     a step `released: {outcome: approved, votes: [{by: ann, decision:
 //     approve, comment: ...}]}`.
+//   - A rule's count finds the test's `counted:` (ids of the other
+//     processes on the item, oldest first; none when absent).
 //   - Roles and groups that approvers resolve to people are looked up in the
 //     file's `directory:` (name → user ids).
 package scenario
@@ -69,6 +71,9 @@ type Test struct {
 	Webhooks map[string]WebhookAnswer `yaml:"webhooks"`
 	// Agenda is what collect steps gather.
 	Agenda []AgendaItem `yaml:"agenda"`
+	// Counted is what a rule's count finds: the ids of the other processes
+	// on the same configuration item, oldest first.
+	Counted []string `yaml:"counted"`
 }
 
 // AgendaItem is a process a collect step gathers in a scenario.

@@ -104,11 +104,11 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory ma
 	workflows.Register(env)
 	rec := &recorder{}
 	world := newOutside(webhooks, t.Webhooks)
-	world.directory, world.agenda = directory, t.Agenda
+	world.directory, world.agenda, world.counted = directory, t.Agenda, t.Counted
 	// The real webhook activity runs, against answers from the file; starting a
 	// process is only recorded.
 	env.RegisterActivity(&activities.Activities{Projector: rec, HTTPClient: &http.Client{Transport: world},
-		Boards: world, Releaser: world, Directory: world, Votes: rec})
+		Boards: world, Releaser: world, Directory: world, Votes: rec, Counter: world})
 	env.RegisterActivityWithOptions(world.start, activity.RegisterOptions{Name: startActivity, DisableAlreadyRegisteredCheck: true})
 
 	type later struct {

@@ -240,3 +240,14 @@ func (s *Store) MissingCIs(ctx context.Context, ids []string) ([]string, error) 
 	}
 	return missing, nil
 }
+
+// ProcessesOnCI returns the ids of the processes of definition naming the
+// item ci that started at or after since, other than except, oldest first:
+// what a rule counts (activities.Counter). At most 1,000.
+func (s *Store) ProcessesOnCI(ctx context.Context, definition, ci string, since time.Time, except string) ([]string, error) {
+	ids := []string{}
+	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM processes
+		WHERE ci = $1 AND definition = $2 AND started_at >= $3 AND id <> $4
+		ORDER BY started_at, id COLLATE "C" LIMIT 1000`, ci, definition, since, except)
+	return ids, fail("store.ProcessesOnCI", err)
+}

@@ -63,6 +63,12 @@ func (r *runner) startEffects(ctx workflow.Context) {
 			// once the projection holds the vote that decided.
 			continue
 		}
+		if e.Count != nil && r.projectedSeq < e.ID {
+			// Count once the projection holds this process: of two processes
+			// started at once, the one counting last then sees the other,
+			// so the third of three is always counted as such.
+			continue
+		}
 		var acts *activities.Activities
 		var f workflow.Future
 		switch {
@@ -72,7 +78,11 @@ func (r *runner) startEffects(ctx workflow.Context) {
 		case e.Start != nil:
 			actx := workflow.WithActivityOptions(ctx, startOptions)
 			f = workflow.ExecuteActivity(actx, acts.StartProcess, activities.StartInput{Parent: r.inst.ID, ParentDefinition: r.def.Name,
-				Effect: e.ID, Process: e.Start.Process, Input: e.Start.Input})
+				Effect: e.ID, Process: e.Start.Process, Input: e.Start.Input, Once: e.Start.Once})
+		case e.Count != nil:
+			actx := workflow.WithActivityOptions(ctx, startOptions)
+			f = workflow.ExecuteActivity(actx, acts.CountProcesses, activities.CountInput{Process: r.inst.ID, Effect: e.ID,
+				Rule: e.Count.Rule, Definition: e.Count.Definition, CI: e.Count.CI, Since: e.Count.Since})
 		case e.Collect != nil:
 			actx := workflow.WithActivityOptions(ctx, startOptions)
 			f = workflow.ExecuteActivity(actx, acts.CollectAgenda, activities.CollectInput{Meeting: r.inst.ID, Effect: e.ID,
@@ -157,6 +167,13 @@ func (r *runner) completeEffect(ctx workflow.Context, fl flight, f workflow.Futu
 			return
 		}
 		r.inst.CompleteCollect(r.def, e.ID, items, "", now)
+	case e.Count != nil:
+		var ids []string
+		if err := f.Get(ctx, &ids); err != nil {
+			r.inst.CompleteCount(r.def, e.ID, nil, failure(err, 0), now)
+			return
+		}
+		r.inst.CompleteCount(r.def, e.ID, ids, "", now)
 	case e.Resolve != nil:
 		var members []string
 		if err := f.Get(ctx, &members); err != nil {

@@ -169,6 +169,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		Processes:  s.store,
 		Starter:    workflows.ClientStarter{Client: s.temporal},
 		Boards:     s.store,
+		Counter:    s.store,
 		Releaser:   workflows.ClientReleaser{Client: s.temporal},
 		Votes:      s.store,
 		Directory:  s.store,

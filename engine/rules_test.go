@@ -1,0 +1,94 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+const ruleDefinition = `name: fault
+input:
+  ci: {type: ci}
+  note: {type: string}
+variables:
+  seen: {type: list}
+initial: open
+states:
+  open: {actions: {close: {to: closed}}}
+  closed: {final: true}
+rules:
+  repeated:
+    count: {process: fault, ci: CIFIELD, within: 30d}
+    at_least: AT
+    into: seen
+    do:
+      - start: {process: problem, once: "= 'rep/' + input.ci + '/' + vars.seen[0]", input: {incidents: "= vars.seen"}}
+`
+
+func ruleDef(ciField, atLeast string) string {
+	return strings.NewReplacer("CIFIELD", ciField, "AT", atLeast).Replace(ruleDefinition)
+}
+
+func TestRules(t *testing.T) {
+	t.Run("RefusesACountOnAFieldThatIsNotACI", func(t *testing.T) {
+		if _, err := engine.Parse([]byte(ruleDef("note", "3"))); err == nil || !strings.Contains(err.Error(), `count ci names "note", which is not an input field of type ci`) {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("RefusesAThresholdBelowTwo", func(t *testing.T) {
+		if _, err := engine.Parse([]byte(ruleDef("ci", "1"))); err == nil || !strings.Contains(err.Error(), "at_least counts this process too") {
+			t.Fatalf("%v", err)
+		}
+	})
+	def, err := engine.Parse([]byte(ruleDef("ci", "3")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	start := func(t *testing.T, ci string) *engine.Instance {
+		in, err := engine.Start(def, "fault-3", 1, map[string]any{"ci": ci}, engine.Actor{ID: "ann"}, "", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	t.Run("AsksForTheCountOnlyWithAnItem", func(t *testing.T) {
+		if in := start(t, "sw-1"); len(in.Effects) != 1 || in.Effects[0].Count == nil || !in.Effects[0].Count.Since.Equal(now.Add(-30*24*time.Hour)) {
+			t.Fatalf("%+v", in.Effects)
+		}
+		in, err := engine.Start(def, "fault-4", 1, map[string]any{}, engine.Actor{ID: "ann"}, "", now)
+		if err != nil || len(in.Effects) != 0 {
+			t.Fatalf("%+v %v", in.Effects, err)
+		}
+	})
+	t.Run("FiresOnTheThirdWithOneNameForTheOccurrence", func(t *testing.T) {
+		in := start(t, "sw-1")
+		in.CompleteCount(def, in.Effects[0].ID, []string{"fault-1", "fault-2"}, "", now.Add(time.Second))
+		if len(in.Effects) != 1 || in.Effects[0].Start == nil || in.Effects[0].Start.Once != "rep/sw-1/fault-1" {
+			t.Fatalf("%+v", in.Effects)
+		}
+		if got := in.Effects[0].Start.Input["incidents"]; len(got.([]any)) != 3 {
+			t.Fatalf("incidents %v", got)
+		}
+	})
+	t.Run("DoesNotFireOnTheSecond", func(t *testing.T) {
+		in := start(t, "sw-1")
+		in.CompleteCount(def, in.Effects[0].ID, []string{"fault-1"}, "", now.Add(time.Second))
+		if len(in.Effects) != 0 {
+			t.Fatalf("%+v", in.Effects)
+		}
+		last := in.Pending[len(in.Pending)-1]
+		if last.Type != engine.EventRuleEvaluated || last.Data["fired"] != false || last.Data["count"] != 2 {
+			t.Fatalf("%+v", last)
+		}
+	})
+	t.Run("RecordsAFailedCount", func(t *testing.T) {
+		in := start(t, "sw-1")
+		in.CompleteCount(def, in.Effects[0].ID, nil, "database down", now.Add(time.Second))
+		if last := in.Pending[len(in.Pending)-1]; last.Type != engine.EventStepFailed {
+			t.Fatalf("%+v", last)
+		}
+	})
+}
