@@ -45,6 +45,10 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 			in.Advance(def, e.At)
 			in.CompleteCollect(def, effectOf(e), nil, failure, e.At)
 		}
+		if _, ok := e.Data["rule"]; ok && e.Data["effect"] != nil {
+			in.Advance(def, e.At)
+			in.CompleteCount(def, effectOf(e), nil, failure, e.At)
+		}
 	case EventWebhookCalled:
 		status, _ := toFloat(e.Data["status"])
 		in.Advance(def, e.At)
@@ -69,6 +73,14 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 		}
 		in.Advance(def, e.At)
 		in.CompleteCollect(def, effectOf(e), items, "", e.At)
+	case EventRuleEvaluated:
+		// What a rule counted came from the database: an outcome from outside.
+		var ids []string
+		if err := remarshal(e.Data["processes"], &ids); err != nil {
+			return fmt.Errorf("rule_evaluated %d: %w", e.Seq, err)
+		}
+		in.Advance(def, e.At)
+		in.CompleteCount(def, effectOf(e), ids, "", e.At)
 	case EventDecisionReleased, EventReleaseRefused:
 		failure, _ := e.Data["error"].(string)
 		in.Advance(def, e.At)

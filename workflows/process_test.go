@@ -172,7 +172,7 @@ func (h *harness) runInput(in workflows.Input) engine.View {
 func TestProcessBreachEscalatesAndObservationCloses(t *testing.T) {
 	h := newHarness(t)
 	h.at(40*time.Minute, "acknowledge", tier1, nil, nil)
-	h.at(50*time.Minute, "resolve", tier1, map[string]any{"resolution": "replaced switch"}, nil)
+	h.at(50*time.Minute, "resolve", tier1, map[string]any{"resolution": "replaced switch", "knowledge": "knowledge-000001"}, nil)
 	v := h.run(incident(t), map[string]any{"title": "core switch down", "priority": "P1"})
 
 	breaches := h.store.find(engine.EventSLABreached, "response")
@@ -205,7 +205,7 @@ func TestProcessPausesResolutionWhileWaitingForCustomer(t *testing.T) {
 	h.at(5*time.Minute, "acknowledge", tier1, nil, nil)
 	h.at(1*time.Hour, "wait_for_customer", tier1, nil, nil)
 	h.at(5*time.Hour, "customer_replied", requester, nil, nil) // 4h paused
-	h.at(5*time.Hour+30*time.Minute, "resolve", tier1, map[string]any{"resolution": "config fixed"}, nil)
+	h.at(5*time.Hour+30*time.Minute, "resolve", tier1, map[string]any{"resolution": "config fixed", "knowledge": "knowledge-000002"}, nil)
 	h.at(6*time.Hour, "close", desk, nil, nil)
 	h.run(incident(t), map[string]any{"title": "mail slow", "priority": "P1"}) // resolution 2h
 

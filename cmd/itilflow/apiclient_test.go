@@ -95,6 +95,7 @@ func TestTypedClient(t *testing.T) {
 			{tier1, "wait_for_customer", "pending_customer", nil, "", nil},
 			{requester, "customer_replied", "in_progress", nil, "", nil},
 			{tier1, "resolve", "resolved", map[string]any{"resolution": "Replaced the failed disk"}, "RAID rebuilt", nil},
+			{typedClient(t, cfg.httpAddr, "dev-service-desk"), "waive_knowledge", "resolved", map[string]any{"knowledge_waiver": "A disk swap needs no article"}, "", nil},
 			{typedClient(t, cfg.httpAddr, "dev-service-desk"), "close", "closed", map[string]any{"satisfaction": "5"}, "", nil},
 		} {
 			body := apiclient.ActionRequest{}

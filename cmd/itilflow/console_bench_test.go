@@ -106,13 +106,16 @@ func seedProcesses(b *testing.B, cfg devConfig, n int) []string {
 			in, err = engine.Start(def, fmt.Sprintf("incident-b%06d", i), incident.Version,
 				map[string]any{"title": fmt.Sprintf("Incident %d: mail is slow", i), "priority": priorities[i%4],
 					"description": "Users on floor " + fmt.Sprint(i%9) + " report it."}, sam, "", at)
-			for _, step := range []string{"acknowledge", "resolve", "close"}[:i%4] {
+			for _, step := range []string{"acknowledge", "resolve", "waive_knowledge", "close"}[:i%5] {
 				if err != nil {
 					break
 				}
 				input := map[string]any{}
-				if step == "resolve" {
+				switch step {
+				case "resolve":
 					input["resolution"] = "Restarted the relay."
+				case "waive_knowledge":
+					input["knowledge_waiver"] = "A relay restart needs no article."
 				}
 				err = in.Apply(def, engine.ActionRequest{Action: step, Actor: sam, Input: input}, at.Add(10*time.Minute))
 			}

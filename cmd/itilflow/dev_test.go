@@ -378,13 +378,15 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 
 	c.must(200, "POST", "/api/v1/processes/"+incID+"/actions/resolve", "dev-tier1",
 		map[string]any{"input": map[string]any{"resolution": "replaced line card"}, "comment": "fixed"})
+	c.must(200, "POST", "/api/v1/processes/"+incID+"/actions/waive_knowledge", "dev-service-desk",
+		map[string]any{"input": map[string]any{"knowledge_waiver": "a line card swap needs no article"}})
 	closed := c.must(200, "POST", "/api/v1/processes/"+incID+"/actions/close", "dev-service-desk",
 		map[string]any{"input": map[string]any{"satisfaction": "5"}})
 	if closed["state"] != "closed" {
 		t.Fatalf("close returned %v", closed)
 	}
 	got := c.waitFor(incID, "closed", func(p map[string]any) bool { return p["state"] == "closed" && p["ended_at"] != nil })
-	if eventCount(got, "action") != 3 || eventCount(got, "process_ended") != 1 {
+	if eventCount(got, "action") != 4 || eventCount(got, "process_ended") != 1 {
 		t.Fatalf("events %v", got["events"])
 	}
 	list := c.must(200, "GET", "/api/v1/processes?definition=incident&state=closed", "dev-auditor", nil)

@@ -251,6 +251,7 @@ func TestGoldenHistories(t *testing.T) {
 		"incident-breach-autoclose": {
 			{1500 * time.Millisecond, "acknowledge", "dev-tier1", nil, 200},
 			{0, "resolve", "dev-tier1", map[string]any{"resolution": "rebooted"}, 200},
+			{0, "waive_knowledge", "dev-service-desk", map[string]any{"knowledge_waiver": "golden"}, 200},
 		},
 		// waiting for the customer pauses resolution past its target without a breach;
 		// a refused action leaves no trace; the service desk closes.
@@ -260,6 +261,7 @@ func TestGoldenHistories(t *testing.T) {
 			{0, "wait_for_customer", "dev-tier1", map[string]any{"question": "which floor?"}, 200},
 			{7 * time.Second, "customer_replied", "dev-requester", nil, 200},
 			{0, "resolve", "dev-tier2", map[string]any{"resolution": "patched"}, 200},
+			{0, "waive_knowledge", "dev-service-desk", map[string]any{"knowledge_waiver": "golden"}, 200},
 			{0, "close", "dev-service-desk", map[string]any{"satisfaction": "4"}, 200},
 		},
 		// resolution runs out: 75% and 100% escalations, tier-3 assessment flag; then
@@ -269,6 +271,7 @@ func TestGoldenHistories(t *testing.T) {
 			{7 * time.Second, "resolve", "dev-tier3", map[string]any{"resolution": "replaced PSU"}, 200},
 			{0, "reopen", "dev-requester", map[string]any{"reason": "failed again"}, 200},
 			{0, "resolve", "dev-tier3", map[string]any{"resolution": "replaced board"}, 200},
+			{0, "waive_knowledge", "dev-service-desk", map[string]any{"knowledge_waiver": "golden"}, 200},
 			{0, "close", "dev-service-desk", nil, 200},
 		},
 		// Recorded since lean histories (workflows.leanHistory): compact
@@ -278,7 +281,18 @@ func TestGoldenHistories(t *testing.T) {
 			{0, "wait_for_customer", "dev-tier1", map[string]any{"question": "which floor?"}, 200},
 			{7 * time.Second, "customer_replied", "dev-requester", nil, 200},
 			{0, "resolve", "dev-tier2", map[string]any{"resolution": "patched"}, 200},
+			{0, "waive_knowledge", "dev-service-desk", map[string]any{"knowledge_waiver": "golden"}, 200},
 			{0, "close", "dev-service-desk", map[string]any{"satisfaction": "4"}, 200},
+		},
+		// 003: closing needs a knowledge article or a waiver. The close is
+		// refused (no trace), the observation timer falls due while its guard
+		// fails (it waits and tells the service desk), and the service
+		// desk's waiver lets it fire.
+		"golden-knowledge-waiver": {
+			{0, "acknowledge", "dev-tier1", nil, 200},
+			{0, "resolve", "dev-tier1", map[string]any{"resolution": "reset the password"}, 200},
+			{0, "close", "dev-service-desk", nil, 409},
+			{3 * time.Second, "waive_knowledge", "dev-service-desk", map[string]any{"knowledge_waiver": "a password reset needs no article"}, 200},
 		},
 		"incident-cancel": {
 			{0, "cancel", "dev-service-desk", map[string]any{"reason": "duplicate"}, 200},
@@ -405,6 +419,25 @@ func TestGoldenHistories(t *testing.T) {
 		c.must(200, "POST", "/api/v1/processes/"+third+"/actions/cancel", "dev-service-desk", map[string]any{"input": map[string]any{"reason": "golden"}})
 		c.waitFor(third, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
 		ids["golden-rule-third-fault"] = third
+	})
+	// 003 with an article: one person writes it, a second publishes it
+	// (the author is refused), the incident links it when resolving and the
+	// service desk closes; the article is then retired so its history ends.
+	t.Run("Knowledge", func(t *testing.T) {
+		article := c.must(201, "POST", "/api/v1/processes/knowledge", "dev-tier2",
+			map[string]any{"input": map[string]any{"title": "Disk full", "solution": "Rotate the logs"}})["id"].(string)
+		c.must(200, "POST", "/api/v1/processes/"+article+"/actions/submit", "dev-tier2", map[string]any{})
+		c.must(403, "POST", "/api/v1/processes/"+article+"/actions/publish", "dev-tier2", map[string]any{})
+		c.must(200, "POST", "/api/v1/processes/"+article+"/actions/publish", "dev-tier3", map[string]any{})
+		inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "golden-knowledge-linked", "priority": "P4"}})["id"].(string)
+		c.must(200, "POST", "/api/v1/processes/"+inc+"/actions/acknowledge", "dev-tier1", nil)
+		c.must(200, "POST", "/api/v1/processes/"+inc+"/actions/resolve", "dev-tier1",
+			map[string]any{"input": map[string]any{"resolution": "rotated the logs", "knowledge": article}})
+		c.must(200, "POST", "/api/v1/processes/"+inc+"/actions/close", "dev-service-desk", map[string]any{})
+		c.waitFor(inc, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
+		c.must(200, "POST", "/api/v1/processes/"+article+"/actions/retire", "dev-problem-manager", map[string]any{"input": map[string]any{"reason": "golden"}})
+		c.waitFor(article, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
+		ids["golden-knowledge-linked"], ids["golden-knowledge-article"] = inc, article
 	})
 	t.Run("Board", func(t *testing.T) { board(t, "golden") })
 	t.Run("LeanBoard", func(t *testing.T) { board(t, "lean") })

@@ -186,6 +186,7 @@ func BenchmarkIncidentLifecycleHistory(b *testing.B) {
 		c.must(200, "POST", act+"wait_for_customer", "dev-tier1", nil)
 		c.must(200, "POST", act+"customer_replied", "dev-requester", nil)
 		c.must(200, "POST", act+"resolve", "dev-tier1", map[string]any{"input": map[string]any{"resolution": "Replaced the toner"}})
+		c.must(200, "POST", act+"waive_knowledge", "dev-service-desk", map[string]any{"input": map[string]any{"knowledge_waiver": "toner needs no article"}})
 		c.must(200, "POST", act+"close", "dev-service-desk", map[string]any{"input": map[string]any{"satisfaction": "5"}})
 		pollProcess(c, id, "the end", 30*time.Second, func(p map[string]any) bool { return p["ended_at"] != nil })
 		// The workflow ends once its last projection is stored.
