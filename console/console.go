@@ -146,6 +146,7 @@ func (c *Console) routes() {
 	in.GET("/start/:definition", c.startPage)
 	in.POST("/start/:definition", c.start)
 	in.GET("/approvals", c.approvalsPage)
+	in.GET("/cis/:id", c.ciPage)
 	owner := in.Group("/definitions", c.definitionCheckers)
 	owner.GET("", c.definitionsPage)
 	owner.GET("/new", c.newPage)

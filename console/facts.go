@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/itilflow/itilflow/engine"
@@ -14,6 +15,9 @@ import (
 // its plans, its description.
 type fact struct {
 	Name, Value string
+	// URL, when set, is the page of what the value names: a configuration
+	// item's, or a knowledge article's.
+	URL string
 }
 
 // listFactLimit bounds each fact's text on a page that lists many
@@ -39,7 +43,14 @@ func factsOf(v engine.View, d *engine.Definition, limit int, n names) []fact {
 			val, ok = v.Input[f.Name]
 		}
 		if s := factText(val, limit); ok && s != "" {
-			out = append(out, fact{Name: n.Field(f.Name), Value: s})
+			fa := fact{Name: n.Field(f.Name), Value: s}
+			switch f.Type {
+			case engine.TypeCI:
+				fa.URL = "/cis/" + url.PathEscape(s)
+			case engine.TypeKnowledge:
+				fa.URL = "/processes/" + url.PathEscape(s)
+			}
+			out = append(out, fa)
 		}
 	}
 	for _, f := range d.Input {

@@ -21,7 +21,7 @@ import (
 // rendered inside templates/layout.html with the form controls of
 // templates/fields.html and the numbered text of templates/source.html.
 var pageNames = []string{"signin", "queue", "process", "start_list", "start_form", "approvals", "delegations", "audit",
-	"definitions", "definition", "editor", "error"}
+	"definitions", "definition", "editor", "error", "ci"}
 
 // page is what every page's template gets: the page's own data, and what the
 // layout needs.
