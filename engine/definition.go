@@ -357,7 +357,7 @@ type Escalation struct {
 }
 
 // Step is one thing an escalation, reminder, action or state entry does;
-// exactly one field is set.
+// exactly one field besides When is set.
 type Step struct {
 	Notify *Notify      `json:"notify,omitempty"`
 	Set    []Assignment `json:"set,omitempty"`
@@ -373,6 +373,9 @@ type Step struct {
 	// Collect gathers the processes waiting for a decision of this process's
 	// meetings (a CAB agenda).
 	Collect *Collect `json:"collect,omitempty"`
+	// When, an expression, must hold when the step's turn comes for it to
+	// run; a step whose condition does not hold is passed over.
+	When string `json:"when,omitempty"`
 }
 
 // Collect gathers the open processes of Process whose approval names this

@@ -14,7 +14,8 @@ var (
 	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in", "start_on_enter", "start_when", "stop_when", "pause_when", "warn_at", "reopen"}
 	keysEscalation    = []string{"on", "when", "do"}
 	keysOn            = []string{"sla", "at"}
-	keysStep          = []string{"notify", "set", "reassign", "raise_priority", "action", "start", "webhook", "collect"}
+	keysStepKind      = []string{"notify", "set", "reassign", "raise_priority", "action", "start", "webhook", "collect"}
+	keysStep          = append(append([]string{}, keysStepKind...), "when")
 	keysCollect       = []string{"process", "into"}
 	keysNotify        = []string{"role", "user"}
 	keysReassign      = []string{"group", "user"}

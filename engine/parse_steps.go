@@ -85,14 +85,27 @@ func (p *parser) steps(n *yaml.Node, path string) []Step {
 	for i, sn := range n.Content {
 		sub := fmt.Sprintf("%s[%d]", path, i)
 		p.remember(sub, sn)
-		entries := p.mapping(sn, sub, keysStep)
-		if len(entries) != 1 {
+		var kinds []entry
+		var when *entry
+		for _, e := range p.mapping(sn, sub, keysStep) {
+			if e.key == "when" {
+				when = &e
+				continue
+			}
+			kinds = append(kinds, e)
+		}
+		if len(kinds) != 1 {
 			if sn.Kind == yaml.MappingNode {
-				p.errorf(sn, sub, "a step has exactly one of %s", strings.Join(keysStep, ", "))
+				p.errorf(sn, sub, "a step has exactly one of %s (and may have when)", strings.Join(keysStepKind, ", "))
 			}
 			continue
 		}
-		out = append(out, p.step(entries[0], join(sub, entries[0].key)))
+		st := p.step(kinds[0], join(sub, kinds[0].key))
+		if when != nil {
+			p.remember(join(sub, "when"), when.value)
+			st.When = p.expr(when.value, join(sub, "when"), scopeProcess, wantBool)
+		}
+		out = append(out, st)
 	}
 	return out
 }

@@ -25,6 +25,7 @@ rules:
     into: seen
     do:
       - start: {process: problem, once: "= 'rep/' + input.ci + '/' + vars.seen[0]", input: {incidents: "= vars.seen"}}
+      - {notify: {role: service-manager}, when: "size(vars.seen) >= 4"}
 `
 
 func ruleDef(ciField, atLeast string) string {
@@ -82,6 +83,38 @@ func TestRules(t *testing.T) {
 		last := in.Pending[len(in.Pending)-1]
 		if last.Type != engine.EventRuleEvaluated || last.Data["fired"] != false || last.Data["count"] != 2 {
 			t.Fatalf("%+v", last)
+		}
+	})
+	t.Run("StepsRunOnlyWhenTheirConditionHolds", func(t *testing.T) {
+		notified := func(in *engine.Instance) bool {
+			for _, e := range in.Pending {
+				if e.Type == engine.EventNotification && e.Data["role"] == "service-manager" {
+					return true
+				}
+			}
+			return false
+		}
+		in := start(t, "sw-1")
+		in.CompleteCount(def, in.Effects[0].ID, []string{"fault-1", "fault-2"}, "", now.Add(time.Second))
+		if notified(in) {
+			t.Fatal("the fourth-fault step ran on the third")
+		}
+		in = start(t, "sw-1")
+		in.CompleteCount(def, in.Effects[0].ID, []string{"fault-0", "fault-1", "fault-2"}, "", now.Add(time.Second))
+		if !notified(in) {
+			t.Fatal("the fourth-fault step did not run on the fourth")
+		}
+	})
+	t.Run("RefusesAStepThatIsOnlyACondition", func(t *testing.T) {
+		src := strings.Replace(ruleDef("ci", "3"), `      - {notify: {role: service-manager}, when: "size(vars.seen) >= 4"}`, `      - {when: "true"}`, 1)
+		if _, err := engine.Parse([]byte(src)); err == nil || !strings.Contains(err.Error(), "a step has exactly one of") {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("RefusesAConditionThatIsNotBool", func(t *testing.T) {
+		src := strings.Replace(ruleDef("ci", "3"), `when: "size(vars.seen) >= 4"`, `when: "size(vars.seen)"`, 1)
+		if _, err := engine.Parse([]byte(src)); err == nil || !strings.Contains(err.Error(), "when") {
+			t.Fatalf("%v", err)
 		}
 	})
 	t.Run("RecordsAFailedCount", func(t *testing.T) {

@@ -145,7 +145,8 @@ func Schema() map[string]any {
 			"when": expr("The steps run only if this holds at the mark."),
 			"do":   map[string]any{"type": "array", "items": ref("step"), "minItems": 1, "description": "What to do."},
 		}, "on", "do"),
-		"step": object("One thing an escalation does: exactly one key.", keysStep, map[string]any{
+		"step": object("One thing an escalation does: exactly one key, and optionally when.", keysStep, map[string]any{
+			"when": expr("The step runs only if this holds when its turn comes; otherwise it is passed over."),
 			"notify": object("Notify a role or a user.", keysNotify, map[string]any{
 				"role": str("Everyone with this role."),
 				"user": str("This user, or an expression giving one (= vars.assignee)."),

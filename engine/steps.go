@@ -11,6 +11,9 @@ const maxStepDepth = 8
 // doStep does one step of an escalation (sla names its SLA), a reminder, an
 // action or a state entry. msg describes why, for notifications.
 func (in *Instance) doStep(def *Definition, step Step, sla, msg string, at time.Time) {
+	if step.When != "" && !in.holds(def, step.When, at) {
+		return
+	}
 	scope := Scope{Instance: in, Actor: System, Now: at}
 	switch {
 	case step.Notify != nil:
