@@ -232,6 +232,7 @@ func TestOneChangePerConfigurationItemAtATime(t *testing.T) {
 	cfg := newDevConfig(t)
 	startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
+	c.must(200, "PUT", "/api/v1/cis/core-switch-1", "dev-admin", map[string]any{"name": "Core switch 1", "type": "switch"})
 	first := submitToCAB(c, "dev-requester", map[string]any{"title": "Firmware upgrade", "ci": "core-switch-1"})
 	second := submitToCAB(c, "dev-requester", map[string]any{"title": "Port reconfiguration", "ci": "core-switch-1"})
 	authoriseAtCAB(c, first, second)
