@@ -163,10 +163,16 @@ func (p *parser) ruleCount(n *yaml.Node, path string) RuleCount {
 		case "ci":
 			c.CI = p.ident(ce.value, sub)
 		case "within":
-			c.Within = p.duration(ce.value, sub)
-			if c.Within <= 0 {
+			// Wall-clock time whatever the calendar: 30d is thirty days,
+			// not thirty working days of eight hours.
+			d, err := ParseDuration(p.str(ce.value, sub))
+			switch {
+			case err != nil:
+				p.errorf(ce.value, sub, "%v", err)
+			case d <= 0:
 				p.errorf(ce.value, sub, "within must be more than zero")
 			}
+			c.Within = d
 		}
 	}
 	if (c.Process == "" || c.CI == "" || c.Within == 0) && n.Kind == yaml.MappingNode {

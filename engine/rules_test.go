@@ -38,6 +38,23 @@ func TestRules(t *testing.T) {
 			t.Fatalf("%v", err)
 		}
 	})
+	t.Run("CountsWithinInWallClockTimeWhateverTheCalendar", func(t *testing.T) {
+		src := strings.Replace(ruleDef("ci", "3"), "name: fault\n", "name: fault\ncalendar: 5x8\n", 1)
+		cals, err := engine.ParseCalendars([]byte("calendars:\n  5x8:\n    timezone: UTC\n    hours: {mon: [09:00-17:00], tue: [09:00-17:00], wed: [09:00-17:00], thu: [09:00-17:00], fri: [09:00-17:00]}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, err := engine.ParseWith([]byte(src), cals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Duration(def.Rules[0].Count.Within); got != 30*24*time.Hour {
+			t.Fatalf("within %v, want 720h", got)
+		}
+		if _, err := engine.ParseWith([]byte(strings.Replace(src, "within: 30d", "within: 20wd", 1)), cals); err == nil || !strings.Contains(err.Error(), "working days") {
+			t.Fatalf("within in working days: %v", err)
+		}
+	})
 	t.Run("RefusesAThresholdBelowTwo", func(t *testing.T) {
 		if _, err := engine.Parse([]byte(ruleDef("ci", "1"))); err == nil || !strings.Contains(err.Error(), "at_least counts this process too") {
 			t.Fatalf("%v", err)

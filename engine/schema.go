@@ -131,7 +131,8 @@ func Schema() map[string]any {
 			"count": object("Which processes to count.", keysCount, map[string]any{
 				"process": str("The definition whose processes to count (may be this one)."),
 				"ci":      str("An input field of type ci: the processes counted name the same item."),
-				"within":  duration,
+				"within": map[string]any{"type": "string", "pattern": `^([0-9]+[smhdw])+$`,
+					"description": "How far back the processes counted started, in wall-clock time whatever the calendar: 30d is thirty days."},
 			}, "process", "ci", "within"),
 			"at_least": map[string]any{"type": "integer", "minimum": 2, "maximum": MaxCounted, "description": "How many processes, this one included, make the rule fire."},
 			"into":     str("A list variable that receives the ids counted, oldest first, this process last."),
