@@ -52,6 +52,10 @@ func formFields(fields []engine.Field, sent url.Values, errs map[string]string, 
 			ff.Control, ff.Hint = "text", "hint.duration"
 		case engine.TypeUser:
 			ff.Control, ff.Hint = "text", "hint.user"
+		case engine.TypeCI:
+			ff.Control, ff.Hint = "text", "hint.ci"
+		case engine.TypeKnowledge:
+			ff.Control, ff.Hint = "text", "hint.knowledge"
 		default:
 			ff.Control = "text"
 		}
