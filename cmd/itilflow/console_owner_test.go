@@ -31,6 +31,19 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	b.visit("/definitions/change-pir")
 	b.waitText(".asof", "Folded into the emergency change.")
 	b.shot("owner-definition-retired", false)
+	// Reinstated, then retired again from the page: a reason is required.
+	b.submit(`form[action="/definitions/change-pir/reinstate"] button`)
+	b.waitText(".flash", "Reinstated change-pir")
+	if b.has(".asof") {
+		t.Fatal("a reinstated definition still says it is retired")
+	}
+	if !b.has("#retire-reason[required]") {
+		t.Fatal("the reason of a retirement is not marked required")
+	}
+	b.fill("#retire-reason", "Folded into the emergency change, again.")
+	b.submit(`form[action="/definitions/change-pir/retire"] button`)
+	b.waitText(".flash", "Retired change-pir")
+	b.waitText(".asof", "Folded into the emergency change, again.")
 	b.visit("/definitions/incident")
 	b.waitText("table.versions", "v1")
 	b.waitText("table.versions", "the definitions directory")

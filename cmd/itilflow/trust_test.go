@@ -143,6 +143,8 @@ func TestTrust(t *testing.T) {
 			{"ConsoleNewEditor", "GET", "/definitions/new", nil, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsoleCheck", "POST", "/definitions/incident/edit", check, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsolePublishUnchanged", "POST", "/definitions/incident/edit", publish, []int{403, 403, 403, 403, 303, 403, 403}},
+			{"ConsoleRetireWithoutReason", "POST", "/definitions/incident/retire", url.Values{"reason": {" "}}, []int{403, 403, 403, 403, 422, 403, 422}},
+			{"ConsoleReinstateNotRetired", "POST", "/definitions/incident/reinstate", url.Values{}, []int{403, 403, 403, 403, 409, 403, 409}},
 		}
 		for i, who := range visibilityCallers {
 			cc := signInConsole(t, cfg.httpAddr, who)
@@ -209,6 +211,7 @@ func TestTrust(t *testing.T) {
 			{"ConsoleNULInQuery", "/queue?state=%00", nil, 400, "state"},
 			{"ConsoleNULInDefinition", "/definitions/incident/edit", url.Values{"op": {"check"}, "source": {"name: a\x00b"}}, 422, "source"},
 			{"ConsoleNULInVersion", "/definitions/incident?version=%00", nil, 400, "version"},
+			{"ConsoleNULInRetireReason", "/definitions/incident/retire", url.Values{"reason": {"a\x00b"}}, 422, "reason"},
 		} {
 			var status int
 			var body string
