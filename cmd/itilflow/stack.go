@@ -26,6 +26,7 @@ import (
 	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/console"
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/reports"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/webhook"
@@ -289,7 +290,7 @@ const calendarsFile = "calendars.yaml"
 
 // nonProcessFiles are YAML files in the definitions directory that are not
 // process definitions.
-var nonProcessFiles = map[string]bool{"dev-users.yaml": true, calendarsFile: true}
+var nonProcessFiles = map[string]bool{"dev-users.yaml": true, calendarsFile: true, reports.File: true}
 
 // loadCalendars reads the business calendars; a missing file means 24x7 only.
 func loadCalendars(file string) (engine.Calendars, error) {

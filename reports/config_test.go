@@ -1,0 +1,115 @@
+package reports_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/reports"
+)
+
+// shipped compiles the shipped definitions and calendars, as dev publishes them.
+func shipped(t testing.TB) (map[string]*engine.Definition, engine.Calendars) {
+	t.Helper()
+	calSrc, err := os.ReadFile("../definitions/calendars.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cals, err := engine.ParseCalendars(calSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../definitions/*.yaml")
+	defs := map[string]*engine.Definition{}
+	for _, f := range files {
+		switch base := filepath.Base(f); {
+		case strings.HasSuffix(base, ".test.yaml"), base == "calendars.yaml", base == "dev-users.yaml", base == reports.File:
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := engine.ParseWith(src, cals)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		defs[d.Name] = d
+	}
+	return defs, cals
+}
+
+func shippedConfig(t testing.TB) *reports.Config {
+	t.Helper()
+	defs, cals := shipped(t)
+	src, err := os.ReadFile("../definitions/" + reports.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := reports.Parse(src, defs, cals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestShippedConfigParses(t *testing.T) {
+	c := shippedConfig(t)
+	if c.Location.String() != "Asia/Shanghai" || len(c.Incidents) != 2 || c.Staff.Weights.Satisfaction != 30 || c.Staff.Weights.Recovery != 30 {
+		t.Fatalf("shipped config read as %+v", c)
+	}
+	if len(c.Punctuality) != 1 || c.Punctuality[0].Within.Hours() != 72 {
+		t.Fatalf("punctuality read as %+v", c.Punctuality)
+	}
+}
+
+func TestConfigProblemsAtLineAndColumn(t *testing.T) {
+	defs, cals := shipped(t)
+	src := `timezone: Mars/Olympus
+calendar: 6x9
+incidents:
+  - definition: incident
+    category: colour
+    response: reply
+    resolution: resolution
+    resolved: [shut]
+  - definition: nothing
+    resolution: x
+    resolved: [closed]
+    extra: 1
+staff_scores:
+  weights: {satisfaction: 30, workload: 20, problem_handling: 20, recovery: -1}
+  recovery: {definition: incident, action: fly, sla: resolution}
+  problem_handling: {definition: problem, action: known_error_found, sla: diagnosis}
+  satisfaction: {definition: incident, field: satisfaction, scale: 5}
+`
+	_, err := reports.Parse([]byte(src), defs, cals)
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Code != engine.EINVALID {
+		t.Fatalf("want EINVALID, got %v", err)
+	}
+	want := []string{
+		"1:11: timezone: unknown time zone \"Mars/Olympus\"",
+		"2:11: calendar: unknown calendar \"6x9\"",
+		"5:15: incidents[0].category: incident has no field \"colour\"",
+		"6:15: incidents[0].response: incident has no SLA \"reply\"",
+		"8:15: incidents[0].resolved: incident has no state \"shut\"",
+		"9:17: incidents[1].definition: no definition named \"nothing\"",
+		"12:5: incidents[1].extra: unknown key",
+		"14:77: staff_scores.weights.recovery: must be a number, 0 or more",
+		"15:44: staff_scores.recovery.action: incident has no action \"fly\"",
+	}
+	var got []string
+	for _, d := range e.Details {
+		got = append(got, d.String())
+	}
+	all := strings.Join(got, "\n")
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("missing problem %q in:\n%s", w, all)
+		}
+	}
+}
