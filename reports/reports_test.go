@@ -312,7 +312,7 @@ func TestFixtureMonth(t *testing.T) {
 		// Clocks that concluded in November (breached: at the breach;
 		// else when stopped met), by current priority. Changes have none.
 		same(t, "by_sla", rows(t, r, "by_sla"),
-			"change-emergency,authorisation,,2,2,100", // C1 30 min, C2 50 min of 1h
+			"change-emergency,authorisation,,2,2,100",  // C1 30 min, C2 50 min of 1h
 			"change-emergency,implementation,,2,2,100", // 1h and 30 min of 4h
 			"change-emergency,review,,2,2,100",
 			"incident,resolution,P1,1,0,0",   // I2 breached Nov 10 10:00
