@@ -115,12 +115,16 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	var calendars engine.Calendars
+	var reportsCfg *reports.Config
 	if s.definitions != "" {
 		var err error
 		if calendars, err = loadCalendars(filepath.Join(s.definitions, calendarsFile)); err != nil {
 			return err
 		}
 		if err := publishDefinitions(ctx, s.store, s.definitions, calendars, s.log); err != nil {
+			return err
+		}
+		if reportsCfg, err = loadReports(ctx, s.store, filepath.Join(s.definitions, reports.File), calendars); err != nil {
 			return err
 		}
 	}
@@ -170,6 +174,9 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: api.ServerMaxHeaderBytes}
 	errc := make(chan error, 1)
 	svc := service.New(s.store, s.temporal, calendars, s.log)
+	if reportsCfg != nil {
+		svc.UseReports(reports.New(reportsCfg, s.store, time.Now))
+	}
 	apiServer := api.New(svc, s.store, s.temporal, s.log)
 	consoleCfg := console.Config{Secure: s.secureCookies}
 	if s.jwt != nil {
@@ -306,6 +313,33 @@ func loadCalendars(file string) (engine.Calendars, error) {
 		return nil, fmt.Errorf("calendars have problems:\n%s", strings.Join(formatProblems(file, err), "\n"))
 	}
 	return cals, nil
+}
+
+// loadReports reads the report configuration beside the definitions and
+// checks it against the definitions as published now (a name it uses that
+// they lack is a problem at line:column, which stops the start as a broken
+// definition does). A missing file means no reports: the API says so.
+func loadReports(ctx context.Context, st *store.Store, file string, calendars engine.Calendars) (*reports.Config, error) {
+	src, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	published, err := st.Definitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defs := map[string]*engine.Definition{}
+	for i := range published {
+		defs[published[i].Name] = &published[i].Compiled
+	}
+	cfg, err := reports.Parse(src, defs, calendars)
+	if err != nil {
+		return nil, fmt.Errorf("reports have problems:\n%s", strings.Join(formatProblems(file, err), "\n"))
+	}
+	return cfg, nil
 }
 
 func definitionFiles(dir string) ([]string, error) {
