@@ -1059,7 +1059,18 @@ type ReportTable struct {
 	Name    string   `json:"name"`
 
 	// Rows One array per row, a cell per column; a cell is a string, a number or null (a rate with nothing to divide by).
-	Rows [][]interface{} `json:"rows"`
+	Rows [][]*ReportTable_Rows_Item `json:"rows"`
+}
+
+// ReportTableRows0 defines model for ReportTable.Rows.0.
+type ReportTableRows0 = string
+
+// ReportTableRows1 defines model for ReportTable.Rows.1.
+type ReportTableRows1 = float32
+
+// ReportTable_Rows_Item defines model for ReportTable.rows.Item.
+type ReportTable_Rows_Item struct {
+	union json.RawMessage
 }
 
 // RetireRequest defines model for RetireRequest.
@@ -1843,6 +1854,68 @@ func (t NotifyMessage) MarshalJSON() ([]byte, error) {
 }
 
 func (t *NotifyMessage) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsReportTableRows0 returns the union data inside the ReportTable_Rows_Item as a ReportTableRows0
+func (t ReportTable_Rows_Item) AsReportTableRows0() (ReportTableRows0, error) {
+	var body ReportTableRows0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReportTableRows0 overwrites any union data inside the ReportTable_Rows_Item as the provided ReportTableRows0
+func (t *ReportTable_Rows_Item) FromReportTableRows0(v ReportTableRows0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReportTableRows0 performs a merge with any union data inside the ReportTable_Rows_Item, using the provided ReportTableRows0
+func (t *ReportTable_Rows_Item) MergeReportTableRows0(v ReportTableRows0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReportTableRows1 returns the union data inside the ReportTable_Rows_Item as a ReportTableRows1
+func (t ReportTable_Rows_Item) AsReportTableRows1() (ReportTableRows1, error) {
+	var body ReportTableRows1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReportTableRows1 overwrites any union data inside the ReportTable_Rows_Item as the provided ReportTableRows1
+func (t *ReportTable_Rows_Item) FromReportTableRows1(v ReportTableRows1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReportTableRows1 performs a merge with any union data inside the ReportTable_Rows_Item, using the provided ReportTableRows1
+func (t *ReportTable_Rows_Item) MergeReportTableRows1(v ReportTableRows1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ReportTable_Rows_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ReportTable_Rows_Item) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
