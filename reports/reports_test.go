@@ -26,10 +26,18 @@ func nov(day, hour, min int) time.Time { return time.Date(2026, 11, day, hour, m
 // breaches and timers fire as the workflow would fire them) and projected.
 var endOfMonth = time.Date(2026, 12, 1, 0, 0, 0, 0, cst)
 
-func openStore(t *testing.T) *store.Store {
+func openStore(t testing.TB) *store.Store {
+	t.Helper()
+	s, _ := openStoreURL(t)
+	return s
+}
+
+// openStoreURL opens a store on a new, migrated database and gives its URL.
+func openStoreURL(t testing.TB) (*store.Store, string) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, pgtest.NewDatabase(t), store.WithAuditKey([]byte("the reports tests' audit key, 32 bytes or more")))
+	url := pgtest.NewDatabase(t)
+	s, err := store.Open(ctx, url, store.WithAuditKey(testKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,21 +45,23 @@ func openStore(t *testing.T) *store.Store {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, url
 }
+
+var testKey = []byte("the reports tests' audit key, 32 bytes or more")
 
 // process drives one instance with the engine, as the workflow does: before
 // each action everything that fell due is done at its own time (Advance), and
 // after each step the view and the new events go through the store's real
 // projection (Project). So every SLA figure in the database is the engine's.
 type process struct {
-	t   *testing.T
+	t   testing.TB
 	st  *store.Store
 	def *engine.Definition
 	in  *engine.Instance
 }
 
-func start(t *testing.T, st *store.Store, def *engine.Definition, id string, input map[string]any, by engine.Actor, at time.Time) *process {
+func start(t testing.TB, st *store.Store, def *engine.Definition, id string, input map[string]any, by engine.Actor, at time.Time) *process {
 	t.Helper()
 	in, err := engine.Start(def, id, 1, input, by, "", at)
 	if err != nil {
@@ -104,8 +114,8 @@ var (
 
 // fixtureMonth plays November 2026 through the engine into st. Every clock is
 // written out here; the expected figures in TestFixtureMonth are computed by
-// hand from these lines.
-func fixtureMonth(t *testing.T, st *store.Store, defs map[string]*engine.Definition) {
+// hand from these lines. It returns the ids of the processes.
+func fixtureMonth(t testing.TB, st *store.Store, defs map[string]*engine.Definition) []string {
 	inc, major, prob := defs["incident"], defs["major-incident"], defs["problem"]
 	emerg, normal := defs["change-emergency"], defs["change-normal"]
 	reason := map[string]any{"reason": "r"}
@@ -241,9 +251,12 @@ func fixtureMonth(t *testing.T, st *store.Store, defs map[string]*engine.Definit
 		act(nov(30, 10, 0), "submit_to_cab", carl, map[string]any{"impact": "i", "risk": "low", "implementation_plan": "p", "backout_plan": "b"})
 	all = append(all, c3)
 
+	var ids []string
 	for _, p := range all {
 		p.advance(endOfMonth)
+		ids = append(ids, p.in.ID)
 	}
+	return ids
 }
 
 // rows renders a table's rows as the CSV would, for comparison.
@@ -297,6 +310,18 @@ func TestFixtureMonth(t *testing.T) {
 		}
 		return r
 	}
+
+	t.Run("EveryReportAnswersForAnEmptyPeriod", func(t *testing.T) {
+		empty, err := cfg.ParsePeriod("2026-06", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range reports.List() {
+			if _, err := rs.Run(ctx, info.Name, empty); err != nil {
+				t.Errorf("%s: %v", info.Name, err)
+			}
+		}
+	})
 
 	t.Run("FaultSummary", func(t *testing.T) {
 		// User reports: I1–I4, M1, M2 started in November = 6 (I5 in October).

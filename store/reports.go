@@ -236,7 +236,8 @@ type DecisionTimes struct {
 }
 
 // ReportDecisionTimes gives the median elapsed business time of the SLA
-// clocks sla of the definitions that stopped in p.
+// clocks sla of the definitions that stopped in p. A period without any has
+// no rows (the grand total of nothing would have no median).
 func (s *Store) ReportDecisionTimes(ctx context.Context, definitions []string, sla string, p Period) ([]DecisionTimes, error) {
 	var out []DecisionTimes
 	err := s.db.SelectContext(ctx, &out, `
@@ -244,7 +245,7 @@ func (s *Store) ReportDecisionTimes(ctx context.Context, definitions []string, s
 		       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.elapsed_s) AS median_s
 		FROM process_slas s JOIN processes p ON p.id = s.process_id
 		WHERE s.name = $2 AND p.definition = ANY($1) AND s.stopped_at >= $3 AND s.stopped_at < $4
-		GROUP BY GROUPING SETS ((p.definition), ()) ORDER BY 1`,
+		GROUP BY GROUPING SETS ((p.definition), ()) HAVING count(*) > 0 ORDER BY 1`,
 		pq.StringArray(definitions), sla, p.From, p.To)
 	return out, fail("store.ReportDecisionTimes", err)
 }
