@@ -66,7 +66,7 @@ func List() []Info { return append([]Info(nil), list...) }
 type Source interface {
 	ReportSLAs(ctx context.Context, definitions, categories []string, p store.Period) ([]store.SLAGroup, error)
 	ReportOpened(ctx context.Context, definitions, categories []string, p store.Period) ([]store.OpenedGroup, error)
-	ReportEnded(ctx context.Context, definitions []string, p store.Period) ([]store.EndedGroup, error)
+	ReportEnded(ctx context.Context, definitions []string, p store.Period, withFrom bool) ([]store.EndedGroup, error)
 	ReportBacklog(ctx context.Context, definitions []string, at time.Time) ([]store.BacklogGroup, error)
 	ReportLog(ctx context.Context, p store.Period, zone string, limit int) ([]store.LogCount, []store.LogEntry, error)
 	ReportDue(ctx context.Context, definition, state, action string, p store.Period) ([]store.DueReport, error)
@@ -293,7 +293,7 @@ func (r *Reports) slaAttainment(ctx context.Context, p store.Period) ([]Table, e
 func (r *Reports) resolutionRates(ctx context.Context, p store.Period) ([]Table, error) {
 	t := Table{Name: "rates", Columns: []string{"kind", "definition", "closed", "resolved", "rate_pct"}}
 	defs, _ := r.incidentSources()
-	ended, err := r.src.ReportEnded(ctx, defs, p)
+	ended, err := r.src.ReportEnded(ctx, defs, p, false)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +317,7 @@ func (r *Reports) resolutionRates(ctx context.Context, p store.Period) ([]Table,
 	for _, s := range r.cfg.Problems {
 		pdefs = append(pdefs, s.Definition)
 	}
-	ended, err = r.src.ReportEnded(ctx, pdefs, p)
+	ended, err = r.src.ReportEnded(ctx, pdefs, p, true)
 	if err != nil {
 		return nil, err
 	}
@@ -506,7 +506,7 @@ func (r *Reports) changes(ctx context.Context, p store.Period) ([]Table, error) 
 			emergency += g.Count
 		}
 	}
-	ended, err := r.src.ReportEnded(ctx, ch.Definitions, p)
+	ended, err := r.src.ReportEnded(ctx, ch.Definitions, p, false)
 	if err != nil {
 		return nil, err
 	}
