@@ -205,11 +205,16 @@ const logEvents = `
 
 // ReportLog returns the daily log of p: the counts per day of zone and kind,
 // and the first limit entries in time order (a month of a large site holds
-// more than a page can show; the counts are complete).
+// more than a page can show; the counts are complete). The counts read the
+// events alone: joining every event of a year to its process for nothing
+// took half of the report's time at 100,000 processes.
 func (s *Store) ReportLog(ctx context.Context, p Period, zone string, limit int) ([]LogCount, []LogEntry, error) {
 	var counts []LogCount
 	if err := s.reportSelect(ctx, "store.ReportLog", &counts, `
-		SELECT (at AT TIME ZONE $3)::date::timestamp AS day, kind, count(*) AS count FROM (`+logEvents+`) log
+		SELECT (at AT TIME ZONE $3)::date::timestamp AS day, CASE type WHEN 'process_started' THEN 'opened'
+		       WHEN 'sla_breached' THEN 'breached' WHEN 'escalation' THEN 'escalated' ELSE 'closed' END AS kind, count(*) AS count
+		FROM events
+		WHERE at >= $1 AND at < $2 AND type IN ('process_started', 'sla_breached', 'escalation', 'process_ended')
 		GROUP BY 1, 2 ORDER BY 1, 2`, p.From, p.To, zone); err != nil {
 		return nil, nil, err
 	}
