@@ -6,6 +6,8 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/itilflow/itilflow/engine"
@@ -92,6 +94,34 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// WriteTable writes the report for a terminal: a heading, then each table
+// with aligned columns; an empty cell (a rate with nothing to divide by)
+// shows as "-".
+func (r *Report) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "%s, %s up to %s (%s)\n", r.Title, r.From.Format("2006-01-02 15:04"), r.To.Format("2006-01-02 15:04"), r.TimeZone)
+	for _, t := range r.Tables {
+		fmt.Fprintf(w, "\n%s\n", t.Name)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(t.Columns, "\t"))
+		for _, row := range t.Rows {
+			cells := make([]string, len(row))
+			for i, v := range row {
+				if cells[i] = Cell(v); cells[i] == "" {
+					cells[i] = "-"
+				}
+			}
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		}
+		if len(t.Rows) == 0 {
+			fmt.Fprintln(tw, "(none)")
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Cell renders one value of a table: nothing for nil, numbers without

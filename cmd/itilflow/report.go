@@ -8,7 +8,6 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/itilflow/itilflow/reports"
@@ -87,33 +86,5 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	return writeReportTable(stdout, r)
-}
-
-// writeReportTable prints a report for a terminal: a heading, then each
-// table with aligned columns; an empty cell (a rate with nothing to divide
-// by) shows as "-".
-func writeReportTable(w io.Writer, r *reports.Report) error {
-	fmt.Fprintf(w, "%s, %s to %s (%s)\n", r.Title, r.From.Format(time.DateTime), r.To.Format(time.DateTime), r.TimeZone)
-	for _, t := range r.Tables {
-		fmt.Fprintf(w, "\n%s\n", t.Name)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, strings.Join(t.Columns, "\t"))
-		for _, row := range t.Rows {
-			cells := make([]string, len(row))
-			for i, v := range row {
-				if cells[i] = reports.Cell(v); cells[i] == "" {
-					cells[i] = "-"
-				}
-			}
-			fmt.Fprintln(tw, strings.Join(cells, "\t"))
-		}
-		if len(t.Rows) == 0 {
-			fmt.Fprintln(tw, "(none)")
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.WriteTable(stdout)
 }

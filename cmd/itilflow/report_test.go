@@ -72,7 +72,7 @@ func TestReportCommand(t *testing.T) {
 		out, err := report("fault-summary", "--from", "2026-11")
 		want := "user_reports  major_faults  system_faults  device_faults  repaired  total_duration_min  average_duration_min  on_time_repair_rate_pct\n" +
 			"1             1             1              0              1         30                  30                    100\n"
-		if err != nil || !strings.Contains(out, "Monthly fault summary, 2026-11-01 00:00:00 to 2026-12-01 00:00:00 (Asia/Shanghai)") || !strings.Contains(out, want) {
+		if err != nil || !strings.Contains(out, "Monthly fault summary, 2026-11-01 00:00 up to 2026-12-01 00:00 (Asia/Shanghai)") || !strings.Contains(out, want) {
 			t.Fatalf("%v\n%s", err, out)
 		}
 	})
