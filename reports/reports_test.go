@@ -96,6 +96,17 @@ func (p *process) act(at time.Time, action string, by engine.Actor, input map[st
 	return p
 }
 
+// vote casts an approval of an agenda item, as a meeting's member does.
+func (p *process) vote(at time.Time, by engine.Actor, item string) *process {
+	p.t.Helper()
+	p.advance(at)
+	if err := p.in.Apply(p.def, engine.ActionRequest{Action: engine.ActionApprove, Actor: by, Item: item}, at); err != nil {
+		p.t.Fatalf("%s: %s votes on %s at %s: %v", p.in.ID, by.ID, item, at.Format(time.RFC3339), err)
+	}
+	p.project(at)
+	return p
+}
+
 var (
 	rita = engine.Actor{ID: "rita.requester", Roles: []string{"requester"}}
 	rick = engine.Actor{ID: "rick.requester", Roles: []string{"requester"}}
@@ -244,12 +255,32 @@ func fixtureMonth(t testing.TB, st *store.Store, defs map[string]*engine.Definit
 		act(nov(19, 13, 0), "close_failed", carl, map[string]any{"review": "bad", "knowledge_updated": true})
 	all = append(all, c2)
 
-	// C3, normal (5x8): submitted to the CAB Mon Nov 30 10:00; its 24h
-	// authorisation clock runs into December: nothing concludes.
-	c3 := start(t, st, normal, "change-normal-000001", map[string]any{"title": "os", "change_type": "software"}, carl, nov(30, 9, 0))
+	// C3, normal (5x8), raised by rita: submitted to the CAB Mon Nov 30
+	// 10:00; its 24h authorisation clock runs into December (the meeting's
+	// decision reaches it in the background, which the fixture leaves out):
+	// nothing of it concludes.
+	c3 := start(t, st, normal, "change-normal-000001", map[string]any{"title": "os", "change_type": "software"}, rita, nov(30, 9, 0))
 	c3.act(nov(30, 9, 30), "accept", carl, nil).
 		act(nov(30, 10, 0), "submit_to_cab", carl, map[string]any{"impact": "i", "risk": "low", "implementation_plan": "p", "backout_plan": "b"})
 	all = append(all, c3)
+
+	// CAB meeting Nov 30: the agenda (C3) is out at 11:00, the meeting opens
+	// at 14:00; cara votes at 14:10 (10 min), cole at 14:20 (20 min), carl
+	// at 14:30 (30 min), the third of four: C3 is decided, one change at
+	// one meeting.
+	cab := start(t, st, defs["cab-review"], "cab-review-000001", map[string]any{"title": "weekly", "meeting_at": "2026-11-30T14:00:00+08:00"}, carl, nov(30, 10, 30))
+	cab.act(nov(30, 11, 0), "publish_agenda", carl, map[string]any{"agenda": "1. os"})
+	for _, e := range cab.in.Effects {
+		if e.Collect != nil {
+			cab.in.CompleteCollect(cab.def, e.ID, []engine.AgendaItem{{ID: c3.in.ID, Definition: "change-normal", State: "authorising", Title: "os", StartedBy: rita.ID}}, "", nov(30, 11, 0))
+		}
+	}
+	cab.project(nov(30, 11, 0))
+	cab.act(nov(30, 14, 0), "open_meeting", carl, nil)
+	for i, who := range []engine.Actor{cara, cole, carl} {
+		cab.vote(nov(30, 14, 10*(i+1)), who, c3.in.ID)
+	}
+	all = append(all, cab)
 
 	var ids []string
 	for _, p := range all {
@@ -335,7 +366,8 @@ func TestFixtureMonth(t *testing.T) {
 	t.Run("SLAAttainment", func(t *testing.T) {
 		r := run("sla-attainment")
 		// Clocks that concluded in November (breached: at the breach;
-		// else when stopped met), by current priority. Changes have none.
+		// else when stopped met), by current priority. C3's authorisation
+		// clock runs on into December.
 		same(t, "by_sla", rows(t, r, "by_sla"),
 			"change-emergency,authorisation,,2,2,100",  // C1 30 min, C2 50 min of 1h
 			"change-emergency,implementation,,2,2,100", // 1h and 30 min of 4h
@@ -419,7 +451,7 @@ func TestFixtureMonth(t *testing.T) {
 			"2026-11-23,1,1,1,1", // I3 resolution breach + 100 %; Pr3 opened and rejected
 			"2026-11-25,1,0,0,1", // I4 opened and cancelled
 			"2026-11-27,1,1,1,0", // M2 restoration breach + escalation
-			"2026-11-30,1,0,0,0", // C3
+			"2026-11-30,2,0,0,0", // C3, the CAB meeting
 		)
 	})
 
@@ -435,13 +467,18 @@ func TestFixtureMonth(t *testing.T) {
 	t.Run("Changes", func(t *testing.T) {
 		r := run("changes")
 		// Opened C1, C2, C3: 2 emergency of 3 = 66.7 %. Ended: C1 closed,
-		// C2 failed: 50 %. No CAB meeting. Decisions: 30 and 50 min, median 40.
-		same(t, "summary", rows(t, r, "summary"), "3,2,66.7,1,1,50,0,0,,40")
+		// C2 failed: 50 %. One meeting decided one change. Decisions: 30
+		// and 50 min, median 40 (C3's clock still runs).
+		same(t, "summary", rows(t, r, "summary"), "3,2,66.7,1,1,50,1,1,1,40")
 		same(t, "decision_times", rows(t, r, "decision_times"), "change-emergency,2,40")
+		same(t, "meetings", rows(t, r, "meetings"), "cab-review,cab-review-000001,2026-11-30T14:00:00+08:00,1")
+		// Turnaround from the vote's opening (24x7): cara 30 (C1) and 10
+		// (CAB); carl 20 (C1), 20 (C2), 30 (CAB): mean 23.3, median 20;
+		// cole 50 (C2) and 20 (CAB).
 		same(t, "approvers", rows(t, r, "approvers"),
-			"cara.cab,1,30,30",
-			"carl.change,2,20,20",
-			"cole.cab,1,50,50",
+			"cara.cab,2,20,20",
+			"carl.change,3,23.3,20",
+			"cole.cab,2,35,35",
 		)
 	})
 
