@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/reports"
 	"github.com/itilflow/itilflow/scenario"
 )
 
@@ -53,6 +55,14 @@ func runValidate(args []string, getenv func(string) string, stdout, stderr io.Wr
 				continue
 			}
 			fmt.Fprintf(stdout, "%s: ok (scenario tests)\n", file)
+			continue
+		case base == reports.File:
+			if err := validateReports(file, src, calendars); err != nil {
+				bad++
+				fmt.Fprintln(stderr, err)
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ok (reports)\n", file)
 			continue
 		case nonProcessFiles[base]:
 			fmt.Fprintf(stdout, "%s: skipped (not a process definition)\n", file)
@@ -114,4 +124,30 @@ func definitionName(src []byte) string {
 		return ""
 	}
 	return head.Name
+}
+
+// validateReports checks a reports.yaml against the definitions in its
+// directory, as dev and serve check it against those they publish. A
+// definition beside it that does not compile is left out: its own line says
+// what is wrong with it.
+func validateReports(file string, src []byte, calendars engine.Calendars) error {
+	files, err := definitionFiles(filepath.Dir(file))
+	if err != nil {
+		return err
+	}
+	env := engine.Env{Calendars: calendars, Processes: knownProcesses(files)}
+	defs := map[string]*engine.Definition{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if d, err := engine.Compile(b, env); err == nil {
+			defs[d.Name] = d
+		}
+	}
+	if _, err := reports.Parse(src, defs, calendars); err != nil {
+		return errors.New(strings.Join(formatProblems(file, err), "\n"))
+	}
+	return nil
 }
