@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/reports"
@@ -110,6 +111,45 @@ staff_scores:
 	for _, w := range want {
 		if !strings.Contains(all, w) {
 			t.Errorf("missing problem %q in:\n%s", w, all)
+		}
+	}
+}
+
+func TestPeriods(t *testing.T) {
+	c := shippedConfig(t)
+	cst := time.FixedZone("CST", 8*3600)
+	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, cst) }
+	for _, tc := range []struct {
+		from, to string
+		start    time.Time
+		end      time.Time
+	}{
+		{"2026-11-03", "", d(2026, 11, 3), d(2026, 11, 4)},
+		{"2026-11", "", d(2026, 11, 1), d(2026, 12, 1)},
+		{"2026-Q4", "", d(2026, 10, 1), d(2027, 1, 1)},
+		{"2026-11-01", "2026-11-15", d(2026, 11, 1), d(2026, 11, 16)},
+		{"2026-01", "2026-Q2", d(2026, 1, 1), d(2026, 7, 1)},
+		{"2026-11-01T08:00:00Z", "2026-11-01T09:30:00Z", d(2026, 11, 1).Add(16 * time.Hour), d(2026, 11, 1).Add(17*time.Hour + 30*time.Minute)},
+	} {
+		p, err := c.ParsePeriod(tc.from, tc.to)
+		if err != nil || !p.From.Equal(tc.start) || !p.To.Equal(tc.end) {
+			t.Errorf("%s..%s: %v %v, want %v %v", tc.from, tc.to, p, err, tc.start, tc.end)
+		}
+	}
+	for _, tc := range []struct{ from, to, field string }{
+		{"", "", "from"},
+		{"yesterday", "", "from"},
+		{"2026-13", "", "from"},
+		{"2026-Q5", "", "from"},
+		{"2026-11", "soon", "to"},
+		{"2026-11", "2026-10", "to"},
+		{"2026-11-01T08:00:00Z", "", "to"},
+		{"2020-01", "2026-01", "to"},
+	} {
+		_, err := c.ParsePeriod(tc.from, tc.to)
+		var e *engine.Error
+		if !errors.As(err, &e) || e.Code != engine.EINVALID || len(e.Details) != 1 || e.Details[0].Field != tc.field {
+			t.Errorf("%q..%q: %v, want EINVALID naming %s", tc.from, tc.to, err, tc.field)
 		}
 	}
 }

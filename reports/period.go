@@ -64,6 +64,8 @@ func (c *Config) ParsePeriod(from, to string) (store.Period, error) {
 		if _, end, ok = span(to, c.Location); !ok {
 			return store.Period{}, bad("to", fmt.Sprintf("%q is not %s", to, forms))
 		}
+	} else if end.Equal(start) {
+		return store.Period{}, bad("to", "required when from is an instant: an instant spans no time")
 	}
 	if !end.After(start) {
 		return store.Period{}, bad("to", "must be after from")
