@@ -1,6 +1,7 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/reports"
+	"github.com/itilflow/itilflow/service"
 )
 
 // shippedReports reads definitions/reports.yaml against the shipped
@@ -56,6 +58,15 @@ func TestReportsAreReadByManagersOnly(t *testing.T) {
 	a := newAdminTest(t)
 	t.Run("UnconfiguredIsUnavailable", func(t *testing.T) {
 		a.with(t).refused(503, "reports.yaml", "GET", "/api/v1/reports/fault-summary?from=2026-11", "sid.service", nil)
+	})
+	t.Run("BrokenConfigTakesOnlyTheReportsDown", func(t *testing.T) {
+		log := slog.New(slog.DiscardHandler)
+		svc := service.New(a.store, nil, nil, log)
+		svc.ReportsUnavailable(`reports are unavailable: reports.yaml:29:17: incidents[1].resolution: major-incident has no SLA "restore"`)
+		b := a.with(t)
+		b.s = New(svc, a.store, nil, log)
+		b.refused(503, "restore", "GET", "/api/v1/reports/fault-summary?from=2026-11", "sid.service", nil)
+		b.must(200, "GET", "/api/v1/definitions", "sid.service", nil)
 	})
 	a.s.UseReports(reports.New(shippedReports(t), a.store, time.Now))
 	t.Run("RequesterIsForbidden", func(t *testing.T) {

@@ -27,6 +27,11 @@ var reportReaders = []string{RoleServiceManager, RoleRegionalManager, RoleChange
 // used; without it every report answers EUNAVAILABLE.
 func (s *Service) UseReports(r *reports.Reports) { s.reports = r }
 
+// ReportsUnavailable makes every report answer EUNAVAILABLE saying why (a
+// reports.yaml that no longer matches the definitions published since):
+// the reports are down, not the service. Call it before the service is used.
+func (s *Service) ReportsUnavailable(why string) { s.reportsDown = why }
+
 // ReadsReports reports whether the caller may read the reports.
 func ReadsReports(caller Caller) bool { return slices.ContainsFunc(reportReaders, caller.hasRole) }
 
@@ -53,7 +58,11 @@ func (s *Service) Report(ctx context.Context, caller Caller, name, from, to stri
 		return nil, &engine.Error{Code: engine.ENOTFOUND, Op: op, Message: "no report named " + gate.CleanString(name)}
 	}
 	if s.reports == nil {
-		return nil, &engine.Error{Code: engine.EUNAVAILABLE, Op: op, Message: "no reports are configured: reports.yaml was not found beside the definitions"}
+		why := s.reportsDown
+		if why == "" {
+			why = "no reports are configured: reports.yaml was not found beside the definitions"
+		}
+		return nil, &engine.Error{Code: engine.EUNAVAILABLE, Op: op, Message: why}
 	}
 	p, err := s.reports.Config().ParsePeriod(from, to)
 	if err != nil {

@@ -116,6 +116,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	}
 	var calendars engine.Calendars
 	var reportsCfg *reports.Config
+	var reportsDown string
 	if s.definitions != "" {
 		var err error
 		if calendars, err = loadCalendars(filepath.Join(s.definitions, calendarsFile)); err != nil {
@@ -124,8 +125,12 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		if err := publishDefinitions(ctx, s.store, s.definitions, calendars, s.log); err != nil {
 			return err
 		}
+		// A reports.yaml that no longer matches the definitions (a process
+		// owner published a version without a field it names) takes the
+		// reports down, not the service: processes must go on.
 		if reportsCfg, err = loadReports(ctx, s.store, filepath.Join(s.definitions, reports.File), calendars); err != nil {
-			return err
+			reportsDown = "reports are unavailable: " + err.Error()
+			s.log.Error("reports are unavailable until reports.yaml is fixed", "error", err)
 		}
 	}
 	// Deferred before the worker's stop, so it runs after: the last checkpoint
@@ -176,6 +181,8 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	svc := service.New(s.store, s.temporal, calendars, s.log)
 	if reportsCfg != nil {
 		svc.UseReports(reports.New(reportsCfg, s.store, time.Now))
+	} else if reportsDown != "" {
+		svc.ReportsUnavailable(reportsDown)
 	}
 	apiServer := api.New(svc, s.store, s.temporal, s.log)
 	consoleCfg := console.Config{Secure: s.secureCookies}
@@ -316,9 +323,9 @@ func loadCalendars(file string) (engine.Calendars, error) {
 }
 
 // loadReports reads the report configuration beside the definitions and
-// checks it against the definitions as published now (a name it uses that
-// they lack is a problem at line:column, which stops the start as a broken
-// definition does). A missing file means no reports: the API says so.
+// checks it against the definitions as published now: a name it uses that
+// they lack is a problem at line:column. A missing file means no reports:
+// the API says so.
 func loadReports(ctx context.Context, st *store.Store, file string, calendars engine.Calendars) (*reports.Config, error) {
 	src, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
