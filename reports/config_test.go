@@ -153,3 +153,16 @@ func TestPeriods(t *testing.T) {
 		}
 	}
 }
+
+func TestCSVKeepsTextFromBeingAFormula(t *testing.T) {
+	r := &reports.Report{Tables: []reports.Table{{Name: "means", Columns: []string{"group", "n", "rate"},
+		Rows: [][]any{{"=HYPERLINK(\"http://x\")", -1, nil}, {"ops", 2, 50.5}}}}}
+	var b strings.Builder
+	if err := r.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "# means\ngroup,n,rate\n\"'=HYPERLINK(\"\"http://x\"\")\",-1,\nops,2,50.5\n"
+	if b.String() != want {
+		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+}

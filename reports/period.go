@@ -90,6 +90,11 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			rec := make([]string, len(row))
 			for j, v := range row {
 				rec[j] = Cell(v)
+				if _, text := v.(string); text && strings.ContainsAny(rec[j][:min(1, len(rec[j]))], "=+-@\t\r") {
+					// Text people typed (an assignment group) must not run as
+					// a spreadsheet formula when the file is opened.
+					rec[j] = "'" + rec[j]
+				}
 			}
 			cw.Write(rec)
 		}
