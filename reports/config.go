@@ -35,6 +35,11 @@ type Config struct {
 	Calendar string
 	Cal      engine.Calendar
 
+	// Withdrawn are end states of processes withdrawn rather than served (a
+	// duplicate cancelled, a problem rejected): their clocks count in no
+	// SLA attainment, as ServiceNow leaves cancelled SLAs out.
+	Withdrawn []string
+
 	Incidents       []IncidentSource
 	FaultCategories FaultCategories
 	Problems        []ProblemSource
@@ -285,6 +290,14 @@ func (p *parser) config(root *yaml.Node, c *Config) {
 	p.walk(root, "", fields{
 		"timezone": func(n *yaml.Node, path string) { p.str(&c.TimeZone)(n, path); tz = p.at(n, path) },
 		"calendar": func(n *yaml.Node, path string) { p.str(&c.Calendar)(n, path); cal = p.at(n, path) },
+		"withdrawn": func(n *yaml.Node, path string) {
+			p.strs(&c.Withdrawn)(n, path)
+			for _, st := range c.Withdrawn {
+				if !p.anyState(st) {
+					p.problem(n, path, "no definition has a state %q", st)
+				}
+			}
+		},
 		"incidents": func(n *yaml.Node, path string) {
 			p.list(n, path, func(n *yaml.Node, path string) { c.Incidents = append(c.Incidents, p.incident(n, path)) })
 		},
@@ -331,6 +344,16 @@ func (p *parser) calendar(name string, at pos) engine.Calendar {
 		def.CalendarSpec = spec
 	}
 	return engine.CalendarOf(def)
+}
+
+// anyState reports whether some definition has the state.
+func (p *parser) anyState(name string) bool {
+	for _, d := range p.defs {
+		if d.State(name) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // definition checks that a definition of that name is published beside.

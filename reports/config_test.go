@@ -86,6 +86,7 @@ staff_scores:
   recovery: {definition: incident, action: fly, sla: resolution}
   problem_handling: {definition: problem, action: known_error_found, sla: diagnosis}
   satisfaction: {definition: incident, field: satisfaction, scale: 5}
+withdrawn: [gone]
 `
 	_, err := reports.Parse([]byte(src), defs, cals)
 	var e *engine.Error
@@ -102,6 +103,7 @@ staff_scores:
 		"12:5: incidents[1].extra: unknown key",
 		"14:77: staff_scores.weights.recovery: must be a number, 0 or more",
 		"15:44: staff_scores.recovery.action: incident has no action \"fly\"",
+		"18:12: withdrawn: no definition has a state \"gone\"",
 	}
 	var got []string
 	for _, d := range e.Details {

@@ -247,6 +247,9 @@ func (r *Reports) slaAttainment(ctx context.Context, p store.Period) ([]Table, e
 	by := map[slaKey]*tally{}
 	var keys []slaKey
 	for _, g := range groups {
+		if contains(r.cfg.Withdrawn, g.EndState) {
+			continue
+		}
 		k := slaKey{g.Definition, g.SLA, g.Priority}
 		if by[k] == nil {
 			by[k] = &tally{}
