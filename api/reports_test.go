@@ -62,7 +62,7 @@ func TestReportsAreReadByManagersOnly(t *testing.T) {
 	t.Run("BrokenConfigTakesOnlyTheReportsDown", func(t *testing.T) {
 		log := slog.New(slog.DiscardHandler)
 		svc := service.New(a.store, nil, nil, log)
-		svc.ReportsUnavailable(`reports are unavailable: reports.yaml:29:17: incidents[1].resolution: major-incident has no SLA "restore"`)
+		svc.ReportsUnavailable(`reports are unavailable: reports.yaml:33:17: incidents[1].resolution: major-incident has no SLA "restore"`)
 		b := a.with(t)
 		b.s = New(svc, a.store, nil, log)
 		b.refused(503, "restore", "GET", "/api/v1/reports/fault-summary?from=2026-11", "sid.service", nil)

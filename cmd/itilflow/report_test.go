@@ -128,7 +128,7 @@ func TestValidateChecksReportsAgainstTheDefinitionsBeside(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"validate", "--calendars", filepath.Join(dir, "calendars.yaml"), filepath.Join(dir, "reports.yaml")}, env(nil), &out, &errOut)
-	if err == nil || !strings.Contains(errOut.String(), "reports.yaml:29:17: incidents[1].resolution: major-incident has no SLA \"restore\"") {
+	if err == nil || !strings.Contains(errOut.String(), "reports.yaml:33:17: incidents[1].resolution: major-incident has no SLA \"restore\"") {
 		t.Fatalf("%v\n%s%s", err, out.String(), errOut.String())
 	}
 	out.Reset()
