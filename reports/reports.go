@@ -388,7 +388,8 @@ func (r *Reports) responseTimes(ctx context.Context, p store.Period) ([]Table, e
 	if err != nil {
 		return nil, err
 	}
-	cols := append([]string{"definition", "priority"}, store.BacklogBuckets...)
+	buckets := store.BacklogBuckets()
+	cols := append([]string{"definition", "priority"}, buckets...)
 	bt := Table{Name: "backlog", Columns: append(cols, "total")}
 	row := map[[2]string][]any{}
 	var order [][2]string
@@ -396,13 +397,13 @@ func (r *Reports) responseTimes(ctx context.Context, p store.Period) ([]Table, e
 		k := [2]string{g.Definition, g.Priority}
 		if row[k] == nil {
 			row[k] = []any{g.Definition, g.Priority}
-			for range store.BacklogBuckets {
+			for range buckets {
 				row[k] = append(row[k], 0)
 			}
 			row[k] = append(row[k], 0)
 			order = append(order, k)
 		}
-		for i, b := range store.BacklogBuckets {
+		for i, b := range buckets {
 			if b == g.Bucket {
 				row[k][2+i] = row[k][2+i].(int) + g.Count
 			}

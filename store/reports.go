@@ -137,11 +137,13 @@ func (s *Store) ReportEnded(ctx context.Context, definitions []string, p Period,
 	return out, err
 }
 
-// Backlog buckets: the age of a process still open at a time.
-var BacklogBuckets = []string{"<1d", "1-3d", "3-7d", "7-30d", ">=30d"}
+// BacklogBuckets are the ages of a process still open at a time, youngest
+// first, as ReportBacklog names them. A new slice each call: no caller can
+// change another's.
+func BacklogBuckets() []string { return []string{"<1d", "1-3d", "3-7d", "7-30d", ">=30d"} }
 
 // BacklogGroup counts the processes of a definition and priority open at a
-// time whose age falls in Bucket (one of BacklogBuckets).
+// time whose age falls in Bucket (one of BacklogBuckets()).
 type BacklogGroup struct {
 	Definition string `db:"definition"`
 	Priority   string `db:"priority"`
