@@ -80,6 +80,8 @@ func New(svc *service.Service, st *store.Store, tc client.Client, log *slog.Logg
 	v1.POST("/processes/:id/replay", s.replayProcess)
 	v1.GET("/audit", s.listAudit)
 	v1.GET("/audit/verify", s.verifyAudit)
+	v1.GET("/reports", s.listReports)
+	v1.GET("/reports/:name", s.getReport)
 	v1.GET("/admin/users", s.listUsers)
 	v1.PUT("/admin/users/:id", s.putUser)
 	v1.POST("/admin/users/:id/tokens", s.issueToken)

@@ -311,16 +311,16 @@ func (e ListApprovalsParamsStatus) Valid() bool {
 
 // Defines values for ListAuditParamsFormat.
 const (
-	Csv  ListAuditParamsFormat = "csv"
-	Json ListAuditParamsFormat = "json"
+	ListAuditParamsFormatCsv  ListAuditParamsFormat = "csv"
+	ListAuditParamsFormatJson ListAuditParamsFormat = "json"
 )
 
 // Valid indicates whether the value is a known member of the ListAuditParamsFormat enum.
 func (e ListAuditParamsFormat) Valid() bool {
 	switch e {
-	case Csv:
+	case ListAuditParamsFormatCsv:
 		return true
-	case Json:
+	case ListAuditParamsFormatJson:
 		return true
 	default:
 		return false
@@ -444,6 +444,60 @@ func (e ListProcessesParamsSort) Valid() bool {
 	case Due:
 		return true
 	case Newest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetReportParamsFormat.
+const (
+	GetReportParamsFormatCsv  GetReportParamsFormat = "csv"
+	GetReportParamsFormatJson GetReportParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetReportParamsFormat enum.
+func (e GetReportParamsFormat) Valid() bool {
+	switch e {
+	case GetReportParamsFormatCsv:
+		return true
+	case GetReportParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetReportParamsName.
+const (
+	Changes           GetReportParamsName = "changes"
+	DailyLog          GetReportParamsName = "daily-log"
+	FaultSummary      GetReportParamsName = "fault-summary"
+	ReportPunctuality GetReportParamsName = "report-punctuality"
+	ResolutionRates   GetReportParamsName = "resolution-rates"
+	ResponseTimes     GetReportParamsName = "response-times"
+	SlaAttainment     GetReportParamsName = "sla-attainment"
+	StaffScores       GetReportParamsName = "staff-scores"
+)
+
+// Valid indicates whether the value is a known member of the GetReportParamsName enum.
+func (e GetReportParamsName) Valid() bool {
+	switch e {
+	case Changes:
+		return true
+	case DailyLog:
+		return true
+	case FaultSummary:
+		return true
+	case ReportPunctuality:
+		return true
+	case ResolutionRates:
+		return true
+	case ResponseTimes:
+		return true
+	case SlaAttainment:
+		return true
+	case StaffScores:
 		return true
 	default:
 		return false
@@ -983,6 +1037,45 @@ type Replay struct {
 	Runs int `json:"runs"`
 }
 
+// Report defines model for Report.
+type Report struct {
+	From     time.Time     `json:"from"`
+	Name     string        `json:"name"`
+	Tables   []ReportTable `json:"tables"`
+	Timezone string        `json:"timezone"`
+	Title    string        `json:"title"`
+
+	// To The end of the period, not included.
+	To time.Time `json:"to"`
+}
+
+// ReportInfo defines model for ReportInfo.
+type ReportInfo struct {
+	Description string `json:"description"`
+	Name        string `json:"name"`
+	Title       string `json:"title"`
+}
+
+// ReportTable defines model for ReportTable.
+type ReportTable struct {
+	Columns []string `json:"columns"`
+	Name    string   `json:"name"`
+
+	// Rows One array per row, a cell per column; a cell is a string, a number or null (a rate with nothing to divide by).
+	Rows [][]*ReportTable_Rows_Item `json:"rows"`
+}
+
+// ReportTableRows0 defines model for ReportTable.Rows.0.
+type ReportTableRows0 = string
+
+// ReportTableRows1 defines model for ReportTable.Rows.1.
+type ReportTableRows1 = float32
+
+// ReportTable_Rows_Item defines model for ReportTable.rows.Item.
+type ReportTable_Rows_Item struct {
+	union json.RawMessage
+}
+
 // RetireRequest defines model for RetireRequest.
 type RetireRequest struct {
 	// Reason Why no new processes may start; not blank.
@@ -1514,6 +1607,22 @@ type GetProcessHistoryParams struct {
 	Run *string `form:"run,omitempty" json:"run,omitempty"`
 }
 
+// GetReportParams defines parameters for GetReport.
+type GetReportParams struct {
+	// From A day (2026-11-03), a month (2026-11), a quarter (2026-Q4) or an RFC 3339 time.
+	From string `form:"from" json:"from"`
+
+	// To As `from`; the period ends where it ends. Default `from`.
+	To     *string                `form:"to,omitempty" json:"to,omitempty"`
+	Format *GetReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetReportParamsFormat defines parameters for GetReport.
+type GetReportParamsFormat string
+
+// GetReportParamsName defines parameters for GetReport.
+type GetReportParamsName string
+
 // ReceiveNotifyMessageParams defines parameters for ReceiveNotifyMessage.
 type ReceiveNotifyMessageParams struct {
 	// ItilflowSignature Present when the deployment has a secret for these requests.
@@ -1751,6 +1860,68 @@ func (t NotifyMessage) MarshalJSON() ([]byte, error) {
 }
 
 func (t *NotifyMessage) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsReportTableRows0 returns the union data inside the ReportTable_Rows_Item as a ReportTableRows0
+func (t ReportTable_Rows_Item) AsReportTableRows0() (ReportTableRows0, error) {
+	var body ReportTableRows0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReportTableRows0 overwrites any union data inside the ReportTable_Rows_Item as the provided ReportTableRows0
+func (t *ReportTable_Rows_Item) FromReportTableRows0(v ReportTableRows0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReportTableRows0 performs a merge with any union data inside the ReportTable_Rows_Item, using the provided ReportTableRows0
+func (t *ReportTable_Rows_Item) MergeReportTableRows0(v ReportTableRows0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReportTableRows1 returns the union data inside the ReportTable_Rows_Item as a ReportTableRows1
+func (t ReportTable_Rows_Item) AsReportTableRows1() (ReportTableRows1, error) {
+	var body ReportTableRows1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReportTableRows1 overwrites any union data inside the ReportTable_Rows_Item as the provided ReportTableRows1
+func (t *ReportTable_Rows_Item) FromReportTableRows1(v ReportTableRows1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReportTableRows1 performs a merge with any union data inside the ReportTable_Rows_Item, using the provided ReportTableRows1
+func (t *ReportTable_Rows_Item) MergeReportTableRows1(v ReportTableRows1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ReportTable_Rows_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ReportTable_Rows_Item) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -2340,6 +2511,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/processes/{id}/timeline (the `GetProcessTimeline` operationId).
 	GetProcessTimeline(ctx context.Context, id ProcessID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReports The reports there are
+	//
+	// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+	//
+	// Corresponds with GET /api/v1/reports (the `ListReports` operationId).
+	ListReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReport One report over a period, as JSON or CSV
+	//
+	// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+	// The period runs from the start of `from` to the end of `to` in the reporting time
+	// zone of reports.yaml: `from=2026-11` is November, `from=2026-Q4` the fourth quarter,
+	// `from=2026-11-01&to=2026-11-15` the first half of November. Durations are the SLA
+	// clocks' business time as the engine counted it; minutes and percentages to 0.1.
+	//
+	// Corresponds with GET /api/v1/reports/{name} (the `GetReport` operationId).
+	GetReport(ctx context.Context, name GetReportParamsName, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProcessSchema JSON Schema of process definitions, for editors
 	//
@@ -3232,6 +3421,44 @@ func (c *Client) ReplayProcess(ctx context.Context, id ProcessID, reqEditors ...
 // Corresponds with GET /api/v1/processes/{id}/timeline (the `GetProcessTimeline` operationId).
 func (c *Client) GetProcessTimeline(ctx context.Context, id ProcessID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetProcessTimelineRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReports The reports there are
+//
+// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+//
+// Corresponds with GET /api/v1/reports (the `ListReports` operationId).
+func (c *Client) ListReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReportsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReport One report over a period, as JSON or CSV
+//
+// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+// The period runs from the start of `from` to the end of `to` in the reporting time
+// zone of reports.yaml: `from=2026-11` is November, `from=2026-Q4` the fourth quarter,
+// `from=2026-11-01&to=2026-11-15` the first half of November. Durations are the SLA
+// clocks' business time as the engine counted it; minutes and percentages to 0.1.
+//
+// Corresponds with GET /api/v1/reports/{name} (the `GetReport` operationId).
+func (c *Client) GetReport(ctx context.Context, name GetReportParamsName, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5243,6 +5470,114 @@ func NewGetProcessTimelineRequest(server string, id ProcessID) (*http.Request, e
 	return req, nil
 }
 
+// NewListReportsRequest constructs an http.Request for the ListReports method
+func NewListReportsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReportRequest constructs an http.Request for the GetReport method
+func NewGetReportRequest(server string, name GetReportParamsName, params *GetReportParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetProcessSchemaRequest constructs an http.Request for the GetProcessSchema method
 func NewGetProcessSchemaRequest(server string) (*http.Request, error) {
 	var err error
@@ -5834,6 +6169,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/processes/{id}/timeline (the `GetProcessTimeline` operationId).
 	GetProcessTimelineWithResponse(ctx context.Context, id ProcessID, reqEditors ...RequestEditorFn) (*GetProcessTimelineResponse, error)
+
+	// ListReportsWithResponse The reports there are
+	//
+	// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports (the `ListReports` operationId).
+	ListReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListReportsResponse, error)
+
+	// GetReportWithResponse One report over a period, as JSON or CSV
+	//
+	// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+	// The period runs from the start of `from` to the end of `to` in the reporting time
+	// zone of reports.yaml: `from=2026-11` is November, `from=2026-Q4` the fourth quarter,
+	// `from=2026-11-01&to=2026-11-15` the first half of November. Durations are the SLA
+	// clocks' business time as the engine counted it; minutes and percentages to 0.1.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/{name} (the `GetReport` operationId).
+	GetReportWithResponse(ctx context.Context, name GetReportParamsName, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error)
 
 	// GetProcessSchemaWithResponse JSON Schema of process definitions, for editors
 	//
@@ -9982,6 +10339,250 @@ func (r GetProcessTimelineResponse) ContentType() string {
 	return ""
 }
 
+// ListReportsResponse401Headers the declared response headers of an HTTP 401 response for ListReports
+type ListReportsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListReportsResponse403Headers the declared response headers of an HTTP 403 response for ListReports
+type ListReportsResponse403Headers struct {
+	XRequestID *string
+}
+
+// ListReportsResponse500Headers the declared response headers of an HTTP 500 response for ListReports
+type ListReportsResponse500Headers struct {
+	XRequestID *string
+}
+
+// ListReportsResponse503Headers the declared response headers of an HTTP 503 response for ListReports
+type ListReportsResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type ListReportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []ReportInfo `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListReportsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListReportsResponse403Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListReportsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListReportsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReportsResponse) GetJSON200() *struct {
+	Items []ReportInfo `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListReportsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListReportsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListReportsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListReportsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetReportResponse400Headers the declared response headers of an HTTP 400 response for GetReport
+type GetReportResponse400Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse401Headers the declared response headers of an HTTP 401 response for GetReport
+type GetReportResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetReportResponse403Headers the declared response headers of an HTTP 403 response for GetReport
+type GetReportResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse404Headers the declared response headers of an HTTP 404 response for GetReport
+type GetReportResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse422Headers the declared response headers of an HTTP 422 response for GetReport
+type GetReportResponse422Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse500Headers the declared response headers of an HTTP 500 response for GetReport
+type GetReportResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse503Headers the declared response headers of an HTTP 503 response for GetReport
+type GetReportResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type GetReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Report
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetReportResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetReportResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetReportResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetReportResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetReportResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetReportResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetReportResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReportResponse) GetJSON200() *Report {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReportResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetReportResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReportResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetReportResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetReportResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReportResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetProcessSchemaResponse400Headers the declared response headers of an HTTP 400 response for GetProcessSchema
 type GetProcessSchemaResponse400Headers struct {
 	XRequestID *string
@@ -10854,6 +11455,40 @@ func (c *ClientWithResponses) GetProcessTimelineWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseGetProcessTimelineResponse(rsp)
+}
+
+// ListReportsWithResponse The reports there are
+//
+// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports (the `ListReports` operationId).
+func (c *ClientWithResponses) ListReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListReportsResponse, error) {
+	rsp, err := c.ListReports(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReportsResponse(rsp)
+}
+
+// GetReportWithResponse One report over a period, as JSON or CSV
+//
+// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+// The period runs from the start of `from` to the end of `to` in the reporting time
+// zone of reports.yaml: `from=2026-11` is November, `from=2026-Q4` the fourth quarter,
+// `from=2026-11-01&to=2026-11-15` the first half of November. Durations are the SLA
+// clocks' business time as the engine counted it; minutes and percentages to 0.1.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/{name} (the `GetReport` operationId).
+func (c *ClientWithResponses) GetReportWithResponse(ctx context.Context, name GetReportParamsName, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error) {
+	rsp, err := c.GetReport(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportResponse(rsp)
 }
 
 // GetProcessSchemaWithResponse JSON Schema of process definitions, for editors
@@ -15547,6 +16182,284 @@ func ParseGetProcessTimelineResponse(rsp *http.Response) (*GetProcessTimelineRes
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetProcessTimelineResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListReportsResponse parses an HTTP response from a ListReportsWithResponse call
+func ParseListReportsResponse(rsp *http.Response) (*ListReportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []ReportInfo `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListReportsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListReportsResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListReportsResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListReportsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetReportResponse parses an HTTP response from a GetReportWithResponse call
+func ParseGetReportResponse(rsp *http.Response) (*GetReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Report
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers GetReportResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetReportResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetReportResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetReportResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetReportResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetReportResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -47,7 +47,7 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	b.visit("/definitions/incident")
 	b.waitText("table.versions", "v1")
 	b.waitText("table.versions", "the definitions directory")
-	b.waitText("#source li#L18", "name: incident")
+	b.waitText("#source li#L17", "name: incident")
 	b.shot("owner-definition", false)
 
 	b.visit("/definitions/incident/edit")
@@ -86,8 +86,8 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	// A name that is not the edited definition's is refused at its line.
 	b.edit("#source", strings.Replace(original, "name: incident", "name: incidents", 1))
 	b.submit(`button[value=publish]`)
-	b.waitText("#problems", `18:7 name: is "incidents" but the URL says "incident"`)
-	if !b.has("#numbered li#L18.flagged") {
+	b.waitText("#problems", `17:7 name: is "incidents" but the URL says "incident"`)
+	if !b.has("#numbered li#L17.flagged") {
 		t.Error("the line of the name is not flagged")
 	}
 

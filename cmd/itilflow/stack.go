@@ -29,6 +29,7 @@ import (
 	"github.com/itilflow/itilflow/console"
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/metrics"
+	"github.com/itilflow/itilflow/reports"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/webhook"
@@ -135,6 +136,8 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	var calendars engine.Calendars
+	var reportsCfg *reports.Config
+	var reportsDown string
 	if s.definitions != "" {
 		var err error
 		if calendars, err = loadCalendars(filepath.Join(s.definitions, calendarsFile)); err != nil {
@@ -142,6 +145,13 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		}
 		if err := publishDefinitions(ctx, s.store, s.definitions, calendars, s.log); err != nil {
 			return err
+		}
+		// A reports.yaml that no longer matches the definitions (a process
+		// owner published a version without a field it names) takes the
+		// reports down, not the service: processes must go on.
+		if reportsCfg, err = loadReports(ctx, s.store, filepath.Join(s.definitions, reports.File), calendars); err != nil {
+			reportsDown = "reports are unavailable: " + err.Error()
+			s.log.Error("reports are unavailable until reports.yaml is fixed", "error", err)
 		}
 	}
 	// Deferred before the worker's stop, so it runs after: the last checkpoint
@@ -201,6 +211,11 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: api.ServerMaxHeaderBytes}
 	errc := make(chan error, 1)
 	svc := service.New(s.store, s.temporal, calendars, s.log)
+	if reportsCfg != nil {
+		svc.UseReports(reports.New(reportsCfg, s.store, time.Now))
+	} else if reportsDown != "" {
+		svc.ReportsUnavailable(reportsDown)
+	}
 	apiServer := api.New(svc, s.store, s.temporal, s.log)
 	consoleCfg := console.Config{Secure: s.secureCookies}
 	if s.jwt != nil {
@@ -364,7 +379,7 @@ const calendarsFile = "calendars.yaml"
 
 // nonProcessFiles are YAML files in the definitions directory that are not
 // process definitions.
-var nonProcessFiles = map[string]bool{"dev-users.yaml": true, calendarsFile: true}
+var nonProcessFiles = map[string]bool{"dev-users.yaml": true, calendarsFile: true, reports.File: true}
 
 // loadCalendars reads the business calendars; a missing file means 24x7 only.
 func loadCalendars(file string) (engine.Calendars, error) {
@@ -380,6 +395,33 @@ func loadCalendars(file string) (engine.Calendars, error) {
 		return nil, fmt.Errorf("calendars have problems:\n%s", strings.Join(formatProblems(file, err), "\n"))
 	}
 	return cals, nil
+}
+
+// loadReports reads the report configuration beside the definitions and
+// checks it against the definitions as published now: a name it uses that
+// they lack is a problem at line:column. A missing file means no reports:
+// the API says so.
+func loadReports(ctx context.Context, st *store.Store, file string, calendars engine.Calendars) (*reports.Config, error) {
+	src, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	published, err := st.Definitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defs := map[string]*engine.Definition{}
+	for i := range published {
+		defs[published[i].Name] = &published[i].Compiled
+	}
+	cfg, err := reports.Parse(src, defs, calendars)
+	if err != nil {
+		return nil, fmt.Errorf("reports have problems:\n%s", strings.Join(formatProblems(file, err), "\n"))
+	}
+	return cfg, nil
 }
 
 func definitionFiles(dir string) ([]string, error) {

@@ -74,6 +74,9 @@ func TestTrust(t *testing.T) {
 			{"Vote", "POST", p + "/approvals/new", map[string]any{"decision": "approve"}, []int{404, 404, 404, 404, 404, 404, 404}},
 			{"AuditExport", "GET", "/api/v1/audit", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 			{"AuditVerify", "GET", "/api/v1/audit/verify", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			// Reports count every process and name staff: managers, auditors and admins only.
+			{"Reports", "GET", "/api/v1/reports", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			{"Report", "GET", "/api/v1/reports/fault-summary?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 		}
 		for _, r := range routes {
 			for i, who := range visibilityCallers {
@@ -187,6 +190,7 @@ func TestTrust(t *testing.T) {
 			{"NULInPath", "GET", "/api/v1/processes/%00", "", 400, "id"},
 			{"NULInQuery", "GET", "/api/v1/processes?state=%00", "", 400, "state"},
 			{"InvalidUTF8InQuery", "GET", "/api/v1/processes?definition=%ff", "", 400, "definition"},
+			{"NULInReportPeriod", "GET", "/api/v1/reports/fault-summary?from=%00", "", 400, "from"},
 			{"FutureAsOf", "GET", "/api/v1/processes/" + id + "?as_of=2999-01-01T00:00:00Z", "", 422, "as_of"},
 		}
 		for _, tc := range cases {
