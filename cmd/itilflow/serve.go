@@ -66,6 +66,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	mail, err := sf.mailer(*publicURL)
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -112,7 +116,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("no definitions directory; publishing none", "dir", defs)
 		defs = ""
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv,
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, mailer: mail, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv,
 		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
 		secureCookies: secure}
 	if !secure {

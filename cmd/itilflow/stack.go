@@ -27,6 +27,7 @@ import (
 	"github.com/itilflow/itilflow/console"
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
+	"github.com/itilflow/itilflow/mailer"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/webhook"
 	"github.com/itilflow/itilflow/workflowhealth"
@@ -43,6 +44,9 @@ type stack struct {
 	definitions string // directory of shipped definitions; "" publishes none
 	// notifyURL, when set, is where the notifier delivers notifications.
 	notifyURL string
+	// mailer, when set, sends notifications by e-mail to the people the
+	// directory says are reached that way.
+	mailer *mailer.Mailer
 	// secureCookies marks the console's cookies Secure: people reach it over
 	// https.
 	secureCookies bool
@@ -142,6 +146,8 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		Directory:  s.store,
 		Outbox:     s.store,
 		NotifyURL:  s.notifyURL,
+		Emails:     s.store,
+		Mailer:     s.activityMailer(),
 		// Receivers verify the signatures (README, api/openapi.yaml webhooks).
 		NotifySigner:  s.notifySigner,
 		WebhookSigner: s.webhookSigner,
@@ -156,7 +162,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	go s.health.Watch(watchCtx, s.temporal, healthRecheckEvery)
-	if s.notifyURL != "" {
+	if s.notifyURL != "" || s.mailer != nil {
 		if err := s.startNotifier(ctx); err != nil {
 			return err
 		}
@@ -214,8 +220,17 @@ func (s *stack) startNotifier(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("start the notifier: %w", err)
 	}
-	s.log.Info("delivering notifications", "webhook", s.notifyURL)
+	s.log.Info("delivering notifications", "webhook", s.notifyURL, "email", s.mailer != nil)
 	return nil
+}
+
+// activityMailer is the stack's mailer as the activities take it: a nil
+// interface, not a nil pointer, when there is none, so they send no e-mail.
+func (s *stack) activityMailer() activities.Mailer {
+	if s.mailer == nil {
+		return nil
+	}
+	return s.mailer
 }
 
 // startCheckpointer checkpoints the audit chain until the function it returns
