@@ -92,8 +92,8 @@ func (s *Store) SendNextEmail(ctx context.Context, now time.Time, send func(cont
 		err := tx.GetContext(ctx, &e, `SELECT n.id, n.process_id, n.seq, n.role, n.user_id, n.message, n.created_at,
 				e.address, e.user_id AS recipient, coalesce(u.name, e.user_id) AS recipient_name, e.language, e.attempts
 			FROM notification_emails e JOIN notifications n ON n.id = e.notification_id LEFT JOIN users u ON u.id = e.user_id
-			WHERE e.sent_at IS NULL AND e.next_attempt_at <= $1
-			ORDER BY e.next_attempt_at, e.notification_id, e.user_id LIMIT 1 FOR UPDATE OF e SKIP LOCKED`, now)
+			WHERE e.sent_at IS NULL AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= $1)
+			ORDER BY e.notification_id, e.user_id LIMIT 1 FOR UPDATE OF e SKIP LOCKED`, now)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

@@ -32,11 +32,12 @@ CREATE TABLE notification_emails (
     created_at      timestamptz NOT NULL DEFAULT now(),
     attempts        integer     NOT NULL DEFAULT 0,
     last_error      text        NOT NULL DEFAULT '',
-    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    -- When a failed e-mail is tried again; NULL: at once.
+    next_attempt_at timestamptz,
     sent_at         timestamptz,
     PRIMARY KEY (notification_id, user_id)
 );
-CREATE INDEX notification_emails_unsent ON notification_emails (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX notification_emails_unsent ON notification_emails (notification_id) WHERE sent_at IS NULL;
 
 -- Read state is per person: a notification to a role is read by each member
 -- on their own.
