@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -55,12 +54,6 @@ type Activities struct {
 	// they stay in the outbox for GET /api/v1/notifications.
 	Outbox    Outbox
 	NotifyURL string
-	// Emails and Mailer deliver notifications by e-mail to the people the
-	// directory says are reached that way; nil sends none. Now is the clock
-	// of their retries (nil: time.Now).
-	Emails EmailOutbox
-	Mailer Mailer
-	Now    func() time.Time
 	// NotifySigner and WebhookSigner sign what is posted to the notification
 	// webhook and the calls of webhook steps (Itilflow-Signature), each with
 	// its own secrets; nil sends them unsigned.

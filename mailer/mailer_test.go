@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/mailer"
 	"github.com/itilflow/itilflow/mailer/smtptest"
@@ -28,7 +27,7 @@ type stack struct {
 	st   *store.Store
 	smtp *smtptest.Server
 	m    *mailer.Mailer
-	acts *activities.Activities
+	d    *mailer.Dispatcher
 	mu   sync.Mutex
 	now  time.Time
 }
@@ -51,7 +50,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	s := &stack{st: st, smtp: srv, m: m, now: t0.Add(time.Hour)}
-	s.acts = &activities.Activities{Emails: st, Mailer: m, Now: s.clock}
+	s.d = &mailer.Dispatcher{Outbox: st, Mailer: m, Now: s.clock}
 	users := []store.User{
 		{ID: "ivy", Name: "Ivy Incident", Roles: []string{"incident-manager"}, Email: "ivy@example.com"},
 		{ID: "iris", Name: "Iris 王", Roles: []string{"incident-manager"}, Email: "iris@example.com", Language: store.LanguageChinese},
@@ -113,7 +112,7 @@ func TestEmailsThroughTheOutbox(t *testing.T) {
 	t.Run("ARoleNotificationReachesEachMemberWhoseChannelIsEmail", func(t *testing.T) {
 		s := newStack(t)
 		s.notify(t, "incident-000001", "role:incident-manager", "user:rita")
-		n, err := s.acts.DeliverNotifications(ctx)
+		n, err := s.d.Round(ctx)
 		if err != nil || n != 3 {
 			t.Fatalf("delivered %d, %v; want 3", n, err)
 		}
@@ -137,7 +136,7 @@ func TestEmailsThroughTheOutbox(t *testing.T) {
 	t.Run("EachInTheirLanguage", func(t *testing.T) {
 		s := newStack(t)
 		s.notify(t, "incident-000001", "role:incident-manager")
-		if _, err := s.acts.DeliverNotifications(ctx); err != nil {
+		if _, err := s.d.Round(ctx); err != nil {
 			t.Fatal(err)
 		}
 		by := map[string]smtptest.Message{}
@@ -159,7 +158,7 @@ func TestEmailsThroughTheOutbox(t *testing.T) {
 		s := newStack(t)
 		s.notify(t, "incident-000001", "role:incident-manager")
 		for i := 0; i < 3; i++ {
-			if _, err := s.acts.DeliverNotifications(ctx); err != nil {
+			if _, err := s.d.Round(ctx); err != nil {
 				t.Fatal(err)
 			}
 			s.advance(time.Hour)
@@ -172,13 +171,13 @@ func TestEmailsThroughTheOutbox(t *testing.T) {
 	t.Run("AChangeOfTheDirectoryDoesNotMailAnOldNotification", func(t *testing.T) {
 		s := newStack(t)
 		s.notify(t, "incident-000001", "role:incident-manager")
-		if _, err := s.acts.DeliverNotifications(ctx); err != nil {
+		if _, err := s.d.Round(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.st.SaveUser(ctx, store.User{ID: "ian", Name: "Ian", Roles: []string{"incident-manager"}, Email: "ian@example.com"}, "cli:test"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.acts.DeliverNotifications(ctx); err != nil {
+		if _, err := s.d.Round(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if got := recipients(s.smtp.Messages()); slices.Contains(got, "ian@example.com") {
@@ -190,7 +189,7 @@ func TestEmailsThroughTheOutbox(t *testing.T) {
 		s := newStack(t)
 		s.notify(t, "incident-000001", "user:rita")
 		s.smtp.Refuse(1)
-		n, err := s.acts.DeliverNotifications(ctx)
+		n, err := s.d.Round(ctx)
 		if err == nil || n != 0 || engine.ErrorCode(err) != engine.EUNAVAILABLE {
 			t.Fatalf("a refused e-mail: delivered %d, %v; want an unavailable error", n, err)
 		}
@@ -199,14 +198,14 @@ func TestEmailsThroughTheOutbox(t *testing.T) {
 			t.Fatalf("outbox after a refusal: %+v, %v", emails, err)
 		}
 		// Within the backoff nothing is tried.
-		if n, err := s.acts.DeliverNotifications(ctx); err != nil || n != 0 {
+		if n, err := s.d.Round(ctx); err != nil || n != 0 {
 			t.Fatalf("within the backoff: delivered %d, %v", n, err)
 		}
 		s.advance(time.Minute)
-		if n, err := s.acts.DeliverNotifications(ctx); err != nil || n != 1 {
+		if n, err := s.d.Round(ctx); err != nil || n != 1 {
 			t.Fatalf("after the backoff: delivered %d, %v", n, err)
 		}
-		if n, err := s.acts.DeliverNotifications(ctx); err != nil || n != 0 {
+		if n, err := s.d.Round(ctx); err != nil || n != 0 {
 			t.Fatalf("again: delivered %d, %v", n, err)
 		}
 		if got := len(s.smtp.Messages()); got != 1 {
@@ -273,7 +272,7 @@ func TestEmailsThroughTheOutbox(t *testing.T) {
 		if err == nil {
 			t.Fatal("the mark committed although the dispatcher died before it")
 		}
-		if n, err := s.acts.DeliverNotifications(ctx); err != nil || n != 1 {
+		if n, err := s.d.Round(ctx); err != nil || n != 1 {
 			t.Fatalf("after the crash: delivered %d, %v", n, err)
 		}
 		msgs := s.smtp.Messages()

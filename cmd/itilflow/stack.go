@@ -146,8 +146,6 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		Directory:  s.store,
 		Outbox:     s.store,
 		NotifyURL:  s.notifyURL,
-		Emails:     s.store,
-		Mailer:     s.activityMailer(),
 		// Receivers verify the signatures (README, api/openapi.yaml webhooks).
 		NotifySigner:  s.notifySigner,
 		WebhookSigner: s.webhookSigner,
@@ -162,7 +160,14 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	go s.health.Watch(watchCtx, s.temporal, healthRecheckEvery)
-	if s.notifyURL != "" || s.mailer != nil {
+	if s.mailer != nil {
+		// E-mails are sent beside the API, outside workflows; it stops with
+		// ctx, and an e-mail it was sending is sent again by the next round.
+		d := &mailer.Dispatcher{Outbox: s.store, Mailer: s.mailer, Interval: emailInterval, Log: s.log.With("component", "email")}
+		go d.Run(watchCtx)
+		s.log.Info("sending notification e-mails")
+	}
+	if s.notifyURL != "" {
 		if err := s.startNotifier(ctx); err != nil {
 			return err
 		}
@@ -220,18 +225,13 @@ func (s *stack) startNotifier(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("start the notifier: %w", err)
 	}
-	s.log.Info("delivering notifications", "webhook", s.notifyURL, "email", s.mailer != nil)
+	s.log.Info("delivering notifications", "webhook", s.notifyURL)
 	return nil
 }
 
-// activityMailer is the stack's mailer as the activities take it: a nil
-// interface, not a nil pointer, when there is none, so they send no e-mail.
-func (s *stack) activityMailer() activities.Mailer {
-	if s.mailer == nil {
-		return nil
-	}
-	return s.mailer
-}
+// emailInterval is how soon a new notification's e-mails go out: a breach
+// mail minutes late is no use, and a round that finds nothing is one query.
+const emailInterval = 2 * time.Second
 
 // startCheckpointer checkpoints the audit chain until the function it returns
 // is called, which writes a last checkpoint and waits for it. It does not stop

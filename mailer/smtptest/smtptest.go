@@ -39,6 +39,10 @@ type Server struct {
 	mu     sync.Mutex
 	msgs   []Message
 	refuse int
+	// hold, when set, is closed when a message arrives, and that message
+	// waits for release before it is answered (see Hold).
+	hold    chan struct{}
+	release chan struct{}
 }
 
 // Start starts a server on addr ("127.0.0.1:0" for any free port) and stops
@@ -57,7 +61,10 @@ func Start(t testing.TB, addr string) *Server {
 	}
 	s.addr = ln.Addr().String()
 	go s.srv.Serve(ln)
-	t.Cleanup(func() { s.srv.Close() })
+	t.Cleanup(func() {
+		s.Drop()
+		s.srv.Close()
+	})
 	return s
 }
 
@@ -79,6 +86,28 @@ func (s *Server) Refuse(n int) {
 	s.refuse = n
 }
 
+// Hold makes the server keep the next message waiting, unanswered, as a slow
+// server does: the channel it returns is closed when that message has
+// arrived. Drop then refuses it (the sender sees a failure, or has died).
+func (s *Server) Hold() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold, s.release = make(chan struct{}), make(chan struct{})
+	return s.hold
+}
+
+// Drop answers the held message with a temporary failure and keeps nothing
+// of it.
+func (s *Server) Drop() {
+	s.mu.Lock()
+	release := s.release
+	s.release = nil
+	s.mu.Unlock()
+	if release != nil {
+		close(release)
+	}
+}
+
 type session struct {
 	s    *Server
 	from string
@@ -96,6 +125,14 @@ func (x *session) Data(r io.Reader) error {
 		return err
 	}
 	x.s.mu.Lock()
+	if hold := x.s.hold; hold != nil {
+		release := x.s.release
+		x.s.hold = nil
+		x.s.mu.Unlock()
+		close(hold)
+		<-release
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "dropped while held"}
+	}
 	defer x.s.mu.Unlock()
 	if x.s.refuse > 0 {
 		x.s.refuse--
