@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/mailer/smtptest"
+	"github.com/itilflow/itilflow/pgcluster/pgtest"
+	"github.com/itilflow/itilflow/store"
 )
 
 // TestABreachedP1MailsTheIncidentManagerOnce: a P1 incident whose response
@@ -129,4 +134,55 @@ func TestABreachedP1MailsTheIncidentManagerOnce(t *testing.T) {
 func jsonNumber(v any) string {
 	f, _ := v.(float64)
 	return fmt.Sprint(int64(f))
+}
+
+// TestUserAddTakesAnAddress: `itilflow user add` keeps the address, channel
+// and language, refuses text the gate refuses and what is not an address,
+// naming the flag's field, and `user add` again without them clears them.
+func TestUserAddTakesAnAddress(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.NewDatabase(t)
+	vars := env(map[string]string{"DATABASE_URL": dbURL, "ITILFLOW_AUDIT_KEY": testAuditKey})
+	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"user", "add", "ivy", "--roles", "incident-manager", "--email", " ivy@example.com ",
+		"--channel", "email", "--language", "zh-Hans"}, vars, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByID(ctx, "ivy")
+	if err != nil || u.Email != "ivy@example.com" || u.Channel != "email" || u.Language != "zh-Hans" {
+		t.Fatalf("saved %+v, %v", u, err)
+	}
+	for _, c := range []struct {
+		name  string
+		args  []string
+		field string
+	}{
+		{"NUL", []string{"--email", "ivy\x00@example.com"}, "email"},
+		{"InvalidUTF8", []string{"--name", "caf\xe9"}, "name"},
+		{"NotAnAddress", []string{"--email", "Ivy <ivy@example.com>"}, "email"},
+		{"UnknownChannel", []string{"--channel", "pager"}, "channel"},
+		{"EmailChannelWithoutAddress", []string{"--channel", "email"}, "email"},
+		{"UnknownLanguage", []string{"--language", "fr"}, "language"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := run(ctx, append([]string{"user", "add", "ivy", "--roles", "incident-manager"}, c.args...), vars, io.Discard, io.Discard)
+			var e *engine.Error
+			if !errors.As(err, &e) || e.Code != engine.EINVALID || len(e.Details) == 0 || e.Details[0].Field != c.field {
+				t.Fatalf("got %v, want EINVALID naming %s", err, c.field)
+			}
+		})
+	}
+	if err := run(ctx, []string{"user", "add", "ivy", "--roles", "incident-manager"}, vars, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := st.UserByID(ctx, "ivy"); u.Email != "" || u.Channel != "" || u.Language != "" {
+		t.Fatalf("user add without them kept %+v", u)
+	}
 }
