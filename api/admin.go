@@ -61,6 +61,8 @@ type userRequest struct {
 	Email    string `json:"email"`
 	Channel  string `json:"channel"`
 	Language string `json:"language"`
+	// ReminderDigest sends the user's reminders in one e-mail a day.
+	ReminderDigest bool `json:"reminder_digest"`
 }
 
 // putUser creates a user or replaces their name and roles.
@@ -86,7 +88,7 @@ func (s *Server) putUser(c echo.Context) error {
 	ctx := auditContext(c)
 	id := c.Param("id")
 	if err := s.store.SaveUser(ctx, store.User{ID: id, Name: req.Name, Roles: *req.Roles,
-		Email: strings.TrimSpace(req.Email), Channel: req.Channel, Language: req.Language}, actorOf(c).ID); err != nil {
+		Email: strings.TrimSpace(req.Email), Channel: req.Channel, Language: req.Language, Digest: req.ReminderDigest}, actorOf(c).ID); err != nil {
 		return err
 	}
 	u, err := s.store.UserByID(ctx, id)

@@ -588,7 +588,10 @@ type Account struct {
 	// Language The language of the user's e-mails; absent: English.
 	Language *AccountLanguage `json:"language,omitempty"`
 	Name     string           `json:"name"`
-	Roles    []string         `json:"roles"`
+
+	// ReminderDigest true: the user's reminders come in one e-mail a day (after 00:00 UTC) instead of one each.
+	ReminderDigest *bool    `json:"reminder_digest,omitempty"`
+	Roles          []string `json:"roles"`
 
 	// Tokens The user's live tokens, without the tokens themselves.
 	Tokens []struct {
@@ -1257,7 +1260,10 @@ type User struct {
 	// Language The language of the user's e-mails; absent: English.
 	Language *UserLanguage `json:"language,omitempty"`
 	Name     string        `json:"name"`
-	Roles    []string      `json:"roles"`
+
+	// ReminderDigest true: the user's reminders come in one e-mail a day (after 00:00 UTC) instead of one each.
+	ReminderDigest *bool    `json:"reminder_digest,omitempty"`
+	Roles          []string `json:"roles"`
 }
 
 // UserChannel How notifications reach the user; absent: e-mail when there is an address.
@@ -1279,6 +1285,9 @@ type UserRequest struct {
 	// Language The language of the user's e-mails; empty or left out, English.
 	Language *UserRequestLanguage `json:"language,omitempty"`
 	Name     string               `json:"name"`
+
+	// ReminderDigest true: the user's reminders come in one e-mail a day, with those raised before 00:00 UTC, instead of one each; left out, false.
+	ReminderDigest *bool `json:"reminder_digest,omitempty"`
 
 	// Roles Replaces the user's roles; no spaces or commas in a role.
 	Roles []string `json:"roles"`

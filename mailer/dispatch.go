@@ -16,6 +16,9 @@ type Outbox interface {
 	// SendNextEmail claims the next e-mail that is due, calls send with it and
 	// records the outcome in the same transaction; false when none is due.
 	SendNextEmail(ctx context.Context, now time.Time, send func(context.Context, store.PendingEmail) error) (bool, error)
+	// SendNextDigest does the same for one person's reminders raised
+	// before until.
+	SendNextDigest(ctx context.Context, now, until time.Time, send func(context.Context, store.Digest) error) (bool, error)
 }
 
 // Dispatcher sends the e-mails of the notification outbox. It runs beside the
@@ -38,7 +41,9 @@ type Dispatcher struct {
 const batch = 100
 
 // Round expands the new notifications and sends the e-mails that are due,
-// one at a time. It stops at the first failure — that e-mail waits its
+// one at a time, then the digests of reminders: each person who chose one
+// gets, at the first round after 00:00 UTC (08:00 in Beijing), the reminders
+// raised before it. It stops at the first failure — that e-mail waits its
 // backoff, the others go at the next round — and returns how many it sent.
 func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	now := time.Now
@@ -51,6 +56,18 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	sent := 0
 	for sent < batch {
 		found, err := d.Outbox.SendNextEmail(ctx, now(), d.Mailer.Send)
+		if err != nil {
+			return sent, err
+		}
+		if !found {
+			break
+		}
+		sent++
+	}
+	t := now().UTC()
+	until := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	for sent < batch {
+		found, err := d.Outbox.SendNextDigest(ctx, t, until, d.Mailer.SendDigest)
 		if err != nil {
 			return sent, err
 		}

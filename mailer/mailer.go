@@ -194,10 +194,85 @@ func (m *Mailer) build(e store.PendingEmail) (*gomail.Msg, error) {
 // outbox tries again later, so a passing outage loses nothing.
 func (m *Mailer) Send(ctx context.Context, e store.PendingEmail) error {
 	const op = "mailer.Send"
+	what := fmt.Sprintf("e-mail of notification %d to %s", e.ID, e.UserID)
 	msg, err := m.build(e)
 	if err != nil {
-		return &engine.Error{Code: engine.EINVALID, Op: op, Message: fmt.Sprintf("e-mail of notification %d to %s", e.ID, e.UserID), Err: err}
+		return &engine.Error{Code: engine.EINVALID, Op: op, Message: what, Err: err}
 	}
+	return m.deliver(ctx, op, what, msg)
+}
+
+// DigestItem is one reminder of a digest, as the templates see it.
+type DigestItem struct {
+	ProcessID, Message, CreatedAt, Link string
+}
+
+// DigestMessage is what the digest templates see.
+type DigestMessage struct {
+	Name  string
+	Until string
+	Items []DigestItem
+}
+
+// DigestID is the Message-ID of a person's digest of the period ending at
+// until: the same at every attempt, like MessageID.
+func (m *Mailer) DigestID(user string, until time.Time) string {
+	sum := sha256.Sum256([]byte(user))
+	return fmt.Sprintf("digest-%s.%s@%s", until.UTC().Format("20060102T1504Z"), hex.EncodeToString(sum[:6]), m.domain)
+}
+
+// RenderDigest returns the subject and body of a digest, in its language.
+func (m *Mailer) RenderDigest(d store.Digest) (subject, body string, err error) {
+	t, ok := m.templates[d.Language]
+	if !ok {
+		t = m.templates[store.LanguageEnglish]
+	}
+	msg := DigestMessage{Name: d.UserName, Until: d.Until.UTC().Format("2006-01-02 15:04 MST")}
+	if msg.Name == "" {
+		msg.Name = d.UserID
+	}
+	for _, n := range d.Items {
+		item := DigestItem{ProcessID: n.ProcessID, Message: n.Message, CreatedAt: n.CreatedAt.UTC().Format("2006-01-02 15:04")}
+		if m.cfg.PublicURL != "" {
+			item.Link = strings.TrimRight(m.cfg.PublicURL, "/") + "/processes/" + url.PathEscape(n.ProcessID)
+		}
+		msg.Items = append(msg.Items, item)
+	}
+	var sb, bb bytes.Buffer
+	if err := t.ExecuteTemplate(&sb, "digest_subject", msg); err != nil {
+		return "", "", err
+	}
+	if err := t.ExecuteTemplate(&bb, "digest_body", msg); err != nil {
+		return "", "", err
+	}
+	return strings.Join(strings.Fields(sb.String()), " "), strings.TrimLeft(bb.String(), "\n"), nil
+}
+
+// SendDigest delivers one person's digest of reminders; failures as Send's.
+func (m *Mailer) SendDigest(ctx context.Context, d store.Digest) error {
+	const op = "mailer.SendDigest"
+	what := fmt.Sprintf("digest of %d reminder(s) to %s", len(d.Items), d.UserID)
+	subject, body, err := m.RenderDigest(d)
+	if err != nil {
+		return &engine.Error{Code: engine.EINVALID, Op: op, Message: what, Err: err}
+	}
+	msg := gomail.NewMsg()
+	msg.FromMailAddress(m.from)
+	if err := msg.AddToFormat(d.UserName, d.To); err != nil {
+		return &engine.Error{Code: engine.EINVALID, Op: op, Message: what, Err: err}
+	}
+	msg.Subject(subject)
+	msg.SetMessageIDWithValue(m.DigestID(d.UserID, d.Until))
+	msg.SetDateWithValue(d.Until)
+	msg.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.SetUserAgent("itilflow")
+	msg.SetBodyString(gomail.TypeTextPlain, body)
+	return m.deliver(ctx, op, what, msg)
+}
+
+// deliver sends one message over a connection of its own.
+func (m *Mailer) deliver(ctx context.Context, op, what string, msg *gomail.Msg) error {
 	opts := []gomail.Option{gomail.WithPort(m.port), gomail.WithTimeout(m.cfg.Timeout), gomail.WithoutNoop()}
 	switch m.cfg.TLS {
 	case TLSMandatory:
@@ -222,7 +297,7 @@ func (m *Mailer) Send(ctx context.Context, e store.PendingEmail) error {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return &engine.Error{Code: engine.EUNAVAILABLE, Op: op, Message: fmt.Sprintf("e-mail of notification %d to %s via %s", e.ID, e.UserID, m.cfg.Addr), Err: err}
+		return &engine.Error{Code: engine.EUNAVAILABLE, Op: op, Message: what + " via " + m.cfg.Addr, Err: err}
 	}
 	return nil
 }

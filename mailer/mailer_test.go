@@ -282,6 +282,69 @@ func TestEmailsThroughTheOutbox(t *testing.T) {
 	})
 }
 
+// TestRemindersComeInADailyDigest: a user who chose the digest gets their
+// reminders in one e-mail after 00:00 UTC, with every reminder of the day
+// before, while other notifications still come one by one; the members of
+// the role who did not choose it get each reminder on its own.
+func TestRemindersComeInADailyDigest(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t)
+	if err := s.st.SaveUser(ctx, store.User{ID: "ivy", Name: "Ivy Incident", Roles: []string{"incident-manager"}, Email: "ivy@example.com",
+		Digest: true}, "cli:test"); err != nil {
+		t.Fatal(err)
+	}
+	// Two reminders (each a reminder event, then its notification) and an
+	// escalation, all to the incident managers.
+	events := []engine.Event{{Seq: 1, At: t0, Type: engine.EventStarted, Actor: "rita"}}
+	add := func(typ string, data map[string]any) {
+		seq := int64(len(events) + 1)
+		events = append(events, engine.Event{Seq: seq, At: t0.Add(time.Duration(seq) * time.Minute), Type: typ, Actor: "system", Data: data})
+	}
+	add(engine.EventReminder, map[string]any{"reminder": 0})
+	add(engine.EventNotification, map[string]any{"role": "incident-manager", "message": "still open after 1h"})
+	add(engine.EventReminder, map[string]any{"reminder": 0})
+	add(engine.EventNotification, map[string]any{"role": "incident-manager", "message": "still open after 2h"})
+	add(engine.EventSLABreached, nil)
+	add(engine.EventNotification, map[string]any{"role": "incident-manager", "message": "response SLA breached"})
+	if err := s.st.Project(ctx, engine.View{ID: "incident-000001", Definition: "incident", Version: 1, State: "new", Input: map[string]any{},
+		StartedAt: t0, StartedBy: "rita", Seq: int64(len(events))}, events); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.d.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	to := func(addr string) []smtptest.Message {
+		var out []smtptest.Message
+		for _, m := range s.smtp.Messages() {
+			if m.To[0] == addr {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	if got := to("ivy@example.com"); len(got) != 1 || !strings.Contains(got[0].Subject, "response SLA breached") {
+		t.Fatalf("before midnight Ivy got %d e-mails, want only the breach: %+v", len(got), got)
+	}
+	if got := to("iris@example.com"); len(got) != 3 {
+		t.Fatalf("Iris, without a digest, got %d e-mails, want 3", len(got))
+	}
+	s.advance(24 * time.Hour)
+	for i := 0; i < 2; i++ {
+		if _, err := s.d.Round(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := to("ivy@example.com")
+	if len(got) != 2 {
+		t.Fatalf("after midnight Ivy has %d e-mails, want the breach and one digest", len(got))
+	}
+	d := got[1]
+	if d.Subject != "[itilflow] 2 reminder(s) until 2026-11-24 00:00 UTC" || !strings.Contains(d.Body, "still open after 1h") ||
+		!strings.Contains(d.Body, "still open after 2h") || !strings.HasPrefix(d.Header.Get("Message-Id"), "<digest-20261124T0000Z.") {
+		t.Fatalf("the digest:\nSubject: %s\nMessage-Id: %s\n%s", d.Subject, d.Header.Get("Message-Id"), d.Body)
+	}
+}
+
 func TestConfigIsChecked(t *testing.T) {
 	for _, c := range []struct {
 		name string

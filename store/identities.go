@@ -40,17 +40,17 @@ func (s *Store) SaveUser(ctx context.Context, u User, by string) error {
 		u.Roles = pqArray([]string{})
 	}
 	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, roles, email, notify_channel, language) VALUES ($1, $2, $3, $4, $5, $6)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, roles, email, notify_channel, language, reminder_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, roles = EXCLUDED.roles, email = EXCLUDED.email,
-				notify_channel = EXCLUDED.notify_channel, language = EXCLUDED.language`,
-			u.ID, u.Name, u.Roles, u.Email, u.Channel, u.Language); err != nil {
+				notify_channel = EXCLUDED.notify_channel, language = EXCLUDED.language, reminder_digest = EXCLUDED.reminder_digest`,
+			u.ID, u.Name, u.Roles, u.Email, u.Channel, u.Language, u.Digest); err != nil {
 			return err
 		}
 		target := "user:" + u.ID
 		// The address is in the digest (not in clear): an auditor can tell
 		// that it changed, and check a claimed one.
 		return s.appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditUser, Target: target,
-			PayloadDigest: digest(map[string]any{"name": u.Name, "roles": u.Roles, "email": u.Email, "channel": u.Channel, "language": u.Language})}, auditSource(target))
+			PayloadDigest: digest(map[string]any{"name": u.Name, "roles": u.Roles, "email": u.Email, "channel": u.Channel, "language": u.Language, "reminder_digest": u.Digest})}, auditSource(target))
 	})
 }
 
@@ -125,7 +125,7 @@ type TokenInfo struct {
 func (s *Store) Users(ctx context.Context) ([]Account, error) {
 	const op = "store.Users"
 	var users []User
-	if err := s.db.SelectContext(ctx, &users, `SELECT id, name, roles, email, notify_channel, language FROM users`); err != nil {
+	if err := s.db.SelectContext(ctx, &users, `SELECT id, name, roles, email, notify_channel, language, reminder_digest FROM users`); err != nil {
 		return nil, fail(op, err)
 	}
 	var tokens []struct {

@@ -26,6 +26,9 @@ type User struct {
 	Email    string `json:"email,omitempty" db:"email"`
 	Channel  string `json:"channel,omitempty" db:"notify_channel"`
 	Language string `json:"language,omitempty" db:"language"`
+	// Digest sends the user's reminders in one e-mail a day instead of one
+	// each.
+	Digest bool `json:"reminder_digest,omitempty" db:"reminder_digest"`
 }
 
 func pqArray(s []string) pq.StringArray { return pq.StringArray(s) }

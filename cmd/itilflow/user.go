@@ -12,7 +12,7 @@ import (
 )
 
 const userUsage = `usage:
-  itilflow user add ID --name NAME --roles ROLE[,ROLE...] [--email ADDRESS] [--channel email|webhook|none] [--language en|zh-Hans]
+  itilflow user add ID --name NAME --roles ROLE[,ROLE...] [--email ADDRESS] [--channel email|webhook|none] [--language en|zh-Hans] [--reminder-digest]
                                                             create or update a user (what is left out is cleared)
   itilflow user token ID [--label LABEL]                    issue a token (printed once)
   itilflow user revoke ID [--label LABEL]                   revoke the user's tokens (or the labelled ones)`
@@ -32,6 +32,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	email := f.String("email", "", "the address notification e-mails go to (add)")
 	channel := f.String("channel", "", "how notifications reach the user: email, webhook or none; empty: e-mail when there is an address (add)")
 	lang := f.String("language", "", "the language of the user's e-mails: en or zh-Hans; empty: English (add)")
+	digest := f.Bool("reminder-digest", false, "send the user's reminders in one e-mail a day, after 00:00 UTC, instead of one each (add)")
 	keyFile := f.auditKeyFile()
 	loc := f.local()
 	if err := f.parse(args[2:]); err != nil {
@@ -54,7 +55,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		// The API's gate, for text typed on a command line: no NUL, valid
 		// UTF-8, normal form C.
-		u := store.User{ID: id, Roles: splitList(*roles), Channel: *channel, Language: *lang}
+		u := store.User{ID: id, Roles: splitList(*roles), Channel: *channel, Language: *lang, Digest: *digest}
 		for _, t := range []struct {
 			field string
 			in    string

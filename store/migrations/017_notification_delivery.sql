@@ -2,12 +2,14 @@
 -- e-mails the outbox owes them, and what each has read.
 
 -- A user's e-mail address (empty: none), how they want notifications
--- (email, webhook, none; empty: email when they have an address) and the
--- language of their e-mails (en, zh-Hans; empty: English).
+-- (email, webhook, none; empty: email when they have an address), the
+-- language of their e-mails (en, zh-Hans; empty: English), and whether
+-- reminders come in one daily digest rather than one e-mail each.
 ALTER TABLE users
-    ADD COLUMN email          text NOT NULL DEFAULT '',
-    ADD COLUMN notify_channel text NOT NULL DEFAULT '',
-    ADD COLUMN language       text NOT NULL DEFAULT '';
+    ADD COLUMN email           text    NOT NULL DEFAULT '',
+    ADD COLUMN notify_channel  text    NOT NULL DEFAULT '',
+    ADD COLUMN language        text    NOT NULL DEFAULT '',
+    ADD COLUMN reminder_digest boolean NOT NULL DEFAULT false;
 
 -- The e-mail side of the outbox. A notification is expanded once into one row
 -- per addressee who gets it by e-mail (a role's members with an address);
@@ -29,6 +31,9 @@ CREATE TABLE notification_emails (
     user_id         text        NOT NULL REFERENCES users (id),
     address         text        NOT NULL,
     language        text        NOT NULL DEFAULT '',
+    -- A reminder to someone who chose the digest: sent with the others of
+    -- the day in one e-mail, not on its own.
+    digest          boolean     NOT NULL DEFAULT false,
     created_at      timestamptz NOT NULL DEFAULT now(),
     attempts        integer     NOT NULL DEFAULT 0,
     last_error      text        NOT NULL DEFAULT '',
