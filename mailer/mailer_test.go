@@ -49,6 +49,15 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The incidents' staff role sees them; requesters see their own.
+	src := []byte("name: incident\ninitial: new\nstates:\n  new: {actions: {close: {to: closed, roles: [incident-manager]}}}\n  closed: {final: true}\n")
+	def, err := engine.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.PublishDefinition(ctx, def, src, "pat", "test"); err != nil {
+		t.Fatal(err)
+	}
 	s := &stack{st: st, smtp: srv, m: m, now: t0.Add(time.Hour)}
 	s.d = &mailer.Dispatcher{Outbox: st, Mailer: m, Now: s.clock}
 	users := []store.User{
@@ -58,6 +67,7 @@ func newStack(t *testing.T) *stack {
 		{ID: "wendy", Name: "Wendy Webhook", Roles: []string{"incident-manager"}, Email: "wendy@example.com", Channel: store.ChannelWebhook},
 		{ID: "nora", Name: "Nora None", Roles: []string{"incident-manager"}, Email: "nora@example.com", Channel: store.ChannelNone},
 		{ID: "rita", Name: "Rita Requester", Roles: []string{"requester"}, Email: "rita@example.com", Channel: store.ChannelEmail},
+		{ID: "rick", Name: "Rick Requester", Roles: []string{"requester"}, Email: "rick@example.com"},
 	}
 	for _, u := range users {
 		if err := st.SaveUser(ctx, u, "cli:test"); err != nil {
@@ -130,6 +140,19 @@ func TestEmailsThroughTheOutbox(t *testing.T) {
 			if m.Header.Get("Auto-Submitted") != "auto-generated" {
 				t.Errorf("no Auto-Submitted header: %v", m.Header)
 			}
+		}
+	})
+
+	t.Run("NoOneIsMailedOfAProcessTheyMayNotSee", func(t *testing.T) {
+		// Rick holds the role the notice names, but Rita's process is hidden
+		// from him: the e-mail would tell him it exists.
+		s := newStack(t)
+		s.notify(t, "incident-000001", "role:requester")
+		if _, err := s.d.Round(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := recipients(s.smtp.Messages()); !slices.Equal(got, []string{"rita@example.com"}) {
+			t.Fatalf("e-mails to %v, want only Rita's", got)
 		}
 	})
 

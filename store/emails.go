@@ -46,15 +46,17 @@ type PendingEmail struct {
 
 // ExpandEmails turns up to limit notifications not yet expanded into the
 // e-mails they owe: to the addressed user, or to every member of the
-// addressed role, who has an address and whose channel is e-mail (or the
-// default). A notification is expanded once, so a later change of the
+// addressed role, who has an address, whose channel is e-mail (or the
+// default), and who may see the process — the rule of every read (Viewer),
+// so an e-mail never tells someone of a process the API would hide from
+// them. A notification is expanded once, so a later change of the
 // directory never mails it again. It returns how many notifications it
 // expanded.
 func (s *Store) ExpandEmails(ctx context.Context, limit int) (int, error) {
 	// A reminder is a notification that a reminder event raised: the
 	// latest event before it that is not itself a notification.
 	res, err := s.db.ExecContext(ctx, `WITH batch AS (
-			SELECT n.id, n.role, n.user_id, coalesce((SELECT ev.type = 'reminder' FROM events ev
+			SELECT n.id, n.process_id, n.role, n.user_id, coalesce((SELECT ev.type = 'reminder' FROM events ev
 				WHERE ev.process_id = n.process_id AND ev.seq < n.seq AND ev.type <> 'notification'
 				ORDER BY ev.seq DESC LIMIT 1), false) AS reminder
 			FROM notifications n WHERE n.email_expanded_at IS NULL
@@ -62,8 +64,9 @@ func (s *Store) ExpandEmails(ctx context.Context, limit int) (int, error) {
 		), owed AS (
 			INSERT INTO notification_emails (notification_id, user_id, address, language, digest)
 			SELECT b.id, u.id, u.email, u.language, b.reminder AND u.reminder_digest FROM batch b
+				JOIN processes p ON p.id = b.process_id
 				JOIN users u ON u.id = b.user_id OR (b.role <> '' AND b.role = ANY(u.roles))
-			WHERE u.email <> '' AND u.notify_channel IN ('', $2)
+			WHERE u.email <> '' AND u.notify_channel IN ('', $2) AND `+userSees+`
 			ON CONFLICT DO NOTHING
 		)
 		UPDATE notifications SET email_expanded_at = now() WHERE id IN (SELECT id FROM batch)`, limit, ChannelEmail)
