@@ -161,10 +161,21 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	defer stopWatching()
 	go s.health.Watch(watchCtx, s.temporal, healthRecheckEvery)
 	if s.mailer != nil {
-		// E-mails are sent beside the API, outside workflows; it stops with
-		// ctx, and an e-mail it was sending is sent again by the next round.
+		// E-mails are sent beside the API, outside workflows. The dispatcher
+		// is stopped and waited for before run returns, so it never uses the
+		// store after its caller closed it; an e-mail it was sending when
+		// stopped is sent again by the next round.
 		d := &mailer.Dispatcher{Outbox: s.store, Mailer: s.mailer, Interval: emailInterval, Log: s.log.With("component", "email")}
-		go d.Run(watchCtx)
+		mailCtx, stopMail := context.WithCancel(ctx)
+		mailDone := make(chan struct{})
+		go func() {
+			defer close(mailDone)
+			d.Run(mailCtx)
+		}()
+		defer func() {
+			stopMail()
+			<-mailDone
+		}()
 		s.log.Info("sending notification e-mails")
 	}
 	if s.notifyURL != "" {
