@@ -13,6 +13,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/itilflow/itilflow/checkpoint"
+	"github.com/itilflow/itilflow/mailer"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/temporalserver"
 	"github.com/itilflow/itilflow/workflowhealth"
@@ -121,6 +122,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		secureCookies: secure}
 	if !secure {
 		log.Warn("no https --public-url: the console's session cookies are not marked Secure; serve it over TLS (directly or behind a proxy) and set --public-url")
+	}
+	if mail != nil && *sf.smtp.tls == mailer.TLSNone {
+		log.Warn("--smtp-tls none: notification e-mails, which name processes and people, travel in clear; " +
+			"use it only for a relay on the same host")
 	}
 	if *sf.notifyWebhook != "" && notifySigner == nil {
 		log.Warn("no --notify-webhook-secret-file: notifications and checkpoints are posted unsigned, " +
