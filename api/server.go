@@ -53,6 +53,7 @@ func New(svc *service.Service, st *store.Store, tc client.Client, log *slog.Logg
 	v1 := e.Group("/api/v1", s.authenticate)
 	v1.GET("/me", s.me)
 	v1.GET("/notifications", s.notifications)
+	v1.POST("/notifications/:id/read", s.readNotification)
 	v1.GET("/definitions", s.listDefinitions)
 	v1.POST("/definitions/validate", s.validateDefinition)
 	v1.GET("/definitions/:name", s.getDefinition)

@@ -18,6 +18,45 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AccountChannel.
+const (
+	AccountChannelEmail   AccountChannel = "email"
+	AccountChannelNone    AccountChannel = "none"
+	AccountChannelWebhook AccountChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the AccountChannel enum.
+func (e AccountChannel) Valid() bool {
+	switch e {
+	case AccountChannelEmail:
+		return true
+	case AccountChannelNone:
+		return true
+	case AccountChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AccountLanguage.
+const (
+	AccountLanguageEn     AccountLanguage = "en"
+	AccountLanguageZhHans AccountLanguage = "zh-Hans"
+)
+
+// Valid indicates whether the value is a known member of the AccountLanguage enum.
+func (e AccountLanguage) Valid() bool {
+	switch e {
+	case AccountLanguageEn:
+		return true
+	case AccountLanguageZhHans:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditCheckpointKind.
 const (
 	AuditCheckpointKindAuditCheckpoint AuditCheckpointKind = "audit_checkpoint"
@@ -213,6 +252,90 @@ const (
 func (e NotificationMessageKind) Valid() bool {
 	switch e {
 	case NotificationMessageKindNotification:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserChannel.
+const (
+	UserChannelEmail   UserChannel = "email"
+	UserChannelNone    UserChannel = "none"
+	UserChannelWebhook UserChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the UserChannel enum.
+func (e UserChannel) Valid() bool {
+	switch e {
+	case UserChannelEmail:
+		return true
+	case UserChannelNone:
+		return true
+	case UserChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserLanguage.
+const (
+	UserLanguageEn     UserLanguage = "en"
+	UserLanguageZhHans UserLanguage = "zh-Hans"
+)
+
+// Valid indicates whether the value is a known member of the UserLanguage enum.
+func (e UserLanguage) Valid() bool {
+	switch e {
+	case UserLanguageEn:
+		return true
+	case UserLanguageZhHans:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserRequestChannel.
+const (
+	UserRequestChannelEmail   UserRequestChannel = "email"
+	UserRequestChannelEmpty   UserRequestChannel = ""
+	UserRequestChannelNone    UserRequestChannel = "none"
+	UserRequestChannelWebhook UserRequestChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the UserRequestChannel enum.
+func (e UserRequestChannel) Valid() bool {
+	switch e {
+	case UserRequestChannelEmail:
+		return true
+	case UserRequestChannelEmpty:
+		return true
+	case UserRequestChannelNone:
+		return true
+	case UserRequestChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserRequestLanguage.
+const (
+	UserRequestLanguageEmpty  UserRequestLanguage = ""
+	UserRequestLanguageEn     UserRequestLanguage = "en"
+	UserRequestLanguageZhHans UserRequestLanguage = "zh-Hans"
+)
+
+// Valid indicates whether the value is a known member of the UserRequestLanguage enum.
+func (e UserRequestLanguage) Valid() bool {
+	switch e {
+	case UserRequestLanguageEmpty:
+		return true
+	case UserRequestLanguageEn:
+		return true
+	case UserRequestLanguageZhHans:
 		return true
 	default:
 		return false
@@ -506,11 +629,23 @@ func (e GetReportParamsName) Valid() bool {
 
 // Account A user as an administrator sees them.
 type Account struct {
+	// Channel How notifications reach the user; absent: e-mail when there is an address.
+	Channel *AccountChannel `json:"channel,omitempty"`
+
+	// Email Where notification e-mails go; only to administrators.
+	Email *string `json:"email,omitempty"`
+
 	// Groups Ids of the user's groups.
 	Groups []string `json:"groups"`
 	Id     string   `json:"id"`
-	Name   string   `json:"name"`
-	Roles  []string `json:"roles"`
+
+	// Language The language of the user's e-mails; absent: English.
+	Language *AccountLanguage `json:"language,omitempty"`
+	Name     string           `json:"name"`
+
+	// ReminderDigest true: the user's reminders come in one e-mail a day (after 00:00 UTC) instead of one each.
+	ReminderDigest *bool    `json:"reminder_digest,omitempty"`
+	Roles          []string `json:"roles"`
 
 	// Tokens The user's live tokens, without the tokens themselves.
 	Tokens []struct {
@@ -518,6 +653,12 @@ type Account struct {
 		Label     string    `json:"label"`
 	} `json:"tokens"`
 }
+
+// AccountChannel How notifications reach the user; absent: e-mail when there is an address.
+type AccountChannel string
+
+// AccountLanguage The language of the user's e-mails; absent: English.
+type AccountLanguage string
 
 // ActionRequest defines model for ActionRequest.
 type ActionRequest struct {
@@ -908,6 +1049,22 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// InboxNotification A notification as its addressee reads it.
+type InboxNotification struct {
+	CreatedAt time.Time `json:"created_at"`
+	Id        int64     `json:"id"`
+	Message   string    `json:"message"`
+	ProcessId string    `json:"process_id"`
+
+	// ReadAt When the caller marked it read; null while unread.
+	ReadAt *time.Time `json:"read_at"`
+	Role   *string    `json:"role,omitempty"`
+
+	// Seq The event that raised it.
+	Seq  int64   `json:"seq"`
+	User *string `json:"user,omitempty"`
+}
+
 // IssuedToken defines model for IssuedToken.
 type IssuedToken struct {
 	Label string `json:"label"`
@@ -1189,18 +1346,56 @@ type TokenRequest struct {
 
 // User defines model for User.
 type User struct {
-	Id    string   `json:"id"`
-	Name  string   `json:"name"`
-	Roles []string `json:"roles"`
+	// Channel How notifications reach the user; absent: e-mail when there is an address.
+	Channel *UserChannel `json:"channel,omitempty"`
+
+	// Email Where notification e-mails go; only to administrators.
+	Email *string `json:"email,omitempty"`
+	Id    string  `json:"id"`
+
+	// Language The language of the user's e-mails; absent: English.
+	Language *UserLanguage `json:"language,omitempty"`
+	Name     string        `json:"name"`
+
+	// ReminderDigest true: the user's reminders come in one e-mail a day (after 00:00 UTC) instead of one each.
+	ReminderDigest *bool    `json:"reminder_digest,omitempty"`
+	Roles          []string `json:"roles"`
 }
+
+// UserChannel How notifications reach the user; absent: e-mail when there is an address.
+type UserChannel string
+
+// UserLanguage The language of the user's e-mails; absent: English.
+type UserLanguage string
 
 // UserRequest defines model for UserRequest.
 type UserRequest struct {
-	Name string `json:"name"`
+	// Channel How notifications reach the user: `email`, `webhook` (the notification webhook's
+	// receiver reaches them; no e-mail), `none`; empty or left out: e-mail when there is
+	// an address.
+	Channel *UserRequestChannel `json:"channel,omitempty"`
+
+	// Email A bare address (no display name) that notification e-mails go to; left out or empty, the user has none.
+	Email *string `json:"email,omitempty"`
+
+	// Language The language of the user's e-mails; empty or left out, English.
+	Language *UserRequestLanguage `json:"language,omitempty"`
+	Name     string               `json:"name"`
+
+	// ReminderDigest true: the user's reminders come in one e-mail a day, with those raised before 00:00 UTC, instead of one each; left out, false.
+	ReminderDigest *bool `json:"reminder_digest,omitempty"`
 
 	// Roles Replaces the user's roles; no spaces or commas in a role.
 	Roles []string `json:"roles"`
 }
+
+// UserRequestChannel How notifications reach the user: `email`, `webhook` (the notification webhook's
+// receiver reaches them; no e-mail), `none`; empty or left out: e-mail when there is
+// an address.
+type UserRequestChannel string
+
+// UserRequestLanguage The language of the user's e-mails; empty or left out, English.
+type UserRequestLanguage string
 
 // View defines model for View.
 type View struct {
@@ -1491,6 +1686,9 @@ type RevokeDelegationParams struct {
 // ListNotificationsParams defines parameters for ListNotifications.
 type ListNotificationsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Unread `true`: only the notifications the caller has not marked read.
+	Unread *bool `form:"unread,omitempty" json:"unread,omitempty"`
 }
 
 // ListProcessesParams defines parameters for ListProcesses.
@@ -2098,20 +2296,22 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/admin/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutUserWithBody Create a user or replace their name and roles
+	// PutUserWithBody Create a user or replace their name, roles and how notifications reach them
 	//
 	// Needs the role `admin`. `roles` replaces the user's roles and must be given
-	// (`[]` for none). Recorded in the audit log with the caller as actor.
+	// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+	// cleared). Recorded in the audit log with the caller as actor.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/admin/users/{id} (the `PutUser` operationId).
 	PutUserWithBody(ctx context.Context, id UserID, params *PutUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutUser Create a user or replace their name and roles
+	// PutUser Create a user or replace their name, roles and how notifications reach them
 	//
 	// Needs the role `admin`. `roles` replaces the user's roles and must be given
-	// (`[]` for none). Recorded in the audit log with the caller as actor.
+	// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+	// cleared). Recorded in the audit log with the caller as actor.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2377,6 +2577,16 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
 	ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReadNotification Mark a notification read for the caller
+	//
+	// Only its addressee — the user it names, or a holder of the role it names, who
+	// may see its process — may mark it; for anyone else it does not exist (404, as
+	// for an id nobody was notified of). Read state is per person. Marking it again
+	// keeps the first `read_at`.
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+	ReadNotification(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPI This document, as JSON
 	//
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
@@ -2619,10 +2829,11 @@ func (c *Client) ListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (
 	return c.Client.Do(req)
 }
 
-// PutUserWithBody Create a user or replace their name and roles
+// PutUserWithBody Create a user or replace their name, roles and how notifications reach them
 //
 // Needs the role `admin`. `roles` replaces the user's roles and must be given
-// (`[]` for none). Recorded in the audit log with the caller as actor.
+// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+// cleared). Recorded in the audit log with the caller as actor.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2639,10 +2850,11 @@ func (c *Client) PutUserWithBody(ctx context.Context, id UserID, params *PutUser
 	return c.Client.Do(req)
 }
 
-// PutUser Create a user or replace their name and roles
+// PutUser Create a user or replace their name, roles and how notifications reach them
 //
 // Needs the role `admin`. `roles` replaces the user's roles and must be given
-// (`[]` for none). Recorded in the audit log with the caller as actor.
+// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+// cleared). Recorded in the audit log with the caller as actor.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3168,6 +3380,26 @@ func (c *Client) GetMe(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 // Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
 func (c *Client) ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListNotificationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReadNotification Mark a notification read for the caller
+//
+// Only its addressee — the user it names, or a holder of the role it names, who
+// may see its process — may mark it; for anyone else it does not exist (404, as
+// for an id nobody was notified of). Read state is per person. Marking it again
+// keeps the first `read_at`.
+//
+// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+func (c *Client) ReadNotification(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReadNotificationRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4760,6 +4992,18 @@ func NewListNotificationsRequest(server string, params *ListNotificationsParams)
 
 		}
 
+		if params.Unread != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unread", *params.Unread, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4767,6 +5011,40 @@ func NewListNotificationsRequest(server string, params *ListNotificationsParams)
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReadNotificationRequest constructs an http.Request for the ReadNotification method
+func NewReadNotificationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/%s/read", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5716,20 +5994,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/admin/users (the `ListUsers` operationId).
 	ListUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
 
-	// PutUserWithBodyWithResponse Create a user or replace their name and roles
+	// PutUserWithBodyWithResponse Create a user or replace their name, roles and how notifications reach them
 	//
 	// Needs the role `admin`. `roles` replaces the user's roles and must be given
-	// (`[]` for none). Recorded in the audit log with the caller as actor.
+	// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+	// cleared). Recorded in the audit log with the caller as actor.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/admin/users/{id} (the `PutUser` operationId).
 	PutUserWithBodyWithResponse(ctx context.Context, id UserID, params *PutUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutUserResponse, error)
 
-	// PutUserWithResponse Create a user or replace their name and roles
+	// PutUserWithResponse Create a user or replace their name, roles and how notifications reach them
 	//
 	// Needs the role `admin`. `roles` replaces the user's roles and must be given
-	// (`[]` for none). Recorded in the audit log with the caller as actor.
+	// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+	// cleared). Recorded in the audit log with the caller as actor.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6022,6 +6302,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
 	ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error)
+
+	// ReadNotificationWithResponse Mark a notification read for the caller
+	//
+	// Only its addressee — the user it names, or a holder of the role it names, who
+	// may see its process — may mark it; for anyone else it does not exist (404, as
+	// for an id nobody was notified of). Read state is per person. Marking it again
+	// keeps the first `read_at`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+	ReadNotificationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ReadNotificationResponse, error)
 
 	// GetOpenAPIWithResponse This document, as JSON
 	//
@@ -9079,7 +9371,7 @@ type ListNotificationsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Items []Notification `json:"items"`
+		Items []InboxNotification `json:"items"`
 
 		// Roles The caller's roles the notices were looked up for.
 		Roles []string `json:"roles"`
@@ -9107,7 +9399,7 @@ type ListNotificationsResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListNotificationsResponse) GetJSON200() *struct {
-	Items []Notification `json:"items"`
+	Items []InboxNotification `json:"items"`
 
 	// Roles The caller's roles the notices were looked up for.
 	Roles []string `json:"roles"`
@@ -9161,6 +9453,119 @@ func (r ListNotificationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReadNotificationResponse400Headers the declared response headers of an HTTP 400 response for ReadNotification
+type ReadNotificationResponse400Headers struct {
+	XRequestID *string
+}
+
+// ReadNotificationResponse401Headers the declared response headers of an HTTP 401 response for ReadNotification
+type ReadNotificationResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ReadNotificationResponse404Headers the declared response headers of an HTTP 404 response for ReadNotification
+type ReadNotificationResponse404Headers struct {
+	XRequestID *string
+}
+
+// ReadNotificationResponse500Headers the declared response headers of an HTTP 500 response for ReadNotification
+type ReadNotificationResponse500Headers struct {
+	XRequestID *string
+}
+
+// ReadNotificationResponse503Headers the declared response headers of an HTTP 503 response for ReadNotification
+type ReadNotificationResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type ReadNotificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InboxNotification
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ReadNotificationResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReadNotificationResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ReadNotificationResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ReadNotificationResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReadNotificationResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReadNotificationResponse) GetJSON200() *InboxNotification {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReadNotificationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReadNotificationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReadNotificationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReadNotificationResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReadNotificationResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReadNotificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReadNotificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReadNotificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReadNotificationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10764,10 +11169,11 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, reqEdit
 	return ParseListUsersResponse(rsp)
 }
 
-// PutUserWithBodyWithResponse Create a user or replace their name and roles
+// PutUserWithBodyWithResponse Create a user or replace their name, roles and how notifications reach them
 //
 // Needs the role `admin`. `roles` replaces the user's roles and must be given
-// (`[]` for none). Recorded in the audit log with the caller as actor.
+// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+// cleared). Recorded in the audit log with the caller as actor.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10780,10 +11186,11 @@ func (c *ClientWithResponses) PutUserWithBodyWithResponse(ctx context.Context, i
 	return ParsePutUserResponse(rsp)
 }
 
-// PutUserWithResponse Create a user or replace their name and roles
+// PutUserWithResponse Create a user or replace their name, roles and how notifications reach them
 //
 // Needs the role `admin`. `roles` replaces the user's roles and must be given
-// (`[]` for none). Recorded in the audit log with the caller as actor.
+// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+// cleared). Recorded in the audit log with the caller as actor.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11237,6 +11644,24 @@ func (c *ClientWithResponses) ListNotificationsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseListNotificationsResponse(rsp)
+}
+
+// ReadNotificationWithResponse Mark a notification read for the caller
+//
+// Only its addressee — the user it names, or a holder of the role it names, who
+// may see its process — may mark it; for anyone else it does not exist (404, as
+// for an id nobody was notified of). Read state is per person. Marking it again
+// keeps the first `read_at`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+func (c *ClientWithResponses) ReadNotificationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ReadNotificationResponse, error) {
+	rsp, err := c.ReadNotification(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReadNotificationResponse(rsp)
 }
 
 // GetOpenAPIWithResponse This document, as JSON
@@ -14760,7 +15185,7 @@ func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsRespo
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Items []Notification `json:"items"`
+			Items []InboxNotification `json:"items"`
 
 			// Roles The caller's roles the notices were looked up for.
 			Roles []string `json:"roles"`
@@ -14843,6 +15268,134 @@ func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsRespo
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListNotificationsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReadNotificationResponse parses an HTTP response from a ReadNotificationWithResponse call
+func ParseReadNotificationResponse(rsp *http.Response) (*ReadNotificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReadNotificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InboxNotification
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers ReadNotificationResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReadNotificationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers ReadNotificationResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers ReadNotificationResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReadNotificationResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/console"
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/mailer"
 	"github.com/itilflow/itilflow/metrics"
 	"github.com/itilflow/itilflow/reports"
 	"github.com/itilflow/itilflow/service"
@@ -47,6 +48,9 @@ type stack struct {
 	definitions string // directory of shipped definitions; "" publishes none
 	// notifyURL, when set, is where the notifier delivers notifications.
 	notifyURL string
+	// mailer, when set, sends notifications by e-mail to the people the
+	// directory says are reached that way.
+	mailer *mailer.Mailer
 	// secureCookies marks the console's cookies Secure: people reach it over
 	// https.
 	secureCookies bool
@@ -198,6 +202,24 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	go s.health.Watch(watchCtx, s.temporal, healthRecheckEvery)
+	if s.mailer != nil {
+		// E-mails are sent beside the API, outside workflows. The dispatcher
+		// is stopped and waited for before run returns, so it never uses the
+		// store after its caller closed it; an e-mail it was sending when
+		// stopped is sent again by the next round.
+		d := &mailer.Dispatcher{Outbox: s.store, Mailer: s.mailer, Interval: emailInterval, Log: s.log.With("component", "email")}
+		mailCtx, stopMail := context.WithCancel(ctx)
+		mailDone := make(chan struct{})
+		go func() {
+			defer close(mailDone)
+			d.Run(mailCtx)
+		}()
+		defer func() {
+			stopMail()
+			<-mailDone
+		}()
+		s.log.Info("sending notification e-mails")
+	}
 	if s.notifyURL != "" {
 		if err := s.startNotifier(ctx); err != nil {
 			return err
@@ -295,6 +317,10 @@ func (s *stack) startNotifier(ctx context.Context) error {
 	s.log.Info("delivering notifications", "webhook", s.notifyURL)
 	return nil
 }
+
+// emailInterval is how soon a new notification's e-mails go out: a breach
+// mail minutes late is no use, and a round that finds nothing is one query.
+const emailInterval = 2 * time.Second
 
 // startCheckpointer checkpoints the audit chain until the function it returns
 // is called, which writes a last checkpoint and waits for it. It does not stop
