@@ -380,7 +380,7 @@ func TestFixtureMonth(t *testing.T) {
 			"incident,response,P1,1,1,100",   // I2 20 min
 			"incident,response,P2,1,1,100",   // I1 10 min
 			"incident,response,P4,1,0,0",     // I3 breached Nov 20 13:00
-			"major-incident,report,,2,1,50", // M1 on time Nov 17; M2 breached Nov 30 12:00
+			"major-incident,report,,2,1,50",  // M1 on time Nov 17; M2 breached Nov 30 12:00
 			"major-incident,response,,2,2,100",
 			"major-incident,restoration,,2,1,50", // M2 breached
 			"problem,diagnosis,P1,1,0,0",         // Pr2 breached Nov 17 09:30
