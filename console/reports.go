@@ -75,9 +75,9 @@ type reportData struct {
 	// Start and End are the period's ends in the report's time zone, the
 	// one its days and months are counted in.
 	Start, End string
-	Charts map[string]chart
-	Form   reportForm
-	Query  string
+	Charts     map[string]chart
+	Form       reportForm
+	Query      string
 }
 
 // reportPage computes one report over the form's period. A period the
