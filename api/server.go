@@ -71,6 +71,7 @@ func New(svc *service.Service, st *store.Store, tc client.Client, log *slog.Logg
 	v1.POST("/processes/:id", s.startProcessDeprecated)
 	v1.GET("/processes/:id", s.getProcess)
 	v1.POST("/processes/:id/actions/:action", s.takeAction)
+	v1.POST("/processes/:id/comments", s.addComment)
 	v1.POST("/processes/:id/approvals/:step", s.vote)
 	v1.GET("/approvals", s.approvals)
 	v1.POST("/delegations", s.addDelegation)

@@ -825,6 +825,12 @@ type AuditVerification struct {
 // AuditVerificationCheckpointKind defines model for AuditVerification.Checkpoint.Kind.
 type AuditVerificationCheckpointKind string
 
+// CommentRequest defines model for CommentRequest.
+type CommentRequest struct {
+	// Comment The work note.
+	Comment string `json:"comment"`
+}
+
 // CompiledDefinition The compiled definition (states, actions, SLAs, …); see /api/v1/schema/process.json for the source form.
 type CompiledDefinition map[string]interface{}
 
@@ -1799,6 +1805,16 @@ type VoteParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// AddCommentParams defines parameters for AddComment.
+type AddCommentParams struct {
+	// IdempotencyKey A retried request with the same key adds the note once.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Used as this request's id (otherwise one is made up), returned in
+	// X-Request-ID and recorded in the audit log with every change it makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
 // GetProcessHistoryParams defines parameters for GetProcessHistory.
 type GetProcessHistoryParams struct {
 	// Run The run to export; default the current one.
@@ -1886,6 +1902,9 @@ type TakeActionJSONRequestBody = ActionRequest
 
 // VoteJSONRequestBody defines body for Vote for application/json ContentType.
 type VoteJSONRequestBody = VoteRequest
+
+// AddCommentJSONRequestBody defines body for AddComment for application/json ContentType.
+type AddCommentJSONRequestBody = CommentRequest
 
 // ReceiveNotifyMessageJSONRequestBody defines body for ReceiveNotifyMessage for application/json ContentType.
 type ReceiveNotifyMessageJSONRequestBody = NotifyMessage
@@ -2696,6 +2715,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/processes/{id}/approvals/{step} (the `Vote` operationId).
 	Vote(ctx context.Context, id ProcessID, step string, params *VoteParams, body VoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddCommentWithBody Add a work note to a process
+	//
+	// Anyone who sees the process may add a note while it runs; it changes nothing
+	// else, is recorded in the process's history (event `comment`), shown in its
+	// timeline and audited. 404 for a process the caller does not see, 403 for one
+	// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+	// long note.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+	AddCommentWithBody(ctx context.Context, id ProcessID, params *AddCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddComment Add a work note to a process
+	//
+	// Anyone who sees the process may add a note while it runs; it changes nothing
+	// else, is recorded in the process's history (event `comment`), shown in its
+	// timeline and audited. 404 for a process the caller does not see, 403 for one
+	// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+	// long note.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+	AddComment(ctx context.Context, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProcessHistory The process's workflow history, streamed
 	//
@@ -3598,6 +3643,52 @@ func (c *Client) VoteWithBody(ctx context.Context, id ProcessID, step string, pa
 // Corresponds with POST /api/v1/processes/{id}/approvals/{step} (the `Vote` operationId).
 func (c *Client) Vote(ctx context.Context, id ProcessID, step string, params *VoteParams, body VoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVoteRequest(c.Server, id, step, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddCommentWithBody Add a work note to a process
+//
+// Anyone who sees the process may add a note while it runs; it changes nothing
+// else, is recorded in the process's history (event `comment`), shown in its
+// timeline and audited. 404 for a process the caller does not see, 403 for one
+// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+// long note.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+func (c *Client) AddCommentWithBody(ctx context.Context, id ProcessID, params *AddCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCommentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddComment Add a work note to a process
+//
+// Anyone who sees the process may add a note while it runs; it changes nothing
+// else, is recorded in the process's history (event `comment`), shown in its
+// timeline and audited. 404 for a process the caller does not see, 403 for one
+// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+// long note.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+func (c *Client) AddComment(ctx context.Context, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCommentRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5619,6 +5710,79 @@ func NewVoteRequestWithBody(server string, id ProcessID, step string, params *Vo
 	return req, nil
 }
 
+// NewAddCommentRequest calls the generic AddComment builder with application/json body
+func NewAddCommentRequest(server string, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddCommentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewAddCommentRequestWithBody constructs an http.Request for the AddComment method, with any body, and a specified content type
+func NewAddCommentRequestWithBody(server string, id ProcessID, params *AddCommentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/processes/%s/comments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetProcessHistoryRequest constructs an http.Request for the GetProcessHistory method
 func NewGetProcessHistoryRequest(server string, id ProcessID, params *GetProcessHistoryParams) (*http.Request, error) {
 	var err error
@@ -6430,6 +6594,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/processes/{id}/approvals/{step} (the `Vote` operationId).
 	VoteWithResponse(ctx context.Context, id ProcessID, step string, params *VoteParams, body VoteJSONRequestBody, reqEditors ...RequestEditorFn) (*VoteResponse, error)
+
+	// AddCommentWithBodyWithResponse Add a work note to a process
+	//
+	// Anyone who sees the process may add a note while it runs; it changes nothing
+	// else, is recorded in the process's history (event `comment`), shown in its
+	// timeline and audited. 404 for a process the caller does not see, 403 for one
+	// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+	// long note.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+	AddCommentWithBodyWithResponse(ctx context.Context, id ProcessID, params *AddCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCommentResponse, error)
+
+	// AddCommentWithResponse Add a work note to a process
+	//
+	// Anyone who sees the process may add a note while it runs; it changes nothing
+	// else, is recorded in the process's history (event `comment`), shown in its
+	// timeline and audited. 404 for a process the caller does not see, 403 for one
+	// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+	// long note.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+	AddCommentWithResponse(ctx context.Context, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCommentResponse, error)
 
 	// GetProcessHistoryWithResponse The process's workflow history, streamed
 	//
@@ -10384,6 +10574,175 @@ func (r VoteResponse) ContentType() string {
 	return ""
 }
 
+// AddCommentResponse400Headers the declared response headers of an HTTP 400 response for AddComment
+type AddCommentResponse400Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse401Headers the declared response headers of an HTTP 401 response for AddComment
+type AddCommentResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// AddCommentResponse403Headers the declared response headers of an HTTP 403 response for AddComment
+type AddCommentResponse403Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse404Headers the declared response headers of an HTTP 404 response for AddComment
+type AddCommentResponse404Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse409Headers the declared response headers of an HTTP 409 response for AddComment
+type AddCommentResponse409Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse413Headers the declared response headers of an HTTP 413 response for AddComment
+type AddCommentResponse413Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse422Headers the declared response headers of an HTTP 422 response for AddComment
+type AddCommentResponse422Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse500Headers the declared response headers of an HTTP 500 response for AddComment
+type AddCommentResponse500Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse503Headers the declared response headers of an HTTP 503 response for AddComment
+type AddCommentResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type AddCommentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Process
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AddCommentResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddCommentResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AddCommentResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *AddCommentResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AddCommentResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AddCommentResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AddCommentResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *AddCommentResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AddCommentResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddCommentResponse) GetJSON201() *Process {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddCommentResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddCommentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddCommentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddCommentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AddCommentResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddCommentResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AddCommentResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AddCommentResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AddCommentResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AddCommentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddCommentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddCommentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddCommentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetProcessHistoryResponse200Headers the declared response headers of an HTTP 200 response for GetProcessHistory
 type GetProcessHistoryResponse200Headers struct {
 	ContentDisposition *string
@@ -11831,6 +12190,44 @@ func (c *ClientWithResponses) VoteWithResponse(ctx context.Context, id ProcessID
 		return nil, err
 	}
 	return ParseVoteResponse(rsp)
+}
+
+// AddCommentWithBodyWithResponse Add a work note to a process
+//
+// Anyone who sees the process may add a note while it runs; it changes nothing
+// else, is recorded in the process's history (event `comment`), shown in its
+// timeline and audited. 404 for a process the caller does not see, 403 for one
+// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+// long note.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+func (c *ClientWithResponses) AddCommentWithBodyWithResponse(ctx context.Context, id ProcessID, params *AddCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCommentResponse, error) {
+	rsp, err := c.AddCommentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCommentResponse(rsp)
+}
+
+// AddCommentWithResponse Add a work note to a process
+//
+// Anyone who sees the process may add a note while it runs; it changes nothing
+// else, is recorded in the process's history (event `comment`), shown in its
+// timeline and audited. 404 for a process the caller does not see, 403 for one
+// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+// long note.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+func (c *ClientWithResponses) AddCommentWithResponse(ctx context.Context, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCommentResponse, error) {
+	rsp, err := c.AddComment(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCommentResponse(rsp)
 }
 
 // GetProcessHistoryWithResponse The process's workflow history, streamed
@@ -16324,6 +16721,202 @@ func ParseVoteResponse(rsp *http.Response) (*VoteResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers VoteResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddCommentResponse parses an HTTP response from a AddCommentWithResponse call
+func ParseAddCommentResponse(rsp *http.Response) (*AddCommentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddCommentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Process
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers AddCommentResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AddCommentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AddCommentResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers AddCommentResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers AddCommentResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AddCommentResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers AddCommentResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers AddCommentResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers AddCommentResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

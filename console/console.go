@@ -134,6 +134,7 @@ func (c *Console) routes() {
 	in.GET("/processes/:id", c.processPage)
 	in.GET("/processes/:id/seq", c.processSeq)
 	in.POST("/processes/:id/actions/:action", c.takeAction)
+	in.POST("/processes/:id/comments", c.addNote)
 	in.POST("/processes/:id/approvals/:step", c.vote)
 	in.POST("/processes/:id/replay", c.replay)
 	in.GET("/processes/:id/history.json", c.exportHistory)

@@ -68,6 +68,8 @@ type processData struct {
 	// fault; FormAction is that form's action.
 	Refused    string
 	FormAction string
+	// Note is the work note the form holds and NoteError why it was refused.
+	Note, NoteError string
 	// AsOf is the instant the page shows the process at, when it shows the
 	// past (nothing can be done there); AsOfValue is what the form holds and
 	// AsOfError why it was refused.
@@ -186,7 +188,13 @@ func (c *Console) showProcess(ec echo.Context, status int, action string, sent u
 	}
 	data.FormAction = action
 	errs := fieldErrors(err)
-	if err != nil && len(errs) == 0 {
+	switch {
+	case action == noteForm && err != nil:
+		data.Note, data.NoteError = sent.Get("comment"), errs["comment"]
+		if data.NoteError == "" {
+			data.NoteError = errorText(err)
+		}
+	case err != nil && len(errs) == 0:
 		data.Refused = errorText(err)
 	}
 	if st := d.Compiled.State(p.State); st != nil && p.EndedAt == nil {
@@ -370,4 +378,24 @@ func errorText(err error) string {
 		return e.Message
 	}
 	return err.Error()
+}
+
+// noteForm names the work-note form among a page's forms.
+const noteForm = "_note"
+
+// addNote adds a work note from the page's form; a refusal shows the page
+// again with the note and why.
+func (c *Console) addNote(ec echo.Context) error {
+	id := ec.Param("id")
+	form, err := ec.FormParams()
+	if err != nil {
+		return err
+	}
+	_, err = c.svc.AddComment(ec.Request().Context(), c.caller(ec), service.CommentRequest{Process: id,
+		Comment: form.Get("comment"), IdempotencyKey: form.Get("key")})
+	if err != nil {
+		return c.refused(ec, noteForm, form, err)
+	}
+	c.flash(ec, c.localeOf(ec).text("flash.noted"))
+	return ec.Redirect(http.StatusSeeOther, "/processes/"+url.PathEscape(id))
 }

@@ -138,6 +138,7 @@ var eventTexts = map[string]string{
 	engine.EventWebhookCalled: "event.webhook_called", engine.EventWebhookFailed: "event.webhook_failed",
 	engine.EventCancelled: "event.process_cancelled", engine.EventEnded: "event.process_ended",
 	engine.EventCollectRequested: "event.collect_requested", engine.EventApproversRequested: "event.approvers_requested",
+	engine.EventComment: "event.comment",
 }
 
 // fieldsText lists input values by their fields' labels, in name order.

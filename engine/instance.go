@@ -38,6 +38,9 @@ const (
 	EventCancelled = "process_cancelled"
 	// EventReminder records a reminder period that passed in a state.
 	EventReminder = "reminder"
+	// EventComment records a work note: a comment on the process that is no
+	// action and changes nothing else (see Instance.AddComment).
+	EventComment = "comment"
 	// EventSLAWarning records an SLA reaching its warning threshold (at risk).
 	EventSLAWarning = "sla_warning"
 	// EventReassigned records a process handed to another group or user.

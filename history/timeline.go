@@ -146,6 +146,8 @@ func Summary(e engine.Event) string {
 		return fmt.Sprintf("webhook %v answered %v", d["url"], d["status"])
 	case engine.EventWebhookFailed:
 		return fmt.Sprintf("webhook %v failed: %v", d["url"], d["error"])
+	case engine.EventComment:
+		return fmt.Sprintf("%s added a work note", e.Actor)
 	case engine.EventCancelled:
 		return fmt.Sprintf("process cancelled in %s", e.From)
 	case engine.EventEnded:

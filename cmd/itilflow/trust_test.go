@@ -91,6 +91,8 @@ func TestTrust(t *testing.T) {
 			// Once tier 1 has acknowledged, those who see it are told it is too late.
 			{"ActionNotTheirs", "POST", p + "/actions/acknowledge", map[string]any{"comment": "mine now"}, []int{403, 404, 200, 404, 404, 409, 409}},
 			{"Vote", "POST", p + "/approvals/new", map[string]any{"decision": "approve"}, []int{404, 404, 404, 404, 404, 404, 404}},
+			// Work notes: whoever sees the process, but not as an auditor.
+			{"WorkNote", "POST", p + "/comments", map[string]any{"comment": "noted"}, []int{201, 404, 201, 404, 404, 403, 201}},
 			{"AuditExport", "GET", "/api/v1/audit", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 			{"AuditVerify", "GET", "/api/v1/audit/verify", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 			// Reports count every process and name staff: managers, auditors and admins only.
@@ -177,6 +179,7 @@ func TestTrust(t *testing.T) {
 			{"ConsolePublishUnchanged", "POST", "/definitions/incident/edit", publish, []int{403, 403, 403, 403, 303, 403, 403}},
 			{"ConsoleRetireWithoutReason", "POST", "/definitions/incident/retire", url.Values{"reason": {" "}}, []int{403, 403, 403, 403, 422, 403, 422}},
 			{"ConsoleReinstateNotRetired", "POST", "/definitions/incident/reinstate", url.Values{}, []int{403, 403, 403, 403, 409, 403, 409}},
+			{"ConsoleWorkNote", "POST", page + "/comments", url.Values{"comment": {"noted"}}, []int{303, 404, 303, 404, 404, 403, 303}},
 			{"ConsoleReports", "GET", "/reports", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 			{"ConsoleReport", "GET", "/reports/fault-summary?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 			{"ConsoleReportExport", "GET", "/reports/daily-log/export.csv?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
@@ -219,6 +222,7 @@ func TestTrust(t *testing.T) {
 			{"InvalidUTF8InInput", "POST", "/api/v1/processes/incident", "{\"input\":{\"title\":\"caf\xe9\"}}", 422, "input.title"},
 			{"BlankRequiredText", "POST", "/api/v1/processes/incident", `{"input":{"title":"   "}}`, 422, "input.title"},
 			{"NULInComment", "POST", "/api/v1/processes/" + id + "/actions/wait_for_customer", `{"comment":"x\u0000"}`, 422, "comment"},
+			{"NULInWorkNote", "POST", "/api/v1/processes/" + id + "/comments", `{"comment":"x\u0000"}`, 422, "comment"},
 			{"NULInPath", "GET", "/api/v1/processes/%00", "", 400, "id"},
 			{"NULInQuery", "GET", "/api/v1/processes?state=%00", "", 400, "state"},
 			{"InvalidUTF8InQuery", "GET", "/api/v1/processes?definition=%ff", "", 400, "definition"},
@@ -264,6 +268,7 @@ func TestTrust(t *testing.T) {
 			{"ConsoleNULInVersion", "/definitions/incident?version=%00", nil, 400, "version"},
 			{"ConsoleNULInRetireReason", "/definitions/incident/retire", url.Values{"reason": {"a\x00b"}}, 422, "reason"},
 			{"ConsoleNULInReportPeriod", "/reports/fault-summary?from=%00", nil, 400, "from"},
+			{"ConsoleNULInWorkNote", "/processes/" + id + "/comments", url.Values{"comment": {"a\x00b"}}, 422, "comment"},
 		} {
 			var status int
 			var body string
