@@ -40,6 +40,7 @@ func Compile(src []byte, env Env) (*Definition, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is empty", Details: []Detail{{Line: 1, Column: 1, Message: "expected a mapping with name, states, …"}}}
 	}
+	resolveAliases(&doc, map[*yaml.Node]bool{})
 	p := &parser{calendars: env.Calendars, processes: env.Processes, days: workingDaysOf(Calendar24x7, nil)}
 	def := p.definition(doc.Content[0])
 	def.Level = CurrentLevel
@@ -50,6 +51,38 @@ func Compile(src []byte, env Env) (*Definition, error) {
 		return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("definition has %d problem(s)", len(p.problems)), Details: p.problems}
 	}
 	return def, nil
+}
+
+// resolveAliases replaces every alias in the tree by the node it names, so
+// each list and mapping of the language takes an alias wherever it takes the
+// thing itself (`reminders: *reminders`, `do: *notify_team`), not only where
+// a parser function remembered to look through one. Nodes are shared, not
+// copied, and each is walked once (done), so a document of nested aliases (a
+// "billion laughs") costs no more than its text. An alias to a node that
+// contains it stays an alias (it is refused where it stands), so the tree
+// never becomes a cycle the parser would follow for ever.
+func resolveAliases(n *yaml.Node, done map[*yaml.Node]bool) {
+	resolveAliasesIn(n, done, map[*yaml.Node]bool{})
+}
+
+func resolveAliasesIn(n *yaml.Node, done, open map[*yaml.Node]bool) {
+	if done[n] {
+		return
+	}
+	open[n] = true
+	for i, c := range n.Content {
+		t := c
+		for t.Kind == yaml.AliasNode && t.Alias != nil && !open[t.Alias] {
+			t = t.Alias
+		}
+		if t.Kind == yaml.AliasNode {
+			continue // names a node that contains it
+		}
+		n.Content[i] = t
+		resolveAliasesIn(t, done, open)
+	}
+	delete(open, n)
+	done[n] = true
 }
 
 var yamlLineRe = regexp.MustCompile(`line (\d+)`)
@@ -122,9 +155,8 @@ type entry struct {
 // keys (<<: *anchor) are honoured: merged entries come first and the mapping's own
 // keys override them.
 func (p *parser) mapping(n *yaml.Node, path string, known []string) []entry {
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
+	// Aliases are resolved before parsing (resolveAliases); one left is an
+	// alias to a node that contains it, refused here.
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, path, "expected a mapping, got %s", kindName(n))
 		return nil
