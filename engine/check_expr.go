@@ -31,6 +31,8 @@ func (p *parser) checkExprs(def *Definition) {
 		switch {
 		case e.want == wantBool:
 			want, what = cel.BoolType, "a condition"
+		case e.want == wantTime:
+			want, what = cel.TimestampType, "a deadline"
 		case e.want == wantString:
 			want, what = cel.StringType, "a user"
 		case e.want == wantUsers && out != cel.DynType && !cel.StringType.IsAssignableType(out) && !cel.ListType(cel.StringType).IsAssignableType(out):

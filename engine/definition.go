@@ -231,6 +231,9 @@ type Reminder struct {
 	When    string   `json:"when,omitempty"`
 	Do      []Step   `json:"do"`
 	ResetBy []string `json:"reset_by,omitempty"`
+	// Until, an expression giving an instant, ends the reminders: no period
+	// that would end after it runs.
+	Until string `json:"until,omitempty"`
 }
 
 // Action moves a process from its state to To. Roles empty means any authenticated
@@ -278,6 +281,9 @@ const (
 type Timer struct {
 	After  Duration `json:"after"`
 	Action string   `json:"action"`
+	// At, instead of After, is an expression giving the instant the timer
+	// falls due ("= vars.month_end"); see deadlines.go.
+	At string `json:"at,omitempty"`
 }
 
 // SLA is a clock that runs from the start of the process until it is stopped, with
@@ -305,6 +311,13 @@ type SLA struct {
 	// counts on from the time used, ReopenRestart counts from zero. Without
 	// it the clock stays stopped.
 	Reopen string `json:"reopen,omitempty"`
+	// At, instead of a target, is an expression giving the instant the clock
+	// falls due (the end of the month it started in); the target is then the
+	// business time from the clock's start to that instant.
+	At string `json:"at,omitempty"`
+	// StartOn holds the clock back until another clock reaches a mark (its
+	// breach).
+	StartOn *SLAStart `json:"start_on,omitempty"`
 }
 
 // What an SLA clock does when its process is reopened (SLA.Reopen).

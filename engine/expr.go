@@ -107,6 +107,7 @@ func newExprEnv(d *Definition, scope string) (*cel.Env, error) {
 		cel.Variable("actor", types.NewObjectType(typeActor)),
 		cel.Variable("now", cel.TimestampType),
 	}
+	opts = append(opts, periodFunctions(d)...)
 	if scope == scopeWebhook {
 		prov.structs[typeResponse] = []Field{{Name: "status", Type: TypeInt}, {Name: "body", Type: typeAny}}
 		opts = append(opts, cel.Variable("response", types.NewObjectType(typeResponse)))

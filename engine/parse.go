@@ -525,13 +525,23 @@ func (p *parser) timer(n *yaml.Node, path string) Timer {
 	var t Timer
 	p.remember(path, n)
 	entries := p.mapping(n, path, keysTimer)
-	if n.Kind == yaml.MappingNode && len(entries) < 2 {
-		p.errorf(n, path, "a timer needs after and action")
+	keys := map[string]bool{}
+	for _, te := range entries {
+		keys[te.key] = true
+	}
+	switch {
+	case n.Kind != yaml.MappingNode:
+	case keys["after"] && keys["at"]:
+		p.errorf(n, path, "a timer has either after (a duration) or at (an instant), not both")
+	case !keys["action"] || !keys["after"] && !keys["at"]:
+		p.errorf(n, path, "a timer needs after (or at) and action")
 	}
 	for _, te := range entries {
 		sub := join(path, te.key)
 		p.remember(sub, te.value)
 		switch te.key {
+		case "at":
+			t.At = p.deadline(te.value, sub)
 		case "after":
 			t.After = p.duration(te.value, sub)
 		case "action":
@@ -556,6 +566,8 @@ func (p *parser) reminder(n *yaml.Node, path string) Reminder {
 			r.ResetBy = p.strings(re.value, sub)
 		case "when":
 			r.When = p.expr(re.value, sub, scopeProcess, wantBool)
+		case "until":
+			r.Until = p.deadline(re.value, sub)
 		}
 	}
 	if n.Kind == yaml.MappingNode && (r.Every == 0 || len(r.Do) == 0) {
@@ -601,20 +613,60 @@ func (p *parser) sla(e entry) SLA {
 			s.WarnAt = p.percent(se.value, sub)
 		case "reopen":
 			s.Reopen = p.oneOf(se.value, sub, reopenKinds)
+		case "at":
+			s.At = p.deadline(se.value, sub)
+		case "start_on":
+			s.StartOn = p.startOn(se.value, sub)
 		}
 	}
 	if s.Reopen != "" && len(s.StopOnEnter) == 0 && len(s.StopOnLeave) == 0 {
 		p.errorf(p.at(join(path, "reopen")), join(path, "reopen"), "reopen is for a clock a state stops: give stop_on_enter or stop_on_leave")
 	}
 	switch {
+	case s.At != "" && (hasTarget || s.By != ""):
+		p.errorf(p.at(join(path, "at")), join(path, "at"), "an SLA falls due either at an instant (at) or after a target (target, or by and targets), not both")
+	case s.At != "":
 	case s.Target == 0 && s.By == "" && !hasTarget:
-		p.errorf(e.keyN, path, "an SLA needs a target, or by and targets")
+		p.errorf(e.keyN, path, "an SLA needs a target, or by and targets, or at")
 	case s.Target != 0 && s.By != "":
 		p.errorf(e.keyN, path, "an SLA has either a target or by and targets, not both")
 	case s.By != "" && len(s.Targets) == 0:
 		p.errorf(e.keyN, join(path, "targets"), "by %q needs targets for its values", s.By)
 	}
 	return s
+}
+
+// deadline reads an expression giving an instant. It must be an expression:
+// a literal here would be a deadline fixed for every process, which is a
+// mistake, and a duration belongs under after or target.
+func (p *parser) deadline(n *yaml.Node, path string) string {
+	if _, ok := isExpr(n.Value); !ok && n.Kind == yaml.ScalarNode {
+		p.errorf(n, path, "expected an expression giving a date and time, such as \"= end_of_month(now)\" or \"= vars.due_by\", got %s", kindName(n))
+		return ""
+	}
+	return p.expr(n, path, scopeProcess, wantTime)
+}
+
+// startOn reads what starts a clock held back until another reaches a mark.
+func (p *parser) startOn(n *yaml.Node, path string) *SLAStart {
+	so := &SLAStart{}
+	for _, e := range p.mapping(n, path, keysStartOn) {
+		sub := join(path, e.key)
+		p.remember(sub, e.value)
+		switch e.key {
+		case "sla":
+			so.SLA = p.str(e.value, sub)
+		case "breached":
+			so.Breached = p.boolean(e.value, sub)
+			if !so.Breached && e.value.Tag == "!!bool" {
+				p.errorf(e.value, sub, "breached: false would never start the clock; the mark that starts it is the breach (breached: true)")
+			}
+		}
+	}
+	if n.Kind == yaml.MappingNode && (so.SLA == "" || !so.Breached) {
+		p.errorf(n, path, "start_on needs sla and breached: true")
+	}
+	return so
 }
 
 func (p *parser) escalations(n *yaml.Node, path string) []Escalation {

@@ -13,6 +13,7 @@ const (
 	wantString = "string"
 	wantAny    = "any"
 	wantUsers  = "users" // a user id or a list of them
+	wantTime   = "time"  // a date and time: a deadline
 	// wantVar + name: the type of the variable or input field it is assigned to.
 	wantVar = "var:"
 )

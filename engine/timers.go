@@ -30,6 +30,15 @@ func (in *Instance) timerBlocked(def *Definition, i int, now time.Time) bool {
 	return true
 }
 
+// firedData is what a timer_fired event says of the timer: its after, or for a
+// timer at an instant, its at.
+func (t Timer) firedData(state string) map[string]any {
+	if t.At != "" {
+		return map[string]any{"at": t.At, "state": state}
+	}
+	return map[string]any{"after": t.After.String(), "state": state}
+}
+
 // fireWaitingTimers fires the waiting timers whose guard now holds, in the
 // order of the state's timers.
 func (in *Instance) fireWaitingTimers(def *Definition, now time.Time) {
@@ -49,8 +58,9 @@ func (in *Instance) fireWaitingTimers(def *Definition, now time.Time) {
 		timer := waiting[i]
 		in.TimersWaiting = slices.DeleteFunc(in.TimersWaiting, func(t int) bool { return t == timer })
 		t := st.Timers[timer]
-		in.emit(Event{At: now, Type: EventTimerFired, Actor: System.ID, Action: t.Action,
-			Data: map[string]any{"after": t.After.String(), "state": in.State, "waited": true}})
+		data := t.firedData(in.State)
+		data["waited"] = true
+		in.emit(Event{At: now, Type: EventTimerFired, Actor: System.ID, Action: t.Action, Data: data})
 		if err := in.Apply(def, ActionRequest{Action: t.Action, Actor: System}, now); err != nil {
 			in.emit(Event{At: now, Type: EventTimerFired, Actor: System.ID, Action: t.Action, Data: map[string]any{"error": err.Error()}})
 		}

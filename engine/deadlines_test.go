@@ -1,0 +1,252 @@
+package engine_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/itilflow/itilflow/engine"
+)
+
+func countEvents(in *engine.Instance, typ string) int {
+	n := 0
+	for _, e := range in.Pending {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func firstEvent(in *engine.Instance, typ, sla string) *engine.Event {
+	for i, e := range in.Pending {
+		if e.Type == typ && (sla == "" || e.SLA == sla) {
+			return &in.Pending[i]
+		}
+	}
+	return nil
+}
+
+const deadlineDefinition = `name: month-end
+variables:
+  month_end: {type: datetime}
+  until: {type: datetime}
+initial: open
+states:
+  open:
+    timers:
+      - {at: "= vars.month_end", action: expire}
+    reminders:
+      - every: 1h
+        until: "= vars.until"
+        do: [{notify: {role: desk}}]
+    actions:
+      plan: {to: open, roles: [desk], input: {month_end: {type: datetime, required: true}, until: {type: datetime}}}
+      expire: {to: expired}
+      solve: {to: solved, roles: [desk]}
+  expired: {final: true}
+  solved: {final: true}
+slas:
+  this_month:
+    at: "= end_of_month(now)"
+    stop_on_enter: [solved]
+  replacement:
+    target: 24h
+    start_on: {sla: this_month, breached: true}
+    stop_on_enter: [solved]
+escalations:
+  - on: {sla: this_month, at: 100%}
+    do: [{notify: {role: regional-manager}}]
+`
+
+func TestDeadlinesAtAnInstant(t *testing.T) {
+	def := mustParse(t, deadlineDefinition)
+	t0 := time.Date(2026, 1, 30, 22, 0, 0, 0, time.UTC)
+	monthEnd := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	desk := engine.Actor{ID: "dan", Roles: []string{"desk"}}
+
+	t.Run("AnSLADueAtTheEndOfTheMonthItStarted", func(t *testing.T) {
+		in, err := engine.Start(def, "m-1", 1, nil, desk, "", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := firstEvent(in, engine.EventSLAStarted, "this_month")
+		if ev == nil || ev.Data["due_at"] != "2026-02-01T00:00:00Z" || ev.Data["target"] != "1d2h" {
+			t.Fatalf("sla_started = %+v", ev)
+		}
+		if firstEvent(in, engine.EventSLAStarted, "replacement") != nil {
+			t.Fatal("the replacement clock started before the breach it waits for")
+		}
+		in.Advance(def, monthEnd.Add(time.Minute))
+		br := firstEvent(in, engine.EventSLABreached, "this_month")
+		if br == nil || !br.At.Equal(monthEnd) {
+			t.Fatalf("breach = %+v, want at %s", br, monthEnd)
+		}
+		if firstEvent(in, engine.EventEscalation, "this_month") == nil {
+			t.Fatal("the 100% escalation of a clock due at an instant did not fire")
+		}
+		st := firstEvent(in, engine.EventSLAStarted, "replacement")
+		if st == nil || !st.At.Equal(monthEnd) {
+			t.Fatalf("replacement clock started %+v, want at the breach %s", st, monthEnd)
+		}
+		if at, ok := in.Clocks[1].Due(def); !ok || !at.Equal(monthEnd.Add(24*time.Hour)) {
+			t.Fatalf("replacement due %v, want 24h after the first breach", at)
+		}
+	})
+
+	t.Run("ATimerAtAVariableWaitsUntilItIsSet", func(t *testing.T) {
+		in, _ := engine.Start(def, "m-2", 1, nil, desk, "", t0)
+		in.Pending = nil
+		if at, what, _ := in.NextWake(def); strings.Contains(what, "timer") {
+			t.Fatalf("an unset instant armed the timer at %v (%s)", at, what)
+		}
+		due := t0.Add(30 * time.Minute)
+		err := in.Apply(def, engine.ActionRequest{Action: "plan", Actor: desk, Input: map[string]any{"month_end": due.Format(time.RFC3339)}}, t0.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, what, ok := in.NextWake(def)
+		if !ok || !at.Equal(due) || !strings.Contains(what, "at vars.month_end") {
+			t.Fatalf("next wake %v %q, want the timer at %s", at, what, due)
+		}
+		in.Advance(def, due)
+		if in.State != "expired" || firstEvent(in, engine.EventTimerFired, "").Data["at"] != "vars.month_end" {
+			t.Fatalf("state %s, events %+v", in.State, in.Pending)
+		}
+	})
+
+	t.Run("RemindersEndAtTheirUntil", func(t *testing.T) {
+		in, _ := engine.Start(def, "m-3", 1, nil, desk, "", t0)
+		until := t0.Add(150 * time.Minute)
+		far := t0.Add(30 * 24 * time.Hour)
+		err := in.Apply(def, engine.ActionRequest{Action: "plan", Actor: desk, Input: map[string]any{
+			"month_end": far.Format(time.RFC3339), "until": until.Format(time.RFC3339)}}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Pending = nil
+		in.Advance(def, t0.Add(10*time.Hour))
+		if n := countEvents(in, engine.EventReminder); n != 2 {
+			t.Fatalf("%d reminders, want 2 (at 1h and 2h; 3h is past until)", n)
+		}
+	})
+}
+
+func TestPeriodEndsFollowTheCalendar(t *testing.T) {
+	calSrc, err := os.ReadFile("../definitions/calendars.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cals, err := engine.ParseCalendars(calSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `name: ends
+calendar: 5x8
+variables:
+  day: {type: datetime}
+  month: {type: datetime}
+  bday: {type: datetime}
+  bmonth: {type: datetime}
+initial: open
+states:
+  open:
+    on_enter:
+      - set:
+          day: "= end_of_day(now)"
+          month: "= end_of_month(now)"
+          bday: "= end_of_business_day(now)"
+          bmonth: "= end_of_business_month(now)"
+    actions: {close: {to: closed}}
+  closed: {final: true}
+`
+	def, err := engine.ParseWith([]byte(src), cals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name                     string
+		at                       time.Time
+		day, month, bday, bmonth string
+	}{
+		// Friday 2026-01-30 10:00 in Shanghai (02:00 UTC).
+		{"AWorkingMorning", time.Date(2026, 1, 30, 2, 0, 0, 0, time.UTC),
+			"2026-01-30T16:00:00Z", "2026-01-31T16:00:00Z", "2026-01-30T10:00:00Z", "2026-01-30T10:00:00Z"},
+		// Friday 19:00 in Shanghai: the day's and the month's working hours are over.
+		{"AfterTheLastWorkingHoursOfTheMonth", time.Date(2026, 1, 30, 11, 0, 0, 0, time.UTC),
+			"2026-01-30T16:00:00Z", "2026-01-31T16:00:00Z", "2026-02-02T10:00:00Z", "2026-02-27T10:00:00Z"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in, err := engine.Start(def, "e-1", 1, nil, engine.Actor{ID: "rita"}, "", c.at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range map[string]string{"day": c.day, "month": c.month, "bday": c.bday, "bmonth": c.bmonth} {
+				if got := in.Vars[name]; got != want {
+					t.Errorf("%s = %v, want %s", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestDeadlineValidation(t *testing.T) {
+	base := `name: bad
+variables:
+  due: {type: datetime}
+initial: open
+states:
+  open:
+    TIMERS
+    actions: {close: {to: closed}}
+  closed: {final: true}
+slas:
+  SLAS
+`
+	for _, c := range []struct {
+		name, timers, slas, want string
+	}{
+		{"ALiteralIsNoInstant", `timers: [{at: "2026-01-31", action: close}]`, `a: {target: 1h}`,
+			`states.open.timers[0].at: expected an expression giving a date and time`},
+		{"AnExpressionOfAnotherType", `timers: [{at: "= 1", action: close}]`, `a: {target: 1h}`,
+			`expression gives a whole number (int), but a deadline needs a date and time`},
+		{"AfterAndAt", `timers: [{after: 1h, at: "= vars.due", action: close}]`, `a: {target: 1h}`,
+			`either after (a duration) or at (an instant), not both`},
+		{"AnSLAWithTargetAndAt", `timers: []`, `a: {target: 1h, at: "= vars.due"}`,
+			`slas.a.at: an SLA falls due either at an instant (at) or after a target`},
+		{"StartOnAnUnknownSLA", `timers: []`, "a: {target: 1h}\n  b: {target: 1h, start_on: {sla: aa, breached: true}}",
+			`slas.b.start_on.sla: unknown SLA "aa" (did you mean "a"?)`},
+		{"StartOnItsOwnBreach", `timers: []`, `a: {target: 1h, start_on: {sla: a, breached: true}}`,
+			`SLA "a" cannot start on its own breach`},
+		{"StartOnNotBreached", `timers: []`, "a: {target: 1h}\n  b: {target: 1h, start_on: {sla: a, breached: false}}",
+			`breached: false would never start the clock`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Replace(strings.Replace(base, "TIMERS", c.timers, 1), "SLAS", c.slas, 1)
+			_, err := engine.Parse([]byte(src))
+			if err == nil || !strings.Contains(errorText(err), c.want) {
+				t.Fatalf("Parse = %v, want %q", errorText(err), c.want)
+			}
+		})
+	}
+}
+
+// errorText is an error with every detail at line:column.
+func errorText(err error) string {
+	var e *engine.Error
+	if err == nil {
+		return "<nil>"
+	}
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	var b strings.Builder
+	b.WriteString(e.Error())
+	for _, d := range e.Details {
+		b.WriteString("\n")
+		b.WriteString(d.Field + ": " + d.Message)
+	}
+	return b.String()
+}
