@@ -77,8 +77,15 @@ const (
 	// Before, the timer was spent with an error and nobody was told.
 	LevelTimersWait = 4
 
+	// LevelGuardsReadInput: an action's guard reads the action's own input
+	// through input (input.progress == 100 on the action that reports the
+	// progress), the input checked and with its defaults before the guard is
+	// evaluated. Before, input was the process's input as it stood before the
+	// action, and the guard was evaluated before the input was checked.
+	LevelGuardsReadInput = 5
+
 	// CurrentLevel is what Parse compiles for.
-	CurrentLevel = LevelTimersWait
+	CurrentLevel = LevelGuardsReadInput
 )
 
 // Field types of the input schema.

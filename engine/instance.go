@@ -336,8 +336,18 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 			return nil, err
 		}
 	}
+	// From LevelGuardsReadInput the guard reads the action's input, so the
+	// input is checked first.
+	readsInput := def.Level >= LevelGuardsReadInput
+	var vals map[string]any
+	if readsInput {
+		var err error
+		if vals, err = ValidateInput(a.Input, req.Input, "input"); err != nil {
+			return nil, err
+		}
+	}
 	if a.When != "" {
-		ok, err := def.evalBool(a.When, Scope{Instance: in, Actor: req.Actor, Now: now})
+		ok, err := in.guard(def, a, vals, req.Actor, now)
 		switch {
 		case err != nil:
 			return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("action %q: its condition could not be evaluated: %v", a.Name, err)}
@@ -346,9 +356,14 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 				Allowed: def.AllowedActions(in.State, req.Actor, in.Parties())}
 		}
 	}
-	vals, err := ValidateInput(a.Input, req.Input, "input")
-	if err != nil || a.Window == nil {
-		return vals, err
+	if !readsInput {
+		var err error
+		if vals, err = ValidateInput(a.Input, req.Input, "input"); err != nil {
+			return vals, err
+		}
+	}
+	if a.Window == nil {
+		return vals, nil
 	}
 	return vals, CheckWindow(def.CalendarSpec, a.Window, vals)
 }

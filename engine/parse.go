@@ -485,7 +485,7 @@ func (p *parser) action(e entry, path string) Action {
 		case "input":
 			a.Input = p.fields(ae.value, sub)
 		case "when":
-			a.When = p.expr(ae.value, sub, scopeProcess, wantBool)
+			a.When = p.expr(ae.value, sub, scopeActionPrefix+path, wantBool)
 		case "do":
 			a.Do = p.steps(ae.value, sub)
 		case "not_by":

@@ -15,7 +15,7 @@ func (in *Instance) timerBlocked(def *Definition, i int, now time.Time) bool {
 	st := def.State(in.State)
 	t := st.Timers[i]
 	a := st.Action(t.Action)
-	if a == nil || a.When == "" || in.holds(def, a.When, now) {
+	if a == nil || a.When == "" || in.guardHolds(def, a, now) {
 		return false
 	}
 	in.TimersWaiting = append(in.TimersWaiting, i)
@@ -39,6 +39,36 @@ func (t Timer) firedData(state string) map[string]any {
 	return map[string]any{"after": t.After.String(), "state": state}
 }
 
+// guard evaluates the guard of action a of the current state for input vals
+// (checked, with defaults): in the action's scope from LevelGuardsReadInput,
+// in the process's before.
+func (in *Instance) guard(def *Definition, a *Action, vals map[string]any, actor Actor, now time.Time) (bool, error) {
+	s := Scope{Instance: in, Actor: actor, Now: now}
+	if def.Level < LevelGuardsReadInput {
+		return def.evalBool(a.When, s)
+	}
+	s.ActionInput = vals
+	return def.evalBoolIn(a.When, actionScope(in.State, a.Name), s)
+}
+
+// guardHolds is holds for the guard of an action the system takes (a timer's):
+// with the action's defaults as its input.
+func (in *Instance) guardHolds(def *Definition, a *Action, now time.Time) bool {
+	if def.Level < LevelGuardsReadInput || a.When == "" {
+		return in.holds(def, a.When, now)
+	}
+	vals, _ := ValidateInput(a.Input, nil, "input") // Parse: a timer's action needs no input the system lacks
+	ok, err := in.guard(def, a, vals, System, now)
+	if err != nil {
+		if !contains(in.FailedConditions, a.When) {
+			in.FailedConditions = append(in.FailedConditions, a.When)
+			in.stepFailed(now, "", map[string]any{"condition": a.When, "error": err.Error()})
+		}
+		return false
+	}
+	return ok
+}
+
 // fireWaitingTimers fires the waiting timers whose guard now holds, in the
 // order of the state's timers.
 func (in *Instance) fireWaitingTimers(def *Definition, now time.Time) {
@@ -50,7 +80,7 @@ func (in *Instance) fireWaitingTimers(def *Definition, now time.Time) {
 		waiting := slices.Sorted(slices.Values(in.TimersWaiting))
 		i := slices.IndexFunc(waiting, func(t int) bool {
 			a := st.Action(st.Timers[t].Action)
-			return a != nil && in.holds(def, a.When, now)
+			return a != nil && in.guardHolds(def, a, now)
 		})
 		if i < 0 {
 			return
