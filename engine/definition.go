@@ -83,6 +83,12 @@ const (
 	// evaluated. Before, input was the process's input as it stood before the
 	// action, and the guard was evaluated before the input was checked.
 	LevelGuardsReadInput = 5
+	// LevelRolesComputed: a notify step's role written as an expression
+	// ("= …") is evaluated, and the roles it gives are told. Before, such a
+	// definition passed validation and a role named after the expression's
+	// text was told; Parse now refuses an expression wherever a literal name
+	// is expected, and histories of those definitions replay as recorded.
+	LevelRolesComputed = LevelGuardsReadInput
 
 	// CurrentLevel is what Parse compiles for.
 	CurrentLevel = LevelGuardsReadInput
@@ -385,11 +391,16 @@ type Collect struct {
 	Into    string `json:"into"`
 }
 
-// Notify addresses a notification to everyone with Role, or to one User. User
-// may be an expression ("= vars.assignee").
+// Notify addresses a notification to everyone with Role, to one User, to
+// Users, or to the members of a directory Group; exactly one is set. Each may
+// be an expression ("= vars.assignee", "= input.affected_users",
+// "= 'users-' + input.service"); a group is resolved to its members by the
+// workflow (an effect) and the members are recorded (see recipients.go).
 type Notify struct {
-	Role string `json:"role,omitempty"`
-	User string `json:"user,omitempty"`
+	Role  string   `json:"role,omitempty"`
+	User  string   `json:"user,omitempty"`
+	Users []string `json:"users,omitempty"`
+	Group string   `json:"group,omitempty"`
 }
 
 // Assignee is who a process is assigned to: a group (a role) or a user (which

@@ -17,7 +17,7 @@ var (
 	keysOn            = []string{"sla", "at"}
 	keysStep          = []string{"notify", "set", "reassign", "raise_priority", "action", "start", "webhook", "collect"}
 	keysCollect       = []string{"process", "into"}
-	keysNotify        = []string{"role", "user"}
+	keysNotify        = []string{"role", "user", "users", "group"}
 	keysReassign      = []string{"group", "user"}
 	keysStart         = []string{"process", "input", "on_end"}
 	keysWebhook       = []string{"url", "method", "body", "timeout", "retries", "result", "on_failure"}

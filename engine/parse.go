@@ -281,6 +281,26 @@ func (p *parser) strings(n *yaml.Node, path string) []string {
 	return out
 }
 
+// names reads a list of literal names (roles, groups, user ids) where no
+// expression is evaluated: one written as an expression would otherwise be
+// taken for a name (a role literally called "= vars.team"), so it is refused.
+func (p *parser) names(n *yaml.Node, path string) []string {
+	out := p.strings(n, path)
+	for i, s := range out {
+		if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+			p.literal(n.Content[i], fmt.Sprintf("%s[%d]", path, i), s)
+		}
+	}
+	return out
+}
+
+// literal refuses an expression where a literal name is expected.
+func (p *parser) literal(n *yaml.Node, path, s string) {
+	if _, ok := isExpr(s); ok {
+		p.errorf(n, path, "expected a name, got the expression %q: only a literal is taken here (it would be used as the name itself)", s)
+	}
+}
+
 func (p *parser) value(n *yaml.Node, path string) any {
 	var v any
 	if err := n.Decode(&v); err != nil {
@@ -481,7 +501,7 @@ func (p *parser) action(e entry, path string) Action {
 		case "to":
 			a.To = p.str(ae.value, sub)
 		case "roles":
-			a.Roles = p.strings(ae.value, sub)
+			a.Roles = p.names(ae.value, sub)
 		case "input":
 			a.Input = p.fields(ae.value, sub)
 		case "when":

@@ -130,7 +130,7 @@ escalations:
 		`23:24: slas.response.targets.P3: "P3" is not a value of priority (values: P1, P2)`,
 		`24:21: slas.response.stop_on_leave[0]: unknown state "neww" (did you mean "new"?)`,
 		`26:15: escalations[0].on.sla: unknown SLA "reponse" (did you mean "response"?)`,
-		`27:19: escalations[0].do[0].notify: notify needs exactly one of role or user`,
+		`27:19: escalations[0].do[0].notify: notify needs exactly one of role, user, users or group`,
 	}
 	var got []string
 	for _, d := range e.Details {

@@ -145,9 +145,12 @@ func Schema() map[string]any {
 			"do":   map[string]any{"type": "array", "items": ref("step"), "minItems": 1, "description": "What to do."},
 		}, "on", "do"),
 		"step": object("One thing an escalation does: exactly one key.", keysStep, map[string]any{
-			"notify": object("Notify a role or a user.", keysNotify, map[string]any{
-				"role": str("Everyone with this role."),
+			"notify": object("Notify a role, a user, users or a directory group: exactly one key.", keysNotify, map[string]any{
+				"role": str("Everyone with this role, or with the roles an expression gives (= 'owner-' + input.service)."),
 				"user": str("This user, or an expression giving one (= vars.assignee)."),
+				"users": map[string]any{"description": "These users: a list of user ids and expressions each giving a user or a list of them, or one such expression (= input.affected_users).",
+					"oneOf": []any{map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string"}}, map[string]any{"type": "string", "pattern": "^="}}},
+				"group": str("The members of this directory group, or of the groups an expression gives (= 'users-' + input.service), resolved when the step runs and recorded."),
 			}),
 			"set": assignments("Process variables to set, by name."),
 			"reassign": object("Hand the process to a group or a user, and tell them.", keysReassign, map[string]any{
