@@ -19,9 +19,11 @@ func (in *Instance) timerBlocked(def *Definition, i int, now time.Time) bool {
 		return false
 	}
 	in.TimersWaiting = append(in.TimersWaiting, i)
-	in.stepFailed(now, "", map[string]any{"timer": t.Action, "after": t.After.String(), "state": in.State,
-		"waiting_for": a.When, "error": fmt.Sprintf("timer %s after %s: its condition %q does not hold; it fires once it does", t.Action, t.After, a.When)})
-	msg := fmt.Sprintf("%s %s: %s after %s in %s is waiting for its condition %s", def.Title, in.ID, t.Action, t.After, in.State, a.When)
+	data := t.firedData(in.State)
+	data["timer"], data["waiting_for"] = t.Action, a.When
+	data["error"] = fmt.Sprintf("timer %s %s: its condition %q does not hold; it fires once it does", t.Action, t.when(), a.When)
+	in.stepFailed(now, "", data)
+	msg := fmt.Sprintf("%s %s: %s %s in %s is waiting for its condition %s", def.Title, in.ID, t.Action, t.when(), in.State, a.When)
 	for _, role := range a.Roles {
 		if !IsRelation(role) {
 			in.emit(Event{At: now, Type: EventNotification, Actor: System.ID, Data: map[string]any{"message": msg, "role": role}})
@@ -67,6 +69,14 @@ func (in *Instance) guardHolds(def *Definition, a *Action, now time.Time) bool {
 		return false
 	}
 	return ok
+}
+
+// when says when the timer falls due: "after 4h", or "at vars.month_end".
+func (t Timer) when() string {
+	if t.At != "" {
+		return "at " + t.At
+	}
+	return "after " + t.After.String()
 }
 
 // fireWaitingTimers fires the waiting timers whose guard now holds, in the
