@@ -250,3 +250,101 @@ func errorText(err error) string {
 	}
 	return b.String()
 }
+
+const movingDeadline = `name: moving
+variables:
+  due: {type: datetime}
+initial: open
+states:
+  open:
+    timers: [{at: "= timestamp('2026-01-01T00:00:00Z')", action: late}]
+    actions:
+      set_due: {to: open, input: {due: {type: datetime, required: true}}}
+      late: {to: open2}
+  open2:
+    actions:
+      set_due: {to: open2, input: {due: {type: datetime, required: true}}}
+      done: {to: closed}
+  closed: {final: true}
+slas:
+  by_due:
+    at: "= vars.due"
+    stop_on_enter: [closed]
+  past:
+    at: "= timestamp('2026-01-01T00:00:00Z')"
+    stop_on_enter: [closed]
+`
+
+func TestDeadlinesInThePastAndMoving(t *testing.T) {
+	def := mustParse(t, movingDeadline)
+	t0 := time.Date(2026, 2, 2, 9, 0, 0, 0, time.UTC)
+	someone := engine.Actor{ID: "sam"}
+	in, err := engine.Start(def, "mv-1", 1, nil, someone, "", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("AnInstantPastAtTheStartFallsDueAtOnce", func(t *testing.T) {
+		at, _, ok := in.NextWake(def)
+		if !ok || !at.Equal(t0) {
+			t.Fatalf("next wake %v, want at once (%s)", at, t0)
+		}
+		in.Advance(def, t0)
+		if br := firstEvent(in, engine.EventSLABreached, "past"); br == nil || !br.At.Equal(t0) {
+			t.Fatalf("the past SLA breached %+v, want at the start", br)
+		}
+		if in.State != "open2" {
+			t.Fatalf("a timer at a past instant: state %s, want open2 on entering", in.State)
+		}
+		if firstEvent(in, engine.EventSLABreached, "by_due") != nil {
+			t.Fatal("an SLA at an instant not set yet breached")
+		}
+	})
+	t.Run("AnInstantThatMovesMovesTheDeadline", func(t *testing.T) {
+		in.Pending = nil
+		due := t0.Add(48 * time.Hour)
+		if err := in.Apply(def, engine.ActionRequest{Action: "set_due", Actor: someone, Input: map[string]any{"due": due.Format(time.RFC3339)}}, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		ev := firstEvent(in, engine.EventSLATargetChanged, "by_due")
+		if ev == nil || ev.Data["due_at"] != due.Format(time.RFC3339) || ev.Data["to"] != "2d" {
+			t.Fatalf("sla_target_changed = %+v", ev)
+		}
+		if got, ok := in.Clocks[0].Due(def); !ok || !got.Equal(due) {
+			t.Fatalf("due %v, want %s", got, due)
+		}
+		earlier := t0.Add(24 * time.Hour)
+		if err := in.Apply(def, engine.ActionRequest{Action: "set_due", Actor: someone, Input: map[string]any{"due": earlier.Format(time.RFC3339)}}, t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		in.Advance(def, earlier.Add(time.Minute))
+		if br := firstEvent(in, engine.EventSLABreached, "by_due"); br == nil || !br.At.Equal(earlier) {
+			t.Fatalf("breach %+v, want at the moved instant %s", br, earlier)
+		}
+	})
+}
+
+func TestCalendarsTakeAliases(t *testing.T) {
+	src := `calendars:
+  office:
+    timezone: Europe/Paris
+    hours:
+      mon: &day ["09:00-12:00", "14:00-18:00"]
+      tue: *day
+      wed: *day
+    holidays: &holidays [2026-05-01]
+  office-copy:
+    timezone: Europe/Paris
+    hours: {mon: *day}
+    holidays: *holidays
+`
+	cals, err := engine.ParseCalendars([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec := cals.Spec("office"); spec == nil || len(spec.Week[time.Tuesday]) != 2 || len(spec.Week[time.Wednesday]) != 2 {
+		t.Fatalf("office = %+v", spec)
+	}
+	if spec := cals.Spec("office-copy"); spec == nil || len(spec.Holidays) != 1 {
+		t.Fatalf("office-copy = %+v", spec)
+	}
+}
