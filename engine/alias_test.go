@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -123,5 +124,18 @@ states: &states
 	_, err := engine.Parse([]byte(src))
 	if err == nil || !strings.Contains(err.Error(), "problem") {
 		t.Fatalf("Parse of a cyclic alias = %v, want a validation error", err)
+	}
+}
+
+func TestYAMLAliasesCannotExpandWithoutBound(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: laughs\ninitial: a\nx:\n  l0: &l0 [a, a, a, a, a, a, a, a, a, a]\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&b, "  l%d: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	b.WriteString("states: {a: {final: true}}\n")
+	_, err := engine.Parse([]byte(b.String()))
+	if err == nil || !strings.Contains(errorText(err), "too large once its aliases are expanded") {
+		t.Fatalf("Parse = %v, want the expansion refused", errorText(err))
 	}
 }

@@ -41,6 +41,10 @@ func Compile(src []byte, env Env) (*Definition, error) {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is empty", Details: []Detail{{Line: 1, Column: 1, Message: "expected a mapping with name, states, …"}}}
 	}
 	resolveAliases(&doc, map[*yaml.Node]bool{})
+	if n := expandedSize(&doc, map[*yaml.Node]int{}); n > maxExpandedNodes {
+		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is too large once its aliases are expanded",
+			Details: []Detail{{Line: 1, Column: 1, Message: fmt.Sprintf("its aliases expand it to %d YAML nodes; at most %d are read", n, maxExpandedNodes)}}}
+	}
 	p := &parser{calendars: env.Calendars, processes: env.Processes, days: workingDaysOf(Calendar24x7, nil)}
 	def := p.definition(doc.Content[0])
 	def.Level = CurrentLevel
@@ -83,6 +87,27 @@ func resolveAliasesIn(n *yaml.Node, done, open map[*yaml.Node]bool) {
 	}
 	delete(open, n)
 	done[n] = true
+}
+
+// maxExpandedNodes bounds the nodes the parser walks once aliases are
+// resolved: a few aliases of aliases (a "billion laughs") would otherwise make
+// it walk billions, and a definition can be published through the API.
+const maxExpandedNodes = 200_000
+
+// expandedSize is the number of nodes the parser walks in n, aliases
+// followed; sizes of shared nodes are counted once (memo) and capped, so
+// computing it costs no more than the text.
+func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
+	if s, ok := memo[n]; ok {
+		return s
+	}
+	memo[n] = 1 // an alias to a node that contains it counts once
+	s := 1
+	for _, c := range n.Content {
+		s = min(s+expandedSize(c, memo), maxExpandedNodes+1)
+	}
+	memo[n] = s
+	return s
 }
 
 var yamlLineRe = regexp.MustCompile(`line (\d+)`)
