@@ -44,8 +44,11 @@ func actionScope(state, action string) string {
 
 // guardAction returns the action whose guard scope is, or nil.
 func (d *Definition) guardAction(scope string) *Action {
+	if !strings.HasPrefix(scope, scopeActionPrefix) {
+		return nil // evaluated after every change: no work for the other scopes
+	}
 	parts := strings.Split(strings.TrimPrefix(scope, scopeActionPrefix), ".")
-	if !strings.HasPrefix(scope, scopeActionPrefix) || len(parts) != 4 {
+	if len(parts) != 4 {
 		return nil
 	}
 	st := d.State(parts[1])
