@@ -192,6 +192,10 @@ states:
 slas: {s: {target: 2h, start_when: "vars.d != ''", warn_at: 50%}}
 escalations: [{on: {sla: s, at: 80%}, when: "state == 'a'", do: [{reassign: {user: "= actor.id"}}]}]
 `)
+	f.Add(deadlineDefinition)
+	f.Add(noticeDefinition)
+	f.Add(progressDefinition)
+	f.Add(movingDeadline)
 	f.Fuzz(func(t *testing.T, s string) {
 		def, err := engine.Parse([]byte(s))
 		if err == nil && def == nil {
