@@ -12,6 +12,7 @@ func (in *Instance) conditions(def *Definition, now time.Time) {
 		return
 	}
 	defer in.fireWaitingTimers(def, now)
+	defer in.fireMovedTimers(def, now)
 	// Deadlines at an instant follow the variables they read (deadlines.go);
 	// definitions without them have nothing to do here.
 	defer in.deadlineFailures(def, now)

@@ -150,6 +150,28 @@ func latest(a, b time.Time) time.Time {
 	return b
 }
 
+// fireMovedTimers fires, at now, the timers at an instant that a change has
+// just moved into the past (a variable set to an earlier time): whatever was
+// due before now fired before the change, so these would otherwise be
+// recorded before the change that made them due. Marks of SLAs due at an
+// instant are held the same way, by NotBefore (redateDeadlines).
+func (in *Instance) fireMovedTimers(def *Definition, now time.Time) {
+	st := def.State(in.State)
+	if st == nil || in.Ended() {
+		return
+	}
+	for i, t := range st.Timers {
+		if t.At == "" || containsInt(in.TimersFired, i) {
+			continue
+		}
+		if at, ok := in.deadlineOf(def, t.At, in.EnteredAt); ok && latest(at, in.EnteredAt).Before(now) {
+			// fire checks the conditions again, which fires the next one.
+			in.fire(def, wake{at: now, clock: -1, timer: i})
+			return
+		}
+	}
+}
+
 // startedBy reports whether the pending clock of s starts because the clock
 // its start_on names has reached its mark.
 func (in *Instance) startedBy(def *Definition, s SLA) bool {

@@ -348,3 +348,28 @@ func TestCalendarsTakeAliases(t *testing.T) {
 		t.Fatalf("office-copy = %+v", spec)
 	}
 }
+
+// TestATimerMovedIntoThePastFiresAtTheChange: a change that sets the
+// instant of a timer to a time already past fires it at the change, not
+// before it (whatever was due before the change has fired by then).
+func TestATimerMovedIntoThePastFiresAtTheChange(t *testing.T) {
+	def := mustParse(t, deadlineDefinition)
+	t0 := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	desk := engine.Actor{ID: "dan", Roles: []string{"desk"}}
+	in, _ := engine.Start(def, "m-9", 1, nil, desk, "", t0)
+	in.Advance(def, t0.Add(time.Hour))
+	at := t0.Add(time.Hour)
+	err := in.Apply(def, engine.ActionRequest{Action: "plan", Actor: desk, Input: map[string]any{"month_end": t0.Add(30 * time.Minute).Format(time.RFC3339)}}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := firstEvent(in, engine.EventTimerFired, "")
+	if in.State != "expired" || ev == nil || !ev.At.Equal(at) {
+		t.Fatalf("state %s, timer_fired %+v; want expired at the change %s", in.State, ev, at)
+	}
+	for i := 1; i < len(in.Pending); i++ {
+		if in.Pending[i].At.Before(in.Pending[i-1].At) {
+			t.Fatalf("events out of order: %+v before %+v", in.Pending[i-1], in.Pending[i])
+		}
+	}
+}
