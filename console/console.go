@@ -153,6 +153,8 @@ func (c *Console) routes() {
 	owner.GET("/:name", c.definitionPage)
 	owner.GET("/:name/edit", c.editPage)
 	owner.POST("/:name/edit", c.editorPost)
+	owner.POST("/:name/retire", c.retire)
+	owner.POST("/:name/reinstate", c.reinstate)
 }
 
 // assetHandler serves the embedded assets, cached for a day: they change

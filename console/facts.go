@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
@@ -37,6 +38,12 @@ func factsOf(v engine.View, d *engine.Definition, limit int, n names) []fact {
 		val, ok := v.Vars[f.Name]
 		if !ok {
 			val, ok = v.Input[f.Name]
+		}
+		if t, isTime := val.(string); ok && isTime && f.Type == engine.TypeDatetime {
+			// Datetimes are stored as RFC 3339; pages show UTC, as every time.
+			if at, err := time.Parse(time.RFC3339Nano, t); err == nil {
+				val = formatTime(at, timeLayout)
+			}
 		}
 		if s := factText(val, limit); ok && s != "" {
 			out = append(out, fact{Name: n.Field(f.Name), Value: s})

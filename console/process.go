@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/itilflow/itilflow/engine"
-	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
@@ -167,7 +166,7 @@ func (c *Console) processData(ec echo.Context, p service.Process, d store.Defini
 	data := processData{P: p, Names: n, Title: title(p.View.View), SLAs: chips(l, p.View.View, now, n),
 		Facts: factsOf(p.View.View, &d.Compiled, 0, n), HistoryReader: service.ReadsHistories(c.caller(ec))}
 	for _, e := range p.Events {
-		data.Events = append(data.Events, eventLine{At: e.At, Actor: e.Actor, Summary: history.Summary(e), Comment: e.Comment})
+		data.Events = append(data.Events, eventLine{At: e.At, Actor: e.Actor, Summary: eventText(l, n, e), Comment: e.Comment})
 	}
 	return data
 }
@@ -327,7 +326,8 @@ func (c *Console) takeAction(ec echo.Context) error {
 	if err != nil {
 		return c.refused(ec, action, form, err)
 	}
-	c.flash(ec, c.localeOf(ec).text("flash.action_taken", map[string]any{"Action": action}))
+	l := c.localeOf(ec)
+	c.flash(ec, l.text("flash.action_taken", map[string]any{"Action": c.namesOf(ctx, l, d).Action(action)}))
 	return ec.Redirect(http.StatusSeeOther, "/processes/"+url.PathEscape(id))
 }
 

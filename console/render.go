@@ -66,7 +66,7 @@ func funcs(l *locale) template.FuncMap {
 			}
 			return m
 		},
-		"when":    func(t any) string { return formatTime(t, "2006-01-02 15:04 MST") },
+		"when":    func(t any) string { return formatTime(t, timeLayout) },
 		"whensec": func(t any) string { return formatTime(t, "2006-01-02 15:04:05 MST") },
 		"dur": func(d time.Duration) string {
 			if l == nil {
@@ -83,6 +83,9 @@ func funcs(l *locale) template.FuncMap {
 		},
 	}
 }
+
+// timeLayout is how pages show a time: to the minute, in UTC, saying so.
+const timeLayout = "2006-01-02 15:04 MST"
 
 // formatTime shows a time, or a time that may be nil, in UTC: every page
 // shows UTC, and says so.
