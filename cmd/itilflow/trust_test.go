@@ -177,6 +177,9 @@ func TestTrust(t *testing.T) {
 			{"ConsolePublishUnchanged", "POST", "/definitions/incident/edit", publish, []int{403, 403, 403, 403, 303, 403, 403}},
 			{"ConsoleRetireWithoutReason", "POST", "/definitions/incident/retire", url.Values{"reason": {" "}}, []int{403, 403, 403, 403, 422, 403, 422}},
 			{"ConsoleReinstateNotRetired", "POST", "/definitions/incident/reinstate", url.Values{}, []int{403, 403, 403, 403, 409, 403, 409}},
+			{"ConsoleReports", "GET", "/reports", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			{"ConsoleReport", "GET", "/reports/fault-summary?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			{"ConsoleReportExport", "GET", "/reports/daily-log/export.csv?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 		}
 		for i, who := range visibilityCallers {
 			cc := signInConsole(t, cfg.httpAddr, who)
@@ -260,6 +263,7 @@ func TestTrust(t *testing.T) {
 			{"ConsoleNULInDefinition", "/definitions/incident/edit", url.Values{"op": {"check"}, "source": {"name: a\x00b"}}, 422, "source"},
 			{"ConsoleNULInVersion", "/definitions/incident?version=%00", nil, 400, "version"},
 			{"ConsoleNULInRetireReason", "/definitions/incident/retire", url.Values{"reason": {"a\x00b"}}, 422, "reason"},
+			{"ConsoleNULInReportPeriod", "/reports/fault-summary?from=%00", nil, 400, "from"},
 		} {
 			var status int
 			var body string
