@@ -26,12 +26,14 @@ func eventText(l *locale, n names, e engine.Event) string {
 			id, v["Input"] = "event.action_input", fieldsText(n, in)
 		}
 	case engine.EventTimerFired:
-		v["After"], v["State"], v["Error"] = d["after"], state("state"), d["error"]
+		v["After"], v["State"], v["Error"], v["At"] = d["after"], state("state"), d["error"], d["at"]
 		switch {
 		case d["error"] != nil:
 			id = "event.timer_failed"
 		case d["waited"] == true:
 			id = "event.timer_waited"
+		case d["at"] != nil: // a timer at an instant has no after
+			id = "event.timer_fired_at"
 		}
 	case engine.EventSLAStarted:
 		v["Target"] = d["target"]
@@ -105,6 +107,8 @@ func eventText(l *locale, n names, e engine.Event) string {
 		v["Process"], v["Outcome"], v["Error"] = d["process"], outcomeText(l, d["outcome"]), d["error"]
 	case engine.EventApproversResolved:
 		v["Approvers"] = d["approvers"]
+	case engine.EventRecipientsRequested, engine.EventRecipientsResolved:
+		v["Groups"], v["Recipients"] = d["groups"], d["recipients"]
 	case engine.EventApprovalDue:
 		v["Due"], v["OnTimeout"] = d["due"], d["on_timeout"]
 	case engine.EventTaskOverdue:
@@ -138,7 +142,8 @@ var eventTexts = map[string]string{
 	engine.EventWebhookCalled: "event.webhook_called", engine.EventWebhookFailed: "event.webhook_failed",
 	engine.EventCancelled: "event.process_cancelled", engine.EventEnded: "event.process_ended",
 	engine.EventCollectRequested: "event.collect_requested", engine.EventApproversRequested: "event.approvers_requested",
-	engine.EventComment: "event.comment",
+	engine.EventComment:             "event.comment",
+	engine.EventRecipientsRequested: "event.recipients_requested", engine.EventRecipientsResolved: "event.recipients_resolved",
 }
 
 // fieldsText lists input values by their fields' labels, in name order.

@@ -374,6 +374,11 @@ func TestFixtureMonth(t *testing.T) {
 			"change-emergency,authorisation,,2,2,100",  // C1 30 min, C2 50 min of 1h
 			"change-emergency,implementation,,2,2,100", // 1h and 30 min of 4h
 			"change-emergency,review,,2,2,100",
+			// The replacement-device clock starts at a resolution breach: I2's
+			// at Nov 10 10:00, stopped met when resolved at 11:30 (and not
+			// reopened with it); I3's at Nov 23 09:00, breached 24h later.
+			"incident,replacement,P1,1,1,100",
+			"incident,replacement,P4,1,0,0",
 			"incident,resolution,P1,1,0,0",   // I2 breached Nov 10 10:00
 			"incident,resolution,P2,1,1,100", // I1 120 min
 			"incident,resolution,P4,1,0,0",   // I3 breached Nov 23 09:00
@@ -451,6 +456,7 @@ func TestFixtureMonth(t *testing.T) {
 			"2026-11-20,1,2,3,0", // I3 response 75 %, breach + 100 %; Pr2 resolution breach + escalation
 			"2026-11-22,0,0,1,0", // I3 resolution 75 %
 			"2026-11-23,1,1,1,1", // I3 resolution breach + 100 %; Pr3 opened and rejected
+			"2026-11-24,0,1,2,0", // I3 replacement 75 % at 03:00, breach + 100 % at 09:00
 			"2026-11-25,1,0,0,1", // I4 opened and cancelled
 			"2026-11-27,1,1,1,0", // M2 restoration breach + escalation
 			"2026-11-29,0,0,1,0", // M2 report at 67 % of 3d after 12:00 on the 27th: 12:14

@@ -194,6 +194,44 @@ states:
   closed: {final: true}
 `
 
+// goldenDeadline falls due at an instant held in its input (a timer and an
+// SLA at), starts a clock on that SLA's breach, routes on the input of the
+// action being taken, and notifies users from a list, a role computed by an
+// expression, and a directory group computed by one (cab, resolved by the
+// workflow and recorded).
+const goldenDeadline = `
+name: golden-deadline
+input:
+  title: {type: string, required: true}
+  due: {type: datetime, required: true}
+  watchers: {type: list}
+initial: open
+states:
+  open:
+    on_enter:
+      - notify: {users: "= input.watchers"}
+      - notify: {role: "= 'service-' + 'desk'"}
+      - notify: {group: "= ['c' + 'ab']"}
+    timers:
+      - {at: "= input.due", action: expire}
+    actions:
+      expire: {to: expired}
+      progress: {to: open, when: "input.percent < 100", input: {percent: {type: int, required: true}}}
+      finish: {to: done, when: "input.percent == 100", input: {percent: {type: int, required: true}}}
+  expired: {final: true}
+  done: {final: true}
+slas:
+  by_due:
+    at: "= input.due"
+    stop_on_enter: [done]
+  follow_up:
+    target: 1h
+    start_on: {sla: by_due, breached: true}
+escalations:
+  - on: {sla: by_due, at: 100%}
+    do: [{notify: {group: cab}}]
+`
+
 // goldenRolesBeside (NAME replaced) is voted on by the approver its input
 // names or by anyone holding cab-member, the first vote deciding: the shape
 // whose electorate b75fb54 changed without a level. It is recorded at the
@@ -237,6 +275,7 @@ func TestGoldenHistories(t *testing.T) {
 	c.must(201, "PUT", "/api/v1/definitions/golden-parent", "dev-process-owner", strings.Replace(goldenParent, "HOOK", hook.URL, 1))
 	c.must(201, "PUT", "/api/v1/definitions/golden-board-change", "dev-process-owner", goldenBoardChange)
 	c.must(201, "PUT", "/api/v1/definitions/golden-cab", "dev-process-owner", goldenCab)
+	c.must(201, "PUT", "/api/v1/definitions/golden-deadline", "dev-process-owner", goldenDeadline)
 
 	type step struct {
 		after  time.Duration // since the previous step
@@ -407,6 +446,28 @@ func TestGoldenHistories(t *testing.T) {
 		c.waitFor(meeting, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
 		ids[prefix+"-board-meeting"], ids[prefix+"-board-change"] = meeting, change
 	}
+	// Deadlines at an instant and computed recipients: one process falls due
+	// at the instant its input holds (the SLA breaches, the clock that waits
+	// for the breach starts, the timer ends it), the other finishes first,
+	// routed by the progress entered.
+	t.Run("Deadlines", func(t *testing.T) {
+		start := func(due time.Duration) string {
+			p := c.must(201, "POST", "/api/v1/processes/golden-deadline", "dev-requester", map[string]any{"input": map[string]any{
+				"title": "deadline", "due": time.Now().Add(due).UTC().Format(time.RFC3339), "watchers": []string{"rita.requester", "ada.approver"}}})
+			return p["id"].(string)
+		}
+		expired, done := start(3*time.Second), start(time.Hour)
+		c.must(409, "POST", "/api/v1/processes/"+done+"/actions/finish", "dev-requester", map[string]any{"input": map[string]any{"percent": 50}})
+		c.must(200, "POST", "/api/v1/processes/"+done+"/actions/progress", "dev-requester", map[string]any{"input": map[string]any{"percent": 50}})
+		c.must(200, "POST", "/api/v1/processes/"+done+"/actions/finish", "dev-requester", map[string]any{"input": map[string]any{"percent": 100}})
+		for _, id := range []string{expired, done} {
+			p := c.waitFor(id, "ended", func(p map[string]any) bool { return p["ended_at"] != nil })
+			if id == expired && p["state"] != "expired" || id == done && p["state"] != "done" {
+				t.Fatalf("%s ended in %v", id, p["state"])
+			}
+		}
+		ids["golden-deadline-expired"], ids["golden-deadline-done"] = expired, done
+	})
 	t.Run("Board", func(t *testing.T) { board(t, "golden") })
 	t.Run("LeanBoard", func(t *testing.T) { board(t, "lean") })
 	// The same approval at the level before engine.LevelRolesResolvedBeside
