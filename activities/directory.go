@@ -32,3 +32,24 @@ func (a *Activities) ResolveApprovers(ctx context.Context, in ResolveInput) ([]s
 	}
 	return members, nil
 }
+
+// RecipientsInput asks for the members of the directory groups a notify step
+// addresses.
+type RecipientsInput struct {
+	Process string   `json:"process"`
+	Groups  []string `json:"groups"`
+}
+
+// ResolveRecipients returns the members of the groups as the directory holds
+// them now; the process records them, so a replay tells the same people. The
+// database being down only delays it.
+func (a *Activities) ResolveRecipients(ctx context.Context, in RecipientsInput) ([]string, error) {
+	if a.Directory == nil {
+		return nil, temporal.NewNonRetryableApplicationError("the worker cannot resolve recipients: no directory", ErrNotConfigured, nil)
+	}
+	members, err := a.Directory.Members(ctx, nil, in.Groups)
+	if err != nil {
+		return nil, fmt.Errorf("resolve the recipients of %s (groups %v): %w", in.Process, in.Groups, err)
+	}
+	return members, nil
+}

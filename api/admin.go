@@ -56,6 +56,13 @@ func (s *Server) listUsers(c echo.Context) error {
 type userRequest struct {
 	Name  string    `json:"name"`
 	Roles *[]string `json:"roles"`
+	// Email, Channel and Language say where and how notifications reach the
+	// user; like name and roles they are replaced, so leaving one out clears it.
+	Email    string `json:"email"`
+	Channel  string `json:"channel"`
+	Language string `json:"language"`
+	// ReminderDigest sends the user's reminders in one e-mail a day.
+	ReminderDigest bool `json:"reminder_digest"`
 }
 
 // putUser creates a user or replaces their name and roles.
@@ -80,7 +87,8 @@ func (s *Server) putUser(c echo.Context) error {
 	}
 	ctx := auditContext(c)
 	id := c.Param("id")
-	if err := s.store.SaveUser(ctx, store.User{ID: id, Name: req.Name, Roles: *req.Roles}, actorOf(c).ID); err != nil {
+	if err := s.store.SaveUser(ctx, store.User{ID: id, Name: req.Name, Roles: *req.Roles,
+		Email: strings.TrimSpace(req.Email), Channel: req.Channel, Language: req.Language, Digest: req.ReminderDigest}, actorOf(c).ID); err != nil {
 		return err
 	}
 	u, err := s.store.UserByID(ctx, id)

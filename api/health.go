@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
 
+	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/workflowhealth"
 )
 
@@ -97,15 +99,34 @@ func (s *Server) me(c echo.Context) error {
 }
 
 // notifications lists the notifications addressed to the caller or their
-// roles, about processes they may see.
+// roles, about processes they may see; ?unread=true only those not read.
 func (s *Server) notifications(c echo.Context) error {
 	limit, err := intParam(c, "limit", 50, 1, 500)
 	if err != nil {
 		return err
 	}
-	out, err := s.svc.Notifications(c.Request().Context(), caller(c), limit)
+	unread, err := boolParam(c, "unread")
+	if err != nil {
+		return err
+	}
+	out, err := s.svc.Notifications(c.Request().Context(), caller(c), unread != nil && *unread, limit)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// readNotification marks a notification read for the caller. Only its
+// addressee may: anyone else is told it does not exist (404), as the
+// service's visibility rule says.
+func (s *Server) readNotification(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return engine.Errorf(engine.ENOTFOUND, "no notification %q", c.Param("id"))
+	}
+	n, err := s.svc.MarkNotificationRead(c.Request().Context(), caller(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, n)
 }

@@ -176,3 +176,22 @@ func (s *Server) takeAction(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, p)
 }
+
+type commentRequest struct {
+	Comment string `json:"comment"`
+}
+
+// addComment adds a work note to a running process that the caller sees:
+// 201 with the process, its timeline holding the note.
+func (s *Server) addComment(c echo.Context) error {
+	var req commentRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := s.svc.AddComment(c.Request().Context(), caller(c), service.CommentRequest{Process: c.Param("id"),
+		Comment: req.Comment, IdempotencyKey: c.Request().Header.Get(headerIdempotencyKey)})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, p)
+}

@@ -18,6 +18,45 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AccountChannel.
+const (
+	AccountChannelEmail   AccountChannel = "email"
+	AccountChannelNone    AccountChannel = "none"
+	AccountChannelWebhook AccountChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the AccountChannel enum.
+func (e AccountChannel) Valid() bool {
+	switch e {
+	case AccountChannelEmail:
+		return true
+	case AccountChannelNone:
+		return true
+	case AccountChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AccountLanguage.
+const (
+	AccountLanguageEn     AccountLanguage = "en"
+	AccountLanguageZhHans AccountLanguage = "zh-Hans"
+)
+
+// Valid indicates whether the value is a known member of the AccountLanguage enum.
+func (e AccountLanguage) Valid() bool {
+	switch e {
+	case AccountLanguageEn:
+		return true
+	case AccountLanguageZhHans:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditCheckpointKind.
 const (
 	AuditCheckpointKindAuditCheckpoint AuditCheckpointKind = "audit_checkpoint"
@@ -219,6 +258,90 @@ func (e NotificationMessageKind) Valid() bool {
 	}
 }
 
+// Defines values for UserChannel.
+const (
+	UserChannelEmail   UserChannel = "email"
+	UserChannelNone    UserChannel = "none"
+	UserChannelWebhook UserChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the UserChannel enum.
+func (e UserChannel) Valid() bool {
+	switch e {
+	case UserChannelEmail:
+		return true
+	case UserChannelNone:
+		return true
+	case UserChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserLanguage.
+const (
+	UserLanguageEn     UserLanguage = "en"
+	UserLanguageZhHans UserLanguage = "zh-Hans"
+)
+
+// Valid indicates whether the value is a known member of the UserLanguage enum.
+func (e UserLanguage) Valid() bool {
+	switch e {
+	case UserLanguageEn:
+		return true
+	case UserLanguageZhHans:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserRequestChannel.
+const (
+	UserRequestChannelEmail   UserRequestChannel = "email"
+	UserRequestChannelEmpty   UserRequestChannel = ""
+	UserRequestChannelNone    UserRequestChannel = "none"
+	UserRequestChannelWebhook UserRequestChannel = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the UserRequestChannel enum.
+func (e UserRequestChannel) Valid() bool {
+	switch e {
+	case UserRequestChannelEmail:
+		return true
+	case UserRequestChannelEmpty:
+		return true
+	case UserRequestChannelNone:
+		return true
+	case UserRequestChannelWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserRequestLanguage.
+const (
+	UserRequestLanguageEmpty  UserRequestLanguage = ""
+	UserRequestLanguageEn     UserRequestLanguage = "en"
+	UserRequestLanguageZhHans UserRequestLanguage = "zh-Hans"
+)
+
+// Valid indicates whether the value is a known member of the UserRequestLanguage enum.
+func (e UserRequestLanguage) Valid() bool {
+	switch e {
+	case UserRequestLanguageEmpty:
+		return true
+	case UserRequestLanguageEn:
+		return true
+	case UserRequestLanguageZhHans:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VoteDecision.
 const (
 	VoteDecisionApprove VoteDecision = "approve"
@@ -311,16 +434,16 @@ func (e ListApprovalsParamsStatus) Valid() bool {
 
 // Defines values for ListAuditParamsFormat.
 const (
-	Csv  ListAuditParamsFormat = "csv"
-	Json ListAuditParamsFormat = "json"
+	ListAuditParamsFormatCsv  ListAuditParamsFormat = "csv"
+	ListAuditParamsFormatJson ListAuditParamsFormat = "json"
 )
 
 // Valid indicates whether the value is a known member of the ListAuditParamsFormat enum.
 func (e ListAuditParamsFormat) Valid() bool {
 	switch e {
-	case Csv:
+	case ListAuditParamsFormatCsv:
 		return true
-	case Json:
+	case ListAuditParamsFormatJson:
 		return true
 	default:
 		return false
@@ -450,13 +573,79 @@ func (e ListProcessesParamsSort) Valid() bool {
 	}
 }
 
+// Defines values for GetReportParamsFormat.
+const (
+	GetReportParamsFormatCsv  GetReportParamsFormat = "csv"
+	GetReportParamsFormatJson GetReportParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetReportParamsFormat enum.
+func (e GetReportParamsFormat) Valid() bool {
+	switch e {
+	case GetReportParamsFormatCsv:
+		return true
+	case GetReportParamsFormatJson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetReportParamsName.
+const (
+	Changes           GetReportParamsName = "changes"
+	DailyLog          GetReportParamsName = "daily-log"
+	FaultSummary      GetReportParamsName = "fault-summary"
+	ReportPunctuality GetReportParamsName = "report-punctuality"
+	ResolutionRates   GetReportParamsName = "resolution-rates"
+	ResponseTimes     GetReportParamsName = "response-times"
+	SlaAttainment     GetReportParamsName = "sla-attainment"
+	StaffScores       GetReportParamsName = "staff-scores"
+)
+
+// Valid indicates whether the value is a known member of the GetReportParamsName enum.
+func (e GetReportParamsName) Valid() bool {
+	switch e {
+	case Changes:
+		return true
+	case DailyLog:
+		return true
+	case FaultSummary:
+		return true
+	case ReportPunctuality:
+		return true
+	case ResolutionRates:
+		return true
+	case ResponseTimes:
+		return true
+	case SlaAttainment:
+		return true
+	case StaffScores:
+		return true
+	default:
+		return false
+	}
+}
+
 // Account A user as an administrator sees them.
 type Account struct {
+	// Channel How notifications reach the user; absent: e-mail when there is an address.
+	Channel *AccountChannel `json:"channel,omitempty"`
+
+	// Email Where notification e-mails go; only to administrators.
+	Email *string `json:"email,omitempty"`
+
 	// Groups Ids of the user's groups.
 	Groups []string `json:"groups"`
 	Id     string   `json:"id"`
-	Name   string   `json:"name"`
-	Roles  []string `json:"roles"`
+
+	// Language The language of the user's e-mails; absent: English.
+	Language *AccountLanguage `json:"language,omitempty"`
+	Name     string           `json:"name"`
+
+	// ReminderDigest true: the user's reminders come in one e-mail a day (after 00:00 UTC) instead of one each.
+	ReminderDigest *bool    `json:"reminder_digest,omitempty"`
+	Roles          []string `json:"roles"`
 
 	// Tokens The user's live tokens, without the tokens themselves.
 	Tokens []struct {
@@ -464,6 +653,12 @@ type Account struct {
 		Label     string    `json:"label"`
 	} `json:"tokens"`
 }
+
+// AccountChannel How notifications reach the user; absent: e-mail when there is an address.
+type AccountChannel string
+
+// AccountLanguage The language of the user's e-mails; absent: English.
+type AccountLanguage string
 
 // ActionRequest defines model for ActionRequest.
 type ActionRequest struct {
@@ -685,6 +880,12 @@ type CIRequest struct {
 	Parent  *string `json:"parent,omitempty"`
 	Service *string `json:"service,omitempty"`
 	Type    *string `json:"type,omitempty"`
+}
+
+// CommentRequest defines model for CommentRequest.
+type CommentRequest struct {
+	// Comment The work note.
+	Comment string `json:"comment"`
 }
 
 // CompiledDefinition The compiled definition (states, actions, SLAs, …); see /api/v1/schema/process.json for the source form.
@@ -911,6 +1112,22 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// InboxNotification A notification as its addressee reads it.
+type InboxNotification struct {
+	CreatedAt time.Time `json:"created_at"`
+	Id        int64     `json:"id"`
+	Message   string    `json:"message"`
+	ProcessId string    `json:"process_id"`
+
+	// ReadAt When the caller marked it read; null while unread.
+	ReadAt *time.Time `json:"read_at"`
+	Role   *string    `json:"role,omitempty"`
+
+	// Seq The event that raised it.
+	Seq  int64   `json:"seq"`
+	User *string `json:"user,omitempty"`
+}
+
 // IssuedToken defines model for IssuedToken.
 type IssuedToken struct {
 	Label string `json:"label"`
@@ -1040,6 +1257,45 @@ type Replay struct {
 	Runs int `json:"runs"`
 }
 
+// Report defines model for Report.
+type Report struct {
+	From     time.Time     `json:"from"`
+	Name     string        `json:"name"`
+	Tables   []ReportTable `json:"tables"`
+	Timezone string        `json:"timezone"`
+	Title    string        `json:"title"`
+
+	// To The end of the period, not included.
+	To time.Time `json:"to"`
+}
+
+// ReportInfo defines model for ReportInfo.
+type ReportInfo struct {
+	Description string `json:"description"`
+	Name        string `json:"name"`
+	Title       string `json:"title"`
+}
+
+// ReportTable defines model for ReportTable.
+type ReportTable struct {
+	Columns []string `json:"columns"`
+	Name    string   `json:"name"`
+
+	// Rows One array per row, a cell per column; a cell is a string, a number or null (a rate with nothing to divide by).
+	Rows [][]*ReportTable_Rows_Item `json:"rows"`
+}
+
+// ReportTableRows0 defines model for ReportTable.Rows.0.
+type ReportTableRows0 = string
+
+// ReportTableRows1 defines model for ReportTable.Rows.1.
+type ReportTableRows1 = float32
+
+// ReportTable_Rows_Item defines model for ReportTable.rows.Item.
+type ReportTable_Rows_Item struct {
+	union json.RawMessage
+}
+
 // RetireRequest defines model for RetireRequest.
 type RetireRequest struct {
 	// Reason Why no new processes may start; not blank.
@@ -1153,18 +1409,56 @@ type TokenRequest struct {
 
 // User defines model for User.
 type User struct {
-	Id    string   `json:"id"`
-	Name  string   `json:"name"`
-	Roles []string `json:"roles"`
+	// Channel How notifications reach the user; absent: e-mail when there is an address.
+	Channel *UserChannel `json:"channel,omitempty"`
+
+	// Email Where notification e-mails go; only to administrators.
+	Email *string `json:"email,omitempty"`
+	Id    string  `json:"id"`
+
+	// Language The language of the user's e-mails; absent: English.
+	Language *UserLanguage `json:"language,omitempty"`
+	Name     string        `json:"name"`
+
+	// ReminderDigest true: the user's reminders come in one e-mail a day (after 00:00 UTC) instead of one each.
+	ReminderDigest *bool    `json:"reminder_digest,omitempty"`
+	Roles          []string `json:"roles"`
 }
+
+// UserChannel How notifications reach the user; absent: e-mail when there is an address.
+type UserChannel string
+
+// UserLanguage The language of the user's e-mails; absent: English.
+type UserLanguage string
 
 // UserRequest defines model for UserRequest.
 type UserRequest struct {
-	Name string `json:"name"`
+	// Channel How notifications reach the user: `email`, `webhook` (the notification webhook's
+	// receiver reaches them; no e-mail), `none`; empty or left out: e-mail when there is
+	// an address.
+	Channel *UserRequestChannel `json:"channel,omitempty"`
+
+	// Email A bare address (no display name) that notification e-mails go to; left out or empty, the user has none.
+	Email *string `json:"email,omitempty"`
+
+	// Language The language of the user's e-mails; empty or left out, English.
+	Language *UserRequestLanguage `json:"language,omitempty"`
+	Name     string               `json:"name"`
+
+	// ReminderDigest true: the user's reminders come in one e-mail a day, with those raised before 00:00 UTC, instead of one each; left out, false.
+	ReminderDigest *bool `json:"reminder_digest,omitempty"`
 
 	// Roles Replaces the user's roles; no spaces or commas in a role.
 	Roles []string `json:"roles"`
 }
+
+// UserRequestChannel How notifications reach the user: `email`, `webhook` (the notification webhook's
+// receiver reaches them; no e-mail), `none`; empty or left out: e-mail when there is
+// an address.
+type UserRequestChannel string
+
+// UserRequestLanguage The language of the user's e-mails; empty or left out, English.
+type UserRequestLanguage string
 
 // View defines model for View.
 type View struct {
@@ -1487,6 +1781,9 @@ type RevokeDelegationParams struct {
 // ListNotificationsParams defines parameters for ListNotifications.
 type ListNotificationsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Unread `true`: only the notifications the caller has not marked read.
+	Unread *bool `form:"unread,omitempty" json:"unread,omitempty"`
 }
 
 // ListProcessesParams defines parameters for ListProcesses.
@@ -1597,11 +1894,37 @@ type VoteParams struct {
 	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
 }
 
+// AddCommentParams defines parameters for AddComment.
+type AddCommentParams struct {
+	// IdempotencyKey A retried request with the same key adds the note once.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// XRequestID Optional. Used as this request's id (otherwise one is made up), returned in
+	// X-Request-ID and recorded in the audit log with every change it makes.
+	XRequestID *RequestID `json:"X-Request-ID,omitempty"`
+}
+
 // GetProcessHistoryParams defines parameters for GetProcessHistory.
 type GetProcessHistoryParams struct {
 	// Run The run to export; default the current one.
 	Run *string `form:"run,omitempty" json:"run,omitempty"`
 }
+
+// GetReportParams defines parameters for GetReport.
+type GetReportParams struct {
+	// From A day (2026-11-03), a month (2026-11), a quarter (2026-Q4) or an RFC 3339 time.
+	From string `form:"from" json:"from"`
+
+	// To As `from`; the period ends where it ends. Default `from`.
+	To     *string                `form:"to,omitempty" json:"to,omitempty"`
+	Format *GetReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetReportParamsFormat defines parameters for GetReport.
+type GetReportParamsFormat string
+
+// GetReportParamsName defines parameters for GetReport.
+type GetReportParamsName string
 
 // ReceiveNotifyMessageParams defines parameters for ReceiveNotifyMessage.
 type ReceiveNotifyMessageParams struct {
@@ -1674,6 +1997,9 @@ type TakeActionJSONRequestBody = ActionRequest
 
 // VoteJSONRequestBody defines body for Vote for application/json ContentType.
 type VoteJSONRequestBody = VoteRequest
+
+// AddCommentJSONRequestBody defines body for AddComment for application/json ContentType.
+type AddCommentJSONRequestBody = CommentRequest
 
 // ReceiveNotifyMessageJSONRequestBody defines body for ReceiveNotifyMessage for application/json ContentType.
 type ReceiveNotifyMessageJSONRequestBody = NotifyMessage
@@ -1850,6 +2176,68 @@ func (t *NotifyMessage) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsReportTableRows0 returns the union data inside the ReportTable_Rows_Item as a ReportTableRows0
+func (t ReportTable_Rows_Item) AsReportTableRows0() (ReportTableRows0, error) {
+	var body ReportTableRows0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReportTableRows0 overwrites any union data inside the ReportTable_Rows_Item as the provided ReportTableRows0
+func (t *ReportTable_Rows_Item) FromReportTableRows0(v ReportTableRows0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReportTableRows0 performs a merge with any union data inside the ReportTable_Rows_Item, using the provided ReportTableRows0
+func (t *ReportTable_Rows_Item) MergeReportTableRows0(v ReportTableRows0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReportTableRows1 returns the union data inside the ReportTable_Rows_Item as a ReportTableRows1
+func (t ReportTable_Rows_Item) AsReportTableRows1() (ReportTableRows1, error) {
+	var body ReportTableRows1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReportTableRows1 overwrites any union data inside the ReportTable_Rows_Item as the provided ReportTableRows1
+func (t *ReportTable_Rows_Item) FromReportTableRows1(v ReportTableRows1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReportTableRows1 performs a merge with any union data inside the ReportTable_Rows_Item, using the provided ReportTableRows1
+func (t *ReportTable_Rows_Item) MergeReportTableRows1(v ReportTableRows1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ReportTable_Rows_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ReportTable_Rows_Item) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsProcess returns the union data inside the GetProcess200JSONResponseBody as a Process
 func (t GetProcess200JSONResponseBody) AsProcess() (Process, error) {
 	var body Process
@@ -2022,20 +2410,22 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/admin/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutUserWithBody Create a user or replace their name and roles
+	// PutUserWithBody Create a user or replace their name, roles and how notifications reach them
 	//
 	// Needs the role `admin`. `roles` replaces the user's roles and must be given
-	// (`[]` for none). Recorded in the audit log with the caller as actor.
+	// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+	// cleared). Recorded in the audit log with the caller as actor.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/admin/users/{id} (the `PutUser` operationId).
 	PutUserWithBody(ctx context.Context, id UserID, params *PutUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PutUser Create a user or replace their name and roles
+	// PutUser Create a user or replace their name, roles and how notifications reach them
 	//
 	// Needs the role `admin`. `roles` replaces the user's roles and must be given
-	// (`[]` for none). Recorded in the audit log with the caller as actor.
+	// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+	// cleared). Recorded in the audit log with the caller as actor.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2365,6 +2755,16 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
 	ListNotifications(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReadNotification Mark a notification read for the caller
+	//
+	// Only its addressee — the user it names, or a holder of the role it names, who
+	// may see its process — may mark it; for anyone else it does not exist (404, as
+	// for an id nobody was notified of). Read state is per person. Marking it again
+	// keeps the first `read_at`.
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+	ReadNotification(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPI This document, as JSON
 	//
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
@@ -2475,6 +2875,32 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/processes/{id}/approvals/{step} (the `Vote` operationId).
 	Vote(ctx context.Context, id ProcessID, step string, params *VoteParams, body VoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AddCommentWithBody Add a work note to a process
+	//
+	// Anyone who sees the process may add a note while it runs; it changes nothing
+	// else, is recorded in the process's history (event `comment`), shown in its
+	// timeline and audited. 404 for a process the caller does not see, 403 for one
+	// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+	// long note.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+	AddCommentWithBody(ctx context.Context, id ProcessID, params *AddCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddComment Add a work note to a process
+	//
+	// Anyone who sees the process may add a note while it runs; it changes nothing
+	// else, is recorded in the process's history (event `comment`), shown in its
+	// timeline and audited. 404 for a process the caller does not see, 403 for one
+	// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+	// long note.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+	AddComment(ctx context.Context, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetProcessHistory The process's workflow history, streamed
 	//
 	// Needs the role `auditor`, `admin` or `process-owner`, and a process the caller
@@ -2499,6 +2925,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/processes/{id}/timeline (the `GetProcessTimeline` operationId).
 	GetProcessTimeline(ctx context.Context, id ProcessID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListReports The reports there are
+	//
+	// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+	//
+	// Corresponds with GET /api/v1/reports (the `ListReports` operationId).
+	ListReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReport One report over a period, as JSON or CSV
+	//
+	// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+	// The period runs from the start of `from` to the end of `to` in the reporting time
+	// zone of reports.yaml: `from=2026-11` is November, `from=2026-Q4` the fourth quarter,
+	// `from=2026-11-01&to=2026-11-15` the first half of November. Durations are the SLA
+	// clocks' business time as the engine counted it; minutes and percentages to 0.1.
+	//
+	// Corresponds with GET /api/v1/reports/{name} (the `GetReport` operationId).
+	GetReport(ctx context.Context, name GetReportParamsName, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProcessSchema JSON Schema of process definitions, for editors
 	//
@@ -2589,10 +3033,11 @@ func (c *Client) ListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (
 	return c.Client.Do(req)
 }
 
-// PutUserWithBody Create a user or replace their name and roles
+// PutUserWithBody Create a user or replace their name, roles and how notifications reach them
 //
 // Needs the role `admin`. `roles` replaces the user's roles and must be given
-// (`[]` for none). Recorded in the audit log with the caller as actor.
+// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+// cleared). Recorded in the audit log with the caller as actor.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2609,10 +3054,11 @@ func (c *Client) PutUserWithBody(ctx context.Context, id UserID, params *PutUser
 	return c.Client.Do(req)
 }
 
-// PutUser Create a user or replace their name and roles
+// PutUser Create a user or replace their name, roles and how notifications reach them
 //
 // Needs the role `admin`. `roles` replaces the user's roles and must be given
-// (`[]` for none). Recorded in the audit log with the caller as actor.
+// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+// cleared). Recorded in the audit log with the caller as actor.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3272,6 +3718,26 @@ func (c *Client) ListNotifications(ctx context.Context, params *ListNotification
 	return c.Client.Do(req)
 }
 
+// ReadNotification Mark a notification read for the caller
+//
+// Only its addressee — the user it names, or a holder of the role it names, who
+// may see its process — may mark it; for anyone else it does not exist (404, as
+// for an id nobody was notified of). Read state is per person. Marking it again
+// keeps the first `read_at`.
+//
+// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+func (c *Client) ReadNotification(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReadNotificationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetOpenAPI This document, as JSON
 //
 // Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
@@ -3470,6 +3936,52 @@ func (c *Client) Vote(ctx context.Context, id ProcessID, step string, params *Vo
 	return c.Client.Do(req)
 }
 
+// AddCommentWithBody Add a work note to a process
+//
+// Anyone who sees the process may add a note while it runs; it changes nothing
+// else, is recorded in the process's history (event `comment`), shown in its
+// timeline and audited. 404 for a process the caller does not see, 403 for one
+// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+// long note.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+func (c *Client) AddCommentWithBody(ctx context.Context, id ProcessID, params *AddCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCommentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddComment Add a work note to a process
+//
+// Anyone who sees the process may add a note while it runs; it changes nothing
+// else, is recorded in the process's history (event `comment`), shown in its
+// timeline and audited. 404 for a process the caller does not see, 403 for one
+// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+// long note.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+func (c *Client) AddComment(ctx context.Context, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCommentRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetProcessHistory The process's workflow history, streamed
 //
 // Needs the role `auditor`, `admin` or `process-owner`, and a process the caller
@@ -3515,6 +4027,44 @@ func (c *Client) ReplayProcess(ctx context.Context, id ProcessID, reqEditors ...
 // Corresponds with GET /api/v1/processes/{id}/timeline (the `GetProcessTimeline` operationId).
 func (c *Client) GetProcessTimeline(ctx context.Context, id ProcessID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetProcessTimelineRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListReports The reports there are
+//
+// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+//
+// Corresponds with GET /api/v1/reports (the `ListReports` operationId).
+func (c *Client) ListReports(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListReportsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReport One report over a period, as JSON or CSV
+//
+// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+// The period runs from the start of `from` to the end of `to` in the reporting time
+// zone of reports.yaml: `from=2026-11` is November, `from=2026-Q4` the fourth quarter,
+// `from=2026-11-01&to=2026-11-15` the first half of November. Durations are the SLA
+// clocks' business time as the engine counted it; minutes and percentages to 0.1.
+//
+// Corresponds with GET /api/v1/reports/{name} (the `GetReport` operationId).
+func (c *Client) GetReport(ctx context.Context, name GetReportParamsName, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5069,6 +5619,18 @@ func NewListNotificationsRequest(server string, params *ListNotificationsParams)
 
 		}
 
+		if params.Unread != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unread", *params.Unread, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5076,6 +5638,40 @@ func NewListNotificationsRequest(server string, params *ListNotificationsParams)
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReadNotificationRequest constructs an http.Request for the ReadNotification method
+func NewReadNotificationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/notifications/%s/read", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -5650,6 +6246,79 @@ func NewVoteRequestWithBody(server string, id ProcessID, step string, params *Vo
 	return req, nil
 }
 
+// NewAddCommentRequest calls the generic AddComment builder with application/json body
+func NewAddCommentRequest(server string, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddCommentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewAddCommentRequestWithBody constructs an http.Request for the AddComment method, with any body, and a specified content type
+func NewAddCommentRequestWithBody(server string, id ProcessID, params *AddCommentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/processes/%s/comments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetProcessHistoryRequest constructs an http.Request for the GetProcessHistory method
 func NewGetProcessHistoryRequest(server string, id ProcessID, params *GetProcessHistoryParams) (*http.Request, error) {
 	var err error
@@ -5769,6 +6438,114 @@ func NewGetProcessTimelineRequest(server string, id ProcessID) (*http.Request, e
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListReportsRequest constructs an http.Request for the ListReports method
+func NewListReportsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReportRequest constructs an http.Request for the GetReport method
+func NewGetReportRequest(server string, name GetReportParamsName, params *GetReportParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -5917,20 +6694,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/admin/users (the `ListUsers` operationId).
 	ListUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
 
-	// PutUserWithBodyWithResponse Create a user or replace their name and roles
+	// PutUserWithBodyWithResponse Create a user or replace their name, roles and how notifications reach them
 	//
 	// Needs the role `admin`. `roles` replaces the user's roles and must be given
-	// (`[]` for none). Recorded in the audit log with the caller as actor.
+	// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+	// cleared). Recorded in the audit log with the caller as actor.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/admin/users/{id} (the `PutUser` operationId).
 	PutUserWithBodyWithResponse(ctx context.Context, id UserID, params *PutUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutUserResponse, error)
 
-	// PutUserWithResponse Create a user or replace their name and roles
+	// PutUserWithResponse Create a user or replace their name, roles and how notifications reach them
 	//
 	// Needs the role `admin`. `roles` replaces the user's roles and must be given
-	// (`[]` for none). Recorded in the audit log with the caller as actor.
+	// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+	// cleared). Recorded in the audit log with the caller as actor.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6292,6 +7071,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/notifications (the `ListNotifications` operationId).
 	ListNotificationsWithResponse(ctx context.Context, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error)
 
+	// ReadNotificationWithResponse Mark a notification read for the caller
+	//
+	// Only its addressee — the user it names, or a holder of the role it names, who
+	// may see its process — may mark it; for anyone else it does not exist (404, as
+	// for an id nobody was notified of). Read state is per person. Marking it again
+	// keeps the first `read_at`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+	ReadNotificationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ReadNotificationResponse, error)
+
 	// GetOpenAPIWithResponse This document, as JSON
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6408,6 +7199,32 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/processes/{id}/approvals/{step} (the `Vote` operationId).
 	VoteWithResponse(ctx context.Context, id ProcessID, step string, params *VoteParams, body VoteJSONRequestBody, reqEditors ...RequestEditorFn) (*VoteResponse, error)
 
+	// AddCommentWithBodyWithResponse Add a work note to a process
+	//
+	// Anyone who sees the process may add a note while it runs; it changes nothing
+	// else, is recorded in the process's history (event `comment`), shown in its
+	// timeline and audited. 404 for a process the caller does not see, 403 for one
+	// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+	// long note.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+	AddCommentWithBodyWithResponse(ctx context.Context, id ProcessID, params *AddCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCommentResponse, error)
+
+	// AddCommentWithResponse Add a work note to a process
+	//
+	// Anyone who sees the process may add a note while it runs; it changes nothing
+	// else, is recorded in the process's history (event `comment`), shown in its
+	// timeline and audited. 404 for a process the caller does not see, 403 for one
+	// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+	// long note.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+	AddCommentWithResponse(ctx context.Context, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCommentResponse, error)
+
 	// GetProcessHistoryWithResponse The process's workflow history, streamed
 	//
 	// Needs the role `auditor`, `admin` or `process-owner`, and a process the caller
@@ -6438,6 +7255,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/processes/{id}/timeline (the `GetProcessTimeline` operationId).
 	GetProcessTimelineWithResponse(ctx context.Context, id ProcessID, reqEditors ...RequestEditorFn) (*GetProcessTimelineResponse, error)
+
+	// ListReportsWithResponse The reports there are
+	//
+	// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports (the `ListReports` operationId).
+	ListReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListReportsResponse, error)
+
+	// GetReportWithResponse One report over a period, as JSON or CSV
+	//
+	// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+	// The period runs from the start of `from` to the end of `to` in the reporting time
+	// zone of reports.yaml: `from=2026-11` is November, `from=2026-Q4` the fourth quarter,
+	// `from=2026-11-01&to=2026-11-15` the first half of November. Durations are the SLA
+	// clocks' business time as the engine counted it; minutes and percentages to 0.1.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/{name} (the `GetReport` operationId).
+	GetReportWithResponse(ctx context.Context, name GetReportParamsName, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error)
 
 	// GetProcessSchemaWithResponse JSON Schema of process definitions, for editors
 	//
@@ -9826,7 +10665,7 @@ type ListNotificationsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Items []Notification `json:"items"`
+		Items []InboxNotification `json:"items"`
 
 		// Roles The caller's roles the notices were looked up for.
 		Roles []string `json:"roles"`
@@ -9854,7 +10693,7 @@ type ListNotificationsResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListNotificationsResponse) GetJSON200() *struct {
-	Items []Notification `json:"items"`
+	Items []InboxNotification `json:"items"`
 
 	// Roles The caller's roles the notices were looked up for.
 	Roles []string `json:"roles"`
@@ -9908,6 +10747,119 @@ func (r ListNotificationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListNotificationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReadNotificationResponse400Headers the declared response headers of an HTTP 400 response for ReadNotification
+type ReadNotificationResponse400Headers struct {
+	XRequestID *string
+}
+
+// ReadNotificationResponse401Headers the declared response headers of an HTTP 401 response for ReadNotification
+type ReadNotificationResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ReadNotificationResponse404Headers the declared response headers of an HTTP 404 response for ReadNotification
+type ReadNotificationResponse404Headers struct {
+	XRequestID *string
+}
+
+// ReadNotificationResponse500Headers the declared response headers of an HTTP 500 response for ReadNotification
+type ReadNotificationResponse500Headers struct {
+	XRequestID *string
+}
+
+// ReadNotificationResponse503Headers the declared response headers of an HTTP 503 response for ReadNotification
+type ReadNotificationResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type ReadNotificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InboxNotification
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ReadNotificationResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReadNotificationResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ReadNotificationResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ReadNotificationResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReadNotificationResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReadNotificationResponse) GetJSON200() *InboxNotification {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReadNotificationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReadNotificationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReadNotificationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReadNotificationResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReadNotificationResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReadNotificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReadNotificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReadNotificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReadNotificationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10726,6 +11678,175 @@ func (r VoteResponse) ContentType() string {
 	return ""
 }
 
+// AddCommentResponse400Headers the declared response headers of an HTTP 400 response for AddComment
+type AddCommentResponse400Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse401Headers the declared response headers of an HTTP 401 response for AddComment
+type AddCommentResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// AddCommentResponse403Headers the declared response headers of an HTTP 403 response for AddComment
+type AddCommentResponse403Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse404Headers the declared response headers of an HTTP 404 response for AddComment
+type AddCommentResponse404Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse409Headers the declared response headers of an HTTP 409 response for AddComment
+type AddCommentResponse409Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse413Headers the declared response headers of an HTTP 413 response for AddComment
+type AddCommentResponse413Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse422Headers the declared response headers of an HTTP 422 response for AddComment
+type AddCommentResponse422Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse500Headers the declared response headers of an HTTP 500 response for AddComment
+type AddCommentResponse500Headers struct {
+	XRequestID *string
+}
+
+// AddCommentResponse503Headers the declared response headers of an HTTP 503 response for AddComment
+type AddCommentResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type AddCommentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Process
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AddCommentResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddCommentResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AddCommentResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *AddCommentResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AddCommentResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AddCommentResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AddCommentResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *AddCommentResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AddCommentResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddCommentResponse) GetJSON201() *Process {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddCommentResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddCommentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddCommentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddCommentResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AddCommentResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddCommentResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AddCommentResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AddCommentResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AddCommentResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AddCommentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddCommentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddCommentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddCommentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetProcessHistoryResponse200Headers the declared response headers of an HTTP 200 response for GetProcessHistory
 type GetProcessHistoryResponse200Headers struct {
 	ContentDisposition *string
@@ -11086,6 +12207,250 @@ func (r GetProcessTimelineResponse) ContentType() string {
 	return ""
 }
 
+// ListReportsResponse401Headers the declared response headers of an HTTP 401 response for ListReports
+type ListReportsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// ListReportsResponse403Headers the declared response headers of an HTTP 403 response for ListReports
+type ListReportsResponse403Headers struct {
+	XRequestID *string
+}
+
+// ListReportsResponse500Headers the declared response headers of an HTTP 500 response for ListReports
+type ListReportsResponse500Headers struct {
+	XRequestID *string
+}
+
+// ListReportsResponse503Headers the declared response headers of an HTTP 503 response for ListReports
+type ListReportsResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type ListReportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Items []ReportInfo `json:"items"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListReportsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListReportsResponse403Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListReportsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListReportsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListReportsResponse) GetJSON200() *struct {
+	Items []ReportInfo `json:"items"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListReportsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListReportsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListReportsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListReportsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListReportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListReportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListReportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListReportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetReportResponse400Headers the declared response headers of an HTTP 400 response for GetReport
+type GetReportResponse400Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse401Headers the declared response headers of an HTTP 401 response for GetReport
+type GetReportResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestID      *string
+}
+
+// GetReportResponse403Headers the declared response headers of an HTTP 403 response for GetReport
+type GetReportResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse404Headers the declared response headers of an HTTP 404 response for GetReport
+type GetReportResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse422Headers the declared response headers of an HTTP 422 response for GetReport
+type GetReportResponse422Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse500Headers the declared response headers of an HTTP 500 response for GetReport
+type GetReportResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetReportResponse503Headers the declared response headers of an HTTP 503 response for GetReport
+type GetReportResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type GetReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Report
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetReportResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetReportResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetReportResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetReportResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetReportResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetReportResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetReportResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReportResponse) GetJSON200() *Report {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReportResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReportResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetReportResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReportResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetReportResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetReportResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReportResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetProcessSchemaResponse400Headers the declared response headers of an HTTP 400 response for GetProcessSchema
 type GetProcessSchemaResponse400Headers struct {
 	XRequestID *string
@@ -11267,10 +12632,11 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, reqEdit
 	return ParseListUsersResponse(rsp)
 }
 
-// PutUserWithBodyWithResponse Create a user or replace their name and roles
+// PutUserWithBodyWithResponse Create a user or replace their name, roles and how notifications reach them
 //
 // Needs the role `admin`. `roles` replaces the user's roles and must be given
-// (`[]` for none). Recorded in the audit log with the caller as actor.
+// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+// cleared). Recorded in the audit log with the caller as actor.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11283,10 +12649,11 @@ func (c *ClientWithResponses) PutUserWithBodyWithResponse(ctx context.Context, i
 	return ParsePutUserResponse(rsp)
 }
 
-// PutUserWithResponse Create a user or replace their name and roles
+// PutUserWithResponse Create a user or replace their name, roles and how notifications reach them
 //
 // Needs the role `admin`. `roles` replaces the user's roles and must be given
-// (`[]` for none). Recorded in the audit log with the caller as actor.
+// (`[]` for none); `email`, `channel` and `language` are replaced too (left out:
+// cleared). Recorded in the audit log with the caller as actor.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11846,6 +13213,24 @@ func (c *ClientWithResponses) ListNotificationsWithResponse(ctx context.Context,
 	return ParseListNotificationsResponse(rsp)
 }
 
+// ReadNotificationWithResponse Mark a notification read for the caller
+//
+// Only its addressee — the user it names, or a holder of the role it names, who
+// may see its process — may mark it; for anyone else it does not exist (404, as
+// for an id nobody was notified of). Read state is per person. Marking it again
+// keeps the first `read_at`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/notifications/{id}/read (the `ReadNotification` operationId).
+func (c *ClientWithResponses) ReadNotificationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ReadNotificationResponse, error) {
+	rsp, err := c.ReadNotification(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReadNotificationResponse(rsp)
+}
+
 // GetOpenAPIWithResponse This document, as JSON
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12015,6 +13400,44 @@ func (c *ClientWithResponses) VoteWithResponse(ctx context.Context, id ProcessID
 	return ParseVoteResponse(rsp)
 }
 
+// AddCommentWithBodyWithResponse Add a work note to a process
+//
+// Anyone who sees the process may add a note while it runs; it changes nothing
+// else, is recorded in the process's history (event `comment`), shown in its
+// timeline and audited. 404 for a process the caller does not see, 403 for one
+// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+// long note.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+func (c *ClientWithResponses) AddCommentWithBodyWithResponse(ctx context.Context, id ProcessID, params *AddCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCommentResponse, error) {
+	rsp, err := c.AddCommentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCommentResponse(rsp)
+}
+
+// AddCommentWithResponse Add a work note to a process
+//
+// Anyone who sees the process may add a note while it runs; it changes nothing
+// else, is recorded in the process's history (event `comment`), shown in its
+// timeline and audited. 404 for a process the caller does not see, 403 for one
+// they see only as an auditor, 409 once it has ended, 422 for an empty or too
+// long note.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/processes/{id}/comments (the `AddComment` operationId).
+func (c *ClientWithResponses) AddCommentWithResponse(ctx context.Context, id ProcessID, params *AddCommentParams, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCommentResponse, error) {
+	rsp, err := c.AddComment(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCommentResponse(rsp)
+}
+
 // GetProcessHistoryWithResponse The process's workflow history, streamed
 //
 // Needs the role `auditor`, `admin` or `process-owner`, and a process the caller
@@ -12062,6 +13485,40 @@ func (c *ClientWithResponses) GetProcessTimelineWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseGetProcessTimelineResponse(rsp)
+}
+
+// ListReportsWithResponse The reports there are
+//
+// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports (the `ListReports` operationId).
+func (c *ClientWithResponses) ListReportsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListReportsResponse, error) {
+	rsp, err := c.ListReports(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListReportsResponse(rsp)
+}
+
+// GetReportWithResponse One report over a period, as JSON or CSV
+//
+// Needs the role `service-manager`, `regional-manager`, `change-manager`, `auditor` or `admin`.
+// The period runs from the start of `from` to the end of `to` in the reporting time
+// zone of reports.yaml: `from=2026-11` is November, `from=2026-Q4` the fourth quarter,
+// `from=2026-11-01&to=2026-11-15` the first half of November. Durations are the SLA
+// clocks' business time as the engine counted it; minutes and percentages to 0.1.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/{name} (the `GetReport` operationId).
+func (c *ClientWithResponses) GetReportWithResponse(ctx context.Context, name GetReportParamsName, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error) {
+	rsp, err := c.GetReport(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportResponse(rsp)
 }
 
 // GetProcessSchemaWithResponse JSON Schema of process definitions, for editors
@@ -15899,7 +17356,7 @@ func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsRespo
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Items []Notification `json:"items"`
+			Items []InboxNotification `json:"items"`
 
 			// Roles The caller's roles the notices were looked up for.
 			Roles []string `json:"roles"`
@@ -15982,6 +17439,134 @@ func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsRespo
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListNotificationsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReadNotificationResponse parses an HTTP response from a ReadNotificationWithResponse call
+func ParseReadNotificationResponse(rsp *http.Response) (*ReadNotificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReadNotificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InboxNotification
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers ReadNotificationResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReadNotificationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers ReadNotificationResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers ReadNotificationResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReadNotificationResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16930,6 +18515,202 @@ func ParseVoteResponse(rsp *http.Response) (*VoteResponse, error) {
 	return response, nil
 }
 
+// ParseAddCommentResponse parses an HTTP response from a AddCommentWithResponse call
+func ParseAddCommentResponse(rsp *http.Response) (*AddCommentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddCommentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Process
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers AddCommentResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AddCommentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AddCommentResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers AddCommentResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers AddCommentResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AddCommentResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers AddCommentResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers AddCommentResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers AddCommentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetProcessHistoryResponse parses an HTTP response from a GetProcessHistoryWithResponse call
 func ParseGetProcessHistoryResponse(rsp *http.Response) (*GetProcessHistoryResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17321,6 +19102,284 @@ func ParseGetProcessTimelineResponse(rsp *http.Response) (*GetProcessTimelineRes
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetProcessTimelineResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListReportsResponse parses an HTTP response from a ListReportsWithResponse call
+func ParseListReportsResponse(rsp *http.Response) (*ListReportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListReportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Items []ReportInfo `json:"items"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListReportsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListReportsResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListReportsResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListReportsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetReportResponse parses an HTTP response from a GetReportWithResponse call
+func ParseGetReportResponse(rsp *http.Response) (*GetReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Report
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers GetReportResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetReportResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetReportResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetReportResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetReportResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetReportResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

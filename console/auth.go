@@ -41,6 +41,9 @@ func (w *who) ChecksDefinitions() bool {
 	return service.MayCheckDefinitions(service.Caller{Actor: w.Actor}) == nil
 }
 
+// ReadsReports reports whether they read the reports (the menu offers them).
+func (w *who) ReadsReports() bool { return service.ReadsReports(service.Caller{Actor: w.Actor}) }
+
 func (c *Console) whoOf(ec echo.Context) *who {
 	w, _ := ec.Get(whoKey).(*who)
 	return w

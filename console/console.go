@@ -134,6 +134,7 @@ func (c *Console) routes() {
 	in.GET("/processes/:id", c.processPage)
 	in.GET("/processes/:id/seq", c.processSeq)
 	in.POST("/processes/:id/actions/:action", c.takeAction)
+	in.POST("/processes/:id/comments", c.addNote)
 	in.POST("/processes/:id/approvals/:step", c.vote)
 	in.POST("/processes/:id/replay", c.replay)
 	in.GET("/processes/:id/history.json", c.exportHistory)
@@ -142,6 +143,9 @@ func (c *Console) routes() {
 	in.POST("/delegations/:id/revoke", c.revokeDelegation)
 	in.GET("/audit", c.auditPage)
 	in.GET("/audit/export.csv", c.auditExport)
+	in.GET("/reports", c.reportsPage)
+	in.GET("/reports/:name", c.reportPage)
+	in.GET("/reports/:name/export.csv", c.reportExport)
 	in.GET("/start", c.startList)
 	in.GET("/start/:definition", c.startPage)
 	in.POST("/start/:definition", c.start)
@@ -154,6 +158,8 @@ func (c *Console) routes() {
 	owner.GET("/:name", c.definitionPage)
 	owner.GET("/:name/edit", c.editPage)
 	owner.POST("/:name/edit", c.editorPost)
+	owner.POST("/:name/retire", c.retire)
+	owner.POST("/:name/reinstate", c.reinstate)
 }
 
 // assetHandler serves the embedded assets, cached for a day: they change

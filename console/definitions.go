@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
@@ -47,12 +48,52 @@ type definitionData struct {
 	Diff     []diffLine
 	// Mermaid is the shown version's state diagram, as Mermaid text.
 	Mermaid string
+	// Retire is the retirement form, with what was refused in it.
+	Retire retireForm
+}
+
+// retireForm is the form that retires a definition: its reason, and the
+// problem the service found with it.
+type retireForm struct {
+	Reason, Error string
 }
 
 // definitionPage shows a definition: its versions, the text of one of them
 // (?version=N, else the latest), the diff between two (?from=&to=) and its
 // state diagram as Mermaid text.
 func (c *Console) definitionPage(ec echo.Context) error {
+	return c.showDefinition(ec, http.StatusOK, retireForm{})
+}
+
+// retire retires the definition with the form's reason, and shows it again.
+func (c *Console) retire(ec echo.Context) error {
+	form := retireForm{Reason: ec.FormValue("reason")}
+	r, err := c.svc.RetireDefinition(ec.Request().Context(), c.caller(ec), ec.Param("name"), form.Reason)
+	if err != nil {
+		status := statusOf(engine.ErrorCode(err))
+		if status >= 500 || status == http.StatusNotFound {
+			return err
+		}
+		form.Error = errorText(err)
+		return c.showDefinition(ec, status, form)
+	}
+	c.flash(ec, c.localeOf(ec).text("flash.retired", map[string]any{"Name": r.Name}))
+	return ec.Redirect(http.StatusSeeOther, "/definitions/"+r.Name)
+}
+
+// reinstate lets the definition start processes again.
+func (c *Console) reinstate(ec echo.Context) error {
+	r, err := c.svc.ReinstateDefinition(ec.Request().Context(), c.caller(ec), ec.Param("name"))
+	if err != nil {
+		return err
+	}
+	c.flash(ec, c.localeOf(ec).text("flash.reinstated", map[string]any{"Name": r.Name}))
+	return ec.Redirect(http.StatusSeeOther, "/definitions/"+r.Name)
+}
+
+// showDefinition renders a definition's page with status and the retirement
+// form as given.
+func (c *Console) showDefinition(ec echo.Context, status int, retire retireForm) error {
 	ctx, name := ec.Request().Context(), ec.Param("name")
 	version, err := service.ParseVersion("version", ec.QueryParam("version"))
 	if err != nil {
@@ -70,7 +111,7 @@ func (c *Console) definitionPage(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	data := definitionData{Latest: latest, Shown: latest, From: from, To: to}
+	data := definitionData{Latest: latest, Shown: latest, From: from, To: to, Retire: retire}
 	if data.Versions, err = c.svc.DefinitionVersions(ctx, name); err != nil {
 		return err
 	}
@@ -102,7 +143,7 @@ func (c *Console) definitionPage(ec echo.Context) error {
 	if data.Mermaid, err = c.svc.DrawDefinition(ctx, name, data.Shown.Version, service.GraphMermaid); err != nil {
 		return err
 	}
-	return c.render(ec, http.StatusOK, "definition", data)
+	return c.render(ec, status, "definition", data)
 }
 
 // originText says where a version came from: the definitions directory at

@@ -68,7 +68,7 @@ func (c *Console) delegate(ec echo.Context) error {
 		}
 		return c.showDelegations(ec, status, form)
 	}
-	c.flash(ec, c.localeOf(ec).text("flash.delegated", map[string]any{"To": d.To, "Until": formatTime(d.EndsAt, "2006-01-02 15:04 MST")}))
+	c.flash(ec, c.localeOf(ec).text("flash.delegated", map[string]any{"To": d.To, "Until": formatTime(d.EndsAt, timeLayout)}))
 	return ec.Redirect(http.StatusSeeOther, "/delegations")
 }
 

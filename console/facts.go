@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/service"
@@ -41,6 +42,12 @@ func factsOf(v engine.View, d *engine.Definition, limit int, n names) []fact {
 		val, ok := v.Vars[f.Name]
 		if !ok {
 			val, ok = v.Input[f.Name]
+		}
+		if t, isTime := val.(string); ok && isTime && f.Type == engine.TypeDatetime {
+			// Datetimes are stored as RFC 3339; pages show UTC, as every time.
+			if at, err := time.Parse(time.RFC3339Nano, t); err == nil {
+				val = formatTime(at, timeLayout)
+			}
 		}
 		if s := factText(val, limit); ok && s != "" {
 			fa := fact{Name: n.Field(f.Name), Value: s}

@@ -95,6 +95,12 @@ func (l *locale) text(id string, data ...any) string {
 	return s
 }
 
+// knows says whether the locale has a text for id.
+func (l *locale) knows(id string) bool {
+	_, tag, err := l.localizer.LocalizeWithTag(&i18n.LocalizeConfig{MessageID: id})
+	return err == nil && tag == l.tag
+}
+
 // setLanguage remembers the language a person chose, for a year.
 func (c *Console) setLanguage(ec echo.Context) error {
 	tag, err := language.Parse(ec.FormValue("lang"))

@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/itilflow/itilflow/engine"
-	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 )
@@ -69,6 +68,8 @@ type processData struct {
 	// fault; FormAction is that form's action.
 	Refused    string
 	FormAction string
+	// Note is the work note the form holds and NoteError why it was refused.
+	Note, NoteError string
 	// AsOf is the instant the page shows the process at, when it shows the
 	// past (nothing can be done there); AsOfValue is what the form holds and
 	// AsOfError why it was refused.
@@ -167,7 +168,7 @@ func (c *Console) processData(ec echo.Context, p service.Process, d store.Defini
 	data := processData{P: p, Names: n, Title: title(p.View.View), SLAs: chips(l, p.View.View, now, n),
 		Facts: factsOf(p.View.View, &d.Compiled, 0, n), HistoryReader: service.ReadsHistories(c.caller(ec))}
 	for _, e := range p.Events {
-		data.Events = append(data.Events, eventLine{At: e.At, Actor: e.Actor, Summary: history.Summary(e), Comment: e.Comment})
+		data.Events = append(data.Events, eventLine{At: e.At, Actor: e.Actor, Summary: eventText(l, n, e), Comment: e.Comment})
 	}
 	return data
 }
@@ -187,7 +188,13 @@ func (c *Console) showProcess(ec echo.Context, status int, action string, sent u
 	}
 	data.FormAction = action
 	errs := fieldErrors(err)
-	if err != nil && len(errs) == 0 {
+	switch {
+	case action == noteForm && err != nil:
+		data.Note, data.NoteError = sent.Get("comment"), errs["comment"]
+		if data.NoteError == "" {
+			data.NoteError = errorText(err)
+		}
+	case err != nil && len(errs) == 0:
 		data.Refused = errorText(err)
 	}
 	if st := d.Compiled.State(p.State); st != nil && p.EndedAt == nil {
@@ -327,7 +334,8 @@ func (c *Console) takeAction(ec echo.Context) error {
 	if err != nil {
 		return c.refused(ec, action, form, err)
 	}
-	c.flash(ec, c.localeOf(ec).text("flash.action_taken", map[string]any{"Action": action}))
+	l := c.localeOf(ec)
+	c.flash(ec, l.text("flash.action_taken", map[string]any{"Action": c.namesOf(ctx, l, d).Action(action)}))
 	return ec.Redirect(http.StatusSeeOther, "/processes/"+url.PathEscape(id))
 }
 
@@ -370,4 +378,24 @@ func errorText(err error) string {
 		return e.Message
 	}
 	return err.Error()
+}
+
+// noteForm names the work-note form among a page's forms.
+const noteForm = "_note"
+
+// addNote adds a work note from the page's form; a refusal shows the page
+// again with the note and why.
+func (c *Console) addNote(ec echo.Context) error {
+	id := ec.Param("id")
+	form, err := ec.FormParams()
+	if err != nil {
+		return err
+	}
+	_, err = c.svc.AddComment(ec.Request().Context(), c.caller(ec), service.CommentRequest{Process: id,
+		Comment: form.Get("comment"), IdempotencyKey: form.Get("key")})
+	if err != nil {
+		return c.refused(ec, noteForm, form, err)
+	}
+	c.flash(ec, c.localeOf(ec).text("flash.noted"))
+	return ec.Redirect(http.StatusSeeOther, "/processes/"+url.PathEscape(id))
 }

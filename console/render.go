@@ -15,13 +15,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/reports"
 )
 
 // pageNames are the pages, each a template of its own under templates/,
 // rendered inside templates/layout.html with the form controls of
 // templates/fields.html and the numbered text of templates/source.html.
 var pageNames = []string{"signin", "queue", "process", "start_list", "start_form", "approvals", "delegations", "audit",
-	"definitions", "definition", "editor", "error", "ci"}
+	"definitions", "definition", "editor", "reports", "report", "error", "ci"}
 
 // page is what every page's template gets: the page's own data, and what the
 // layout needs.
@@ -66,7 +67,7 @@ func funcs(l *locale) template.FuncMap {
 			}
 			return m
 		},
-		"when":    func(t any) string { return formatTime(t, "2006-01-02 15:04 MST") },
+		"when":    func(t any) string { return formatTime(t, timeLayout) },
 		"whensec": func(t any) string { return formatTime(t, "2006-01-02 15:04:05 MST") },
 		"dur": func(d time.Duration) string {
 			if l == nil {
@@ -75,6 +76,21 @@ func funcs(l *locale) template.FuncMap {
 			return l.durationText(d)
 		},
 		"join": strings.Join,
+		"add":  func(a, b int) int { return a + b },
+		// headline is a report's table or column name for people:
+		// "on_time_repair_rate_pct" reads "on time repair rate %".
+		"headline": func(name string) string {
+			if base, ok := strings.CutSuffix(name, "_pct"); ok {
+				name = base + " %"
+			}
+			return strings.ReplaceAll(name, "_", " ")
+		},
+		"cell": func(v any) string {
+			if s := reports.Cell(v); s != "" {
+				return s
+			}
+			return "–"
+		},
 		// newkey is an Idempotency-Key for a form: sending it twice acts once.
 		"newkey": func() string {
 			b := make([]byte, 16)
@@ -83,6 +99,9 @@ func funcs(l *locale) template.FuncMap {
 		},
 	}
 }
+
+// timeLayout is how pages show a time: to the minute, in UTC, saying so.
+const timeLayout = "2006-01-02 15:04 MST"
 
 // formatTime shows a time, or a time that may be nil, in UTC: every page
 // shows UTC, and says so.

@@ -53,6 +53,7 @@ func ParseCalendars(src []byte) (Calendars, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, nil
 	}
+	resolveAliases(&doc, map[*yaml.Node]bool{})
 	p := &parser{}
 	var out Calendars
 	for _, top := range p.mapping(doc.Content[0], "", keysCalendarsFile) {

@@ -96,6 +96,16 @@ func (p *parser) check(def *Definition) {
 			p.checkTargets(def, s, path)
 		}
 	}
+	for _, s := range def.SLAs {
+		if so := s.StartOn; so != nil && so.SLA != "" {
+			path := join("slas", s.Name) + ".start_on.sla"
+			if so.SLA == s.Name {
+				p.errorf(p.at(path), path, "SLA %q cannot start on its own breach", s.Name)
+			} else if !contains(slaNames, so.SLA) {
+				p.errorf(p.at(path), path, "%s", Unknown("SLA", so.SLA, slaNames))
+			}
+		}
+	}
 	p.checkRetargets(def)
 	p.checkNotBy(def)
 	p.checkConstructs(def, knownState)

@@ -31,10 +31,22 @@ func (p *parser) checkExprs(def *Definition) {
 		switch {
 		case e.want == wantBool:
 			want, what = cel.BoolType, "a condition"
+		case e.want == wantTime:
+			want, what = cel.TimestampType, "a deadline"
+		case e.want == wantString && cel.ListType(cel.StringType).IsAssignableType(out) && out != cel.DynType:
+			p.errorf(e.node, e.path, "expression gives a list of strings, but a user needs a string (to notify several people, write users:)")
+			continue
 		case e.want == wantString:
 			want, what = cel.StringType, "a user"
+		case e.want == wantNames && out != cel.DynType && !cel.StringType.IsAssignableType(out) && !cel.ListType(cel.StringType).IsAssignableType(out):
+			p.errorf(e.node, e.path, "expression gives %s, but %s needs a name or a list of names", typeName(out), e.path)
+			continue
 		case e.want == wantUsers && out != cel.DynType && !cel.StringType.IsAssignableType(out) && !cel.ListType(cel.StringType).IsAssignableType(out):
-			p.errorf(e.node, e.path, "expression gives %s, but exclude needs a user or a list of users", typeName(out))
+			what := "exclude"
+			if !strings.Contains(e.path, "exclude") {
+				what = e.path
+			}
+			p.errorf(e.node, e.path, "expression gives %s, but %s needs a user or a list of users", typeName(out), what)
 			continue
 		case strings.HasPrefix(e.want, wantVar):
 			name := strings.TrimPrefix(e.want, wantVar)

@@ -12,13 +12,18 @@ func (in *Instance) conditions(def *Definition, now time.Time) {
 		return
 	}
 	defer in.fireWaitingTimers(def, now)
+	defer in.fireMovedTimers(def, now)
+	// Deadlines at an instant follow the variables they read (deadlines.go);
+	// definitions without them have nothing to do here.
+	defer in.deadlineFailures(def, now)
+	defer in.redateDeadlines(def, now)
 	for i, s := range def.SLAs {
 		c := &in.Clocks[i]
 		switch c.Status {
 		case ClockPending:
-			if contains(s.StartOnEnter, in.State) || in.holds(def, s.StartWhen, now) {
+			if contains(s.StartOnEnter, in.State) || in.holds(def, s.StartWhen, now) || in.startedBy(def, s) {
 				c.Status, c.Since, c.StartedAt = ClockRunning, now, now
-				in.emit(Event{At: now, Type: EventSLAStarted, Actor: System.ID, SLA: s.Name, Data: map[string]any{"target": c.Target.String()}})
+				in.emit(Event{At: now, Type: EventSLAStarted, Actor: System.ID, SLA: s.Name, Data: in.clockStarted(def, i)})
 				if contains(s.PauseIn, in.State) {
 					in.pauseClock(def, i, now, map[string]any{"state": in.State})
 				}

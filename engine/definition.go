@@ -79,8 +79,21 @@ const (
 	// Before, the timer was spent with an error and nobody was told.
 	LevelTimersWait = 4
 
+	// LevelGuardsReadInput: an action's guard reads the action's own input
+	// through input (input.progress == 100 on the action that reports the
+	// progress), the input checked and with its defaults before the guard is
+	// evaluated. Before, input was the process's input as it stood before the
+	// action, and the guard was evaluated before the input was checked.
+	LevelGuardsReadInput = 5
+	// LevelRolesComputed: a notify step's role written as an expression
+	// ("= …") is evaluated, and the roles it gives are told. Before, such a
+	// definition passed validation and a role named after the expression's
+	// text was told; Parse now refuses an expression wherever a literal name
+	// is expected, and histories of those definitions replay as recorded.
+	LevelRolesComputed = LevelGuardsReadInput
+
 	// CurrentLevel is what Parse compiles for.
-	CurrentLevel = LevelTimersWait
+	CurrentLevel = LevelGuardsReadInput
 )
 
 // Field types of the input schema.
@@ -249,6 +262,9 @@ type Reminder struct {
 	When    string   `json:"when,omitempty"`
 	Do      []Step   `json:"do"`
 	ResetBy []string `json:"reset_by,omitempty"`
+	// Until, an expression giving an instant, ends the reminders: no period
+	// that would end after it runs.
+	Until string `json:"until,omitempty"`
 }
 
 // Action moves a process from its state to To. Roles empty means any authenticated
@@ -296,6 +312,9 @@ const (
 type Timer struct {
 	After  Duration `json:"after"`
 	Action string   `json:"action"`
+	// At, instead of After, is an expression giving the instant the timer
+	// falls due ("= vars.month_end"); see deadlines.go.
+	At string `json:"at,omitempty"`
 }
 
 // SLA is a clock that runs from the start of the process until it is stopped, with
@@ -323,6 +342,13 @@ type SLA struct {
 	// counts on from the time used, ReopenRestart counts from zero. Without
 	// it the clock stays stopped.
 	Reopen string `json:"reopen,omitempty"`
+	// At, instead of a target, is an expression giving the instant the clock
+	// falls due (the end of the month it started in); the target is then the
+	// business time from the clock's start to that instant.
+	At string `json:"at,omitempty"`
+	// StartOn holds the clock back until another clock reaches a mark (its
+	// breach).
+	StartOn *SLAStart `json:"start_on,omitempty"`
 }
 
 // What an SLA clock does when its process is reopened (SLA.Reopen).
@@ -386,11 +412,16 @@ type Collect struct {
 	Into    string `json:"into"`
 }
 
-// Notify addresses a notification to everyone with Role, or to one User. User
-// may be an expression ("= vars.assignee").
+// Notify addresses a notification to everyone with Role, to one User, to
+// Users, or to the members of a directory Group; exactly one is set. Each may
+// be an expression ("= vars.assignee", "= input.affected_users",
+// "= 'users-' + input.service"); a group is resolved to its members by the
+// workflow (an effect) and the members are recorded (see recipients.go).
 type Notify struct {
-	Role string `json:"role,omitempty"`
-	User string `json:"user,omitempty"`
+	Role  string   `json:"role,omitempty"`
+	User  string   `json:"user,omitempty"`
+	Users []string `json:"users,omitempty"`
+	Group string   `json:"group,omitempty"`
 }
 
 // Assignee is who a process is assigned to: a group (a role) or a user (which

@@ -23,6 +23,9 @@ type Effect struct {
 	// Resolve asks the directory for the people behind a vote's roles and
 	// groups.
 	Resolve *ResolveRequest `json:"resolve,omitempty"`
+	// Recipients asks the directory for the members of the groups a notify
+	// step addresses.
+	Recipients *RecipientsRequest `json:"recipients,omitempty"`
 }
 
 // StartRequest asks for a new process of Process with Input, linked to Parent.

@@ -31,7 +31,49 @@ const exprCostLimit = 100_000
 const (
 	scopeProcess = "process" // input, vars, state, actor, now
 	scopeWebhook = "webhook" // the above and response
+	// scopeActionPrefix + the action's path (states.S.actions.A): an action's
+	// guard, in which input also holds the action's own input
+	// (LevelGuardsReadInput).
+	scopeActionPrefix = "action:"
 )
+
+// actionScope is the scope of the guard of action in state.
+func actionScope(state, action string) string {
+	return scopeActionPrefix + "states." + state + ".actions." + action
+}
+
+// guardAction returns the action whose guard scope is, or nil.
+func (d *Definition) guardAction(scope string) *Action {
+	if !strings.HasPrefix(scope, scopeActionPrefix) {
+		return nil // evaluated after every change: no work for the other scopes
+	}
+	parts := strings.Split(strings.TrimPrefix(scope, scopeActionPrefix), ".")
+	if len(parts) != 4 {
+		return nil
+	}
+	st := d.State(parts[1])
+	if st == nil {
+		return nil
+	}
+	return st.Action(parts[3])
+}
+
+// inputFields are the fields input holds in scope: the process's input, and
+// in an action's guard the action's input besides (the same name has the same
+// type: Parse refuses one name with two types).
+func (d *Definition) inputFields(scope string) []Field {
+	a := d.guardAction(scope)
+	if a == nil || len(a.Input) == 0 {
+		return d.Input
+	}
+	out := append([]Field(nil), d.Input...)
+	for _, f := range a.Input {
+		if fieldOf(d.Input, f.Name) == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // Names of the CEL object types that describe a definition's input and variables.
 const (
@@ -48,6 +90,9 @@ type Scope struct {
 	Now      time.Time
 	// Response is a webhook's answer, for its result mapping.
 	Response *WebhookResponse
+	// ActionInput is the input of the action whose guard is evaluated, checked
+	// and with its defaults.
+	ActionInput map[string]any
 }
 
 // exprCache holds the CEL environments and programs of one definition.
@@ -91,7 +136,7 @@ func (d *Definition) exprs() *exprCache {
 
 func newExprEnv(d *Definition, scope string) (*cel.Env, error) {
 	prov := &schemaProvider{Registry: types.NewEmptyRegistry(), structs: map[string][]Field{
-		typeInput: d.Input,
+		typeInput: d.inputFields(scope),
 		typeVars:  d.varFields(),
 		typeActor: {{Name: "id", Type: TypeUser}, {Name: "roles", Type: TypeList}},
 	}}
@@ -107,6 +152,7 @@ func newExprEnv(d *Definition, scope string) (*cel.Env, error) {
 		cel.Variable("actor", types.NewObjectType(typeActor)),
 		cel.Variable("now", cel.TimestampType),
 	}
+	opts = append(opts, periodFunctions(d)...)
 	if scope == scopeWebhook {
 		prov.structs[typeResponse] = []Field{{Name: "status", Type: TypeInt}, {Name: "body", Type: typeAny}}
 		opts = append(opts, cel.Variable("response", types.NewObjectType(typeResponse)))
@@ -336,8 +382,19 @@ func (d *Definition) eval(src, scope string, s Scope) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %w", src, err)
 	}
+	input := d.activation(d.Input, s.Instance.Input, s.Instance.Vars)
+	if a := d.guardAction(scope); a != nil {
+		// The action's fields read what is being entered, or nothing: not
+		// what an earlier action entered into the variable of that name.
+		for _, f := range a.Input {
+			delete(input, f.Name)
+		}
+		for k, v := range d.activation(a.Input, s.ActionInput, nil) {
+			input[k] = v
+		}
+	}
 	vars := map[string]any{
-		"input": d.activation(d.Input, s.Instance.Input, s.Instance.Vars),
+		"input": input,
 		"vars":  d.activation(d.cachedVarFields(), s.Instance.Vars, nil),
 		"state": s.Instance.State,
 		"id":    s.Instance.ID,
@@ -359,7 +416,12 @@ func (d *Definition) eval(src, scope string, s Scope) (any, error) {
 
 // evalBool evaluates a condition.
 func (d *Definition) evalBool(src string, s Scope) (bool, error) {
-	v, err := d.eval(src, scopeProcess, s)
+	return d.evalBoolIn(src, scopeProcess, s)
+}
+
+// evalBoolIn evaluates a condition in scope.
+func (d *Definition) evalBoolIn(src, scope string, s Scope) (bool, error) {
+	v, err := d.eval(src, scope, s)
 	if err != nil {
 		return false, err
 	}

@@ -126,6 +126,9 @@ func actionLabel(a Action) string {
 }
 
 func timerLabel(t Timer) string {
+	if t.At != "" {
+		return fmt.Sprintf("at %s: %s (timer)", t.At, t.Action)
+	}
 	return fmt.Sprintf("after %s: %s (timer)", t.After, t.Action)
 }
 

@@ -36,7 +36,7 @@ func TestMermaidShowsActionsTimersAndSLAs(t *testing.T) {
 
 func TestDOTShowsActionsTimersAndSLAs(t *testing.T) {
 	d := engine.DOT(shippedIncident(t))
-	for _, want := range []string{`"resolved" -> "closed" [label="after 1w: close (timer)", style=dashed];`, `"closed" [label="closed\nstops SLA resolution", peripheries=2];`} {
+	for _, want := range []string{`"resolved" -> "closed" [label="after 1w: close (timer)", style=dashed];`, `"closed" [label="closed\nstops SLA resolution\nstops SLA replacement", peripheries=2];`} {
 		if !strings.Contains(d, want) {
 			t.Errorf("missing %q in:\n%s", want, d)
 		}

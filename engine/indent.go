@@ -112,25 +112,35 @@ func anchorless(item string) string {
 
 // stripComment removes a trailing comment, outside quotes.
 func stripComment(line string) string {
-	var quote byte
-	for i := 0; i < len(line); i++ {
-		switch c := line[i]; {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '#' && (i == 0 || line[i-1] == ' '):
-			return line[:i]
+	end := len(line)
+	unquoted(line, func(i int) bool {
+		if line[i] == '#' && (i == 0 || line[i-1] == ' ') {
+			end = i
+			return false
 		}
-	}
-	return line
+		return true
+	})
+	return line[:end]
 }
 
 // brackets counts the flow brackets a line leaves open, outside quotes.
 func brackets(s string) int {
 	open := 0
+	unquoted(s, func(i int) bool {
+		switch s[i] {
+		case '{', '[':
+			open++
+		case '}', ']':
+			open--
+		}
+		return true
+	})
+	return max(open, 0)
+}
+
+// unquoted calls f with the index of each byte of s outside quotes, until f
+// returns false.
+func unquoted(s string, f func(i int) bool) {
 	var quote byte
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -140,11 +150,8 @@ func brackets(s string) int {
 			}
 		case c == '"' || c == '\'':
 			quote = c
-		case c == '{' || c == '[':
-			open++
-		case c == '}' || c == ']':
-			open--
+		case !f(i):
+			return
 		}
 	}
-	return max(open, 0)
 }

@@ -38,6 +38,9 @@ const (
 	EventCancelled = "process_cancelled"
 	// EventReminder records a reminder period that passed in a state.
 	EventReminder = "reminder"
+	// EventComment records a work note: a comment on the process that is no
+	// action and changes nothing else (see Instance.AddComment).
+	EventComment = "comment"
 	// EventSLAWarning records an SLA reaching its warning threshold (at risk).
 	EventSLAWarning = "sla_warning"
 	// EventReassigned records a process handed to another group or user.
@@ -188,15 +191,14 @@ func Start(def *Definition, id string, version int, input map[string]any, actor 
 		}
 	}
 	in.emit(Event{At: now, Type: EventStarted, Actor: actor.ID, To: def.Initial, RequestID: requestID})
-	for _, s := range def.SLAs {
-		if s.StartWhen != "" || len(s.StartOnEnter) > 0 {
+	for i, s := range def.SLAs {
+		if s.StartWhen != "" || len(s.StartOnEnter) > 0 || s.StartOn != nil {
 			// Held back until its start condition holds; conditions starts it.
 			in.Clocks = append(in.Clocks, Clock{Name: s.Name, Target: s.targetFor(vals), Status: ClockPending})
 			continue
 		}
-		c := Clock{Name: s.Name, Target: s.targetFor(vals), Status: ClockRunning, Since: now, StartedAt: now}
-		in.Clocks = append(in.Clocks, c)
-		in.emit(Event{At: now, Type: EventSLAStarted, Actor: System.ID, SLA: s.Name, Data: map[string]any{"target": c.Target.String()}})
+		in.Clocks = append(in.Clocks, Clock{Name: s.Name, Target: s.targetFor(vals), Status: ClockRunning, Since: now, StartedAt: now})
+		in.emit(Event{At: now, Type: EventSLAStarted, Actor: System.ID, SLA: s.Name, Data: in.clockStarted(def, i)})
 	}
 	in.clocksOnEnter(def, "", def.Initial, now)
 	in.onEnter(def, def.Initial, now)
@@ -338,8 +340,18 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 			return nil, err
 		}
 	}
+	// From LevelGuardsReadInput the guard reads the action's input, so the
+	// input is checked first.
+	readsInput := def.Level >= LevelGuardsReadInput
+	var vals map[string]any
+	if readsInput {
+		var err error
+		if vals, err = ValidateInput(a.Input, req.Input, "input"); err != nil {
+			return nil, err
+		}
+	}
 	if a.When != "" {
-		ok, err := def.evalBool(a.When, Scope{Instance: in, Actor: req.Actor, Now: now})
+		ok, err := in.guard(def, a, vals, req.Actor, now)
 		switch {
 		case err != nil:
 			return nil, &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("action %q: its condition could not be evaluated: %v", a.Name, err)}
@@ -348,9 +360,14 @@ func (in *Instance) Check(def *Definition, req ActionRequest, now time.Time) (ma
 				Allowed: def.AllowedActions(in.State, req.Actor, in.Parties())}
 		}
 	}
-	vals, err := ValidateInput(a.Input, req.Input, "input")
-	if err != nil || a.Window == nil {
-		return vals, err
+	if !readsInput {
+		var err error
+		if vals, err = ValidateInput(a.Input, req.Input, "input"); err != nil {
+			return vals, err
+		}
+	}
+	if a.Window == nil {
+		return vals, nil
 	}
 	return vals, CheckWindow(def.CalendarSpec, a.Window, vals)
 }
@@ -650,6 +667,9 @@ func (w wake) describe(def *Definition, in *Instance) string {
 		return fmt.Sprintf("reminder: every %s in %s", def.State(in.State).Reminders[w.timer].Every, in.State)
 	case w.clock < 0:
 		t := def.State(in.State).Timers[w.timer]
+		if t.At != "" {
+			return fmt.Sprintf("timer %s: at %s in %s, %s", in.ID, t.At, in.State, t.Action)
+		}
 		return fmt.Sprintf("timer %s: after %s in %s, %s", in.ID, t.After, in.State, t.Action)
 	case w.escalation < 0:
 		return fmt.Sprintf("SLA %s breach", in.Clocks[w.clock].Name)
@@ -670,7 +690,9 @@ func (in *Instance) next(def *Definition) (wake, bool) {
 	}
 	for i := range in.Clocks {
 		c := &in.Clocks[i]
-		if c.Status != ClockRunning || c.Target <= 0 {
+		// A clock due at an instant already past when it started has no
+		// business time to count: its marks fall due at once.
+		if c.Status != ClockRunning || (c.Target <= 0 && c.DueAt == nil) {
 			continue
 		}
 		if !c.Breached {
@@ -687,12 +709,25 @@ func (in *Instance) next(def *Definition) (wake, bool) {
 	}
 	if st := def.State(in.State); st != nil {
 		for i, t := range st.Timers {
-			if !containsInt(in.TimersFired, i) {
+			if containsInt(in.TimersFired, i) {
+				continue
+			}
+			if t.At == "" {
 				consider(wake{at: cal.Add(in.EnteredAt, time.Duration(t.After)), clock: -1, timer: i})
+			} else if at, ok := in.deadlineOf(def, t.At, in.EnteredAt); ok {
+				// An instant already past when the state was entered is due
+				// on entering, never before it.
+				consider(wake{at: latest(at, in.EnteredAt), clock: -1, timer: i})
 			}
 		}
 		for i, r := range st.Reminders {
-			consider(wake{at: cal.Add(in.reminderAnchor(i), time.Duration(r.Every)), clock: -1, timer: i, reminder: true})
+			at := cal.Add(in.reminderAnchor(i), time.Duration(r.Every))
+			if r.Until != "" {
+				if until, ok := in.deadlineOf(def, r.Until, in.EnteredAt); ok && at.After(until) {
+					continue // the reminders have ended
+				}
+			}
+			consider(wake{at: at, clock: -1, timer: i, reminder: true})
 		}
 		if par := st.Parallel; par != nil {
 			for i, t := range par.Tasks {
@@ -781,8 +816,7 @@ func (in *Instance) fire(def *Definition, w wake) {
 			return
 		}
 		t := def.State(in.State).Timers[w.timer]
-		in.emit(Event{At: w.at, Type: EventTimerFired, Actor: System.ID, Action: t.Action,
-			Data: map[string]any{"after": t.After.String(), "state": in.State}})
+		in.emit(Event{At: w.at, Type: EventTimerFired, Actor: System.ID, Action: t.Action, Data: t.firedData(in.State)})
 		// Check cannot fail here: Parse guarantees the action exists in this state
 		// and needs no input the system cannot supply.
 		if err := in.Apply(def, ActionRequest{Action: t.Action, Actor: System}, w.at); err != nil {

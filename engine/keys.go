@@ -8,16 +8,17 @@ var (
 	keysLabels        = []string{"title", "states", "actions", "fields", "slas"}
 	keysField         = []string{"type", "required", "default", "maxLength", "values", "states"}
 	keysState         = []string{"final", "on_enter", "actions", "timers", "reminders", "approval", "parallel"}
-	keysReminder      = []string{"every", "when", "do", "reset_by"}
+	keysReminder      = []string{"every", "when", "do", "reset_by", "until"}
 	keysAction        = []string{"to", "roles", "input", "when", "do", "window", "not_by"}
-	keysTimer         = []string{"after", "action"}
-	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in", "start_on_enter", "start_when", "stop_when", "pause_when", "warn_at", "reopen"}
+	keysTimer         = []string{"after", "at", "action"}
+	keysSLA           = []string{"target", "by", "targets", "stop_on_leave", "stop_on_enter", "pause_in", "start_on_enter", "start_when", "stop_when", "pause_when", "warn_at", "reopen", "at", "start_on"}
+	keysStartOn       = []string{"sla", "breached"}
 	keysEscalation    = []string{"on", "when", "do"}
 	keysOn            = []string{"sla", "at"}
 	keysStepKind      = []string{"notify", "set", "reassign", "raise_priority", "action", "start", "webhook", "collect"}
 	keysStep          = append(append([]string{}, keysStepKind...), "when")
 	keysCollect       = []string{"process", "into"}
-	keysNotify        = []string{"role", "user"}
+	keysNotify        = []string{"role", "user", "users", "group"}
 	keysReassign      = []string{"group", "user"}
 	keysStart         = []string{"process", "input", "on_end", "once"}
 	keysRule          = []string{"count", "at_least", "into", "do"}
@@ -39,7 +40,7 @@ var (
 func Keys() map[string][]string {
 	return map[string][]string{
 		"definition": keysDefinition, "field": keysField, "state": keysState, "action": keysAction,
-		"timer": keysTimer, "reminder": keysReminder, "sla": keysSLA, "escalation": keysEscalation, "on": keysOn, "step": keysStep,
+		"timer": keysTimer, "start_on": keysStartOn, "reminder": keysReminder, "sla": keysSLA, "escalation": keysEscalation, "on": keysOn, "step": keysStep,
 		"notify": keysNotify, "reassign": keysReassign, "start": keysStart, "webhook": keysWebhook, "collect": keysCollect,
 		"approval": keysApproval, "approvers": keysApprovers, "quorum": keysQuorum, "break_glass": keysBreakGlass, "parallel": keysParallel, "task": keysTask,
 		"calendars file": keysCalendarsFile, "calendar": keysCalendar, "blackout": keysBlackout, "window": keysWindow,

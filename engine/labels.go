@@ -171,6 +171,7 @@ func ParseLabels(src []byte) ([]Labels, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, nil
 	}
+	resolveAliases(&doc, map[*yaml.Node]bool{})
 	p := &parser{}
 	var out []Labels
 	root := doc.Content[0]

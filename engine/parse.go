@@ -40,6 +40,11 @@ func Compile(src []byte, env Env) (*Definition, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is empty", Details: []Detail{{Line: 1, Column: 1, Message: "expected a mapping with name, states, …"}}}
 	}
+	resolveAliases(&doc, map[*yaml.Node]bool{})
+	if n := expandedSize(&doc, map[*yaml.Node]int{}); n > maxExpandedNodes {
+		return nil, &Error{Code: EINVALID, Op: op, Message: "definition is too large once its aliases are expanded",
+			Details: []Detail{{Line: 1, Column: 1, Message: fmt.Sprintf("its aliases expand it to %d YAML nodes; at most %d are read", n, maxExpandedNodes)}}}
+	}
 	p := &parser{calendars: env.Calendars, processes: env.Processes, days: workingDaysOf(Calendar24x7, nil)}
 	def := p.definition(doc.Content[0])
 	def.Level = CurrentLevel
@@ -50,6 +55,59 @@ func Compile(src []byte, env Env) (*Definition, error) {
 		return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("definition has %d problem(s)", len(p.problems)), Details: p.problems}
 	}
 	return def, nil
+}
+
+// resolveAliases replaces every alias in the tree by the node it names, so
+// each list and mapping of the language takes an alias wherever it takes the
+// thing itself (`reminders: *reminders`, `do: *notify_team`), not only where
+// a parser function remembered to look through one. Nodes are shared, not
+// copied, and each is walked once (done), so a document of nested aliases (a
+// "billion laughs") costs no more than its text. An alias to a node that
+// contains it stays an alias (it is refused where it stands), so the tree
+// never becomes a cycle the parser would follow for ever.
+func resolveAliases(n *yaml.Node, done map[*yaml.Node]bool) {
+	resolveAliasesIn(n, done, map[*yaml.Node]bool{})
+}
+
+func resolveAliasesIn(n *yaml.Node, done, open map[*yaml.Node]bool) {
+	if done[n] {
+		return
+	}
+	open[n] = true
+	for i, c := range n.Content {
+		t := c
+		for t.Kind == yaml.AliasNode && t.Alias != nil && !open[t.Alias] {
+			t = t.Alias
+		}
+		if t.Kind == yaml.AliasNode {
+			continue // names a node that contains it
+		}
+		n.Content[i] = t
+		resolveAliasesIn(t, done, open)
+	}
+	delete(open, n)
+	done[n] = true
+}
+
+// maxExpandedNodes bounds the nodes the parser walks once aliases are
+// resolved: a few aliases of aliases (a "billion laughs") would otherwise make
+// it walk billions, and a definition can be published through the API.
+const maxExpandedNodes = 200_000
+
+// expandedSize is the number of nodes the parser walks in n, aliases
+// followed; sizes of shared nodes are counted once (memo) and capped, so
+// computing it costs no more than the text.
+func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
+	if s, ok := memo[n]; ok {
+		return s
+	}
+	memo[n] = 1 // an alias to a node that contains it counts once
+	s := 1
+	for _, c := range n.Content {
+		s = min(s+expandedSize(c, memo), maxExpandedNodes+1)
+	}
+	memo[n] = s
+	return s
 }
 
 var yamlLineRe = regexp.MustCompile(`line (\d+)`)
@@ -122,9 +180,8 @@ type entry struct {
 // keys (<<: *anchor) are honoured: merged entries come first and the mapping's own
 // keys override them.
 func (p *parser) mapping(n *yaml.Node, path string, known []string) []entry {
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
+	// Aliases are resolved before parsing (resolveAliases); one left is an
+	// alias to a node that contains it, refused here.
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, path, "expected a mapping, got %s", kindName(n))
 		return nil
@@ -247,6 +304,26 @@ func (p *parser) strings(n *yaml.Node, path string) []string {
 		out = append(out, p.str(c, sub))
 	}
 	return out
+}
+
+// names reads a list of literal names (roles, groups, user ids) where no
+// expression is evaluated: one written as an expression would otherwise be
+// taken for a name (a role literally called "= vars.team"), so it is refused.
+func (p *parser) names(n *yaml.Node, path string) []string {
+	out := p.strings(n, path)
+	for i, s := range out {
+		if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+			p.literal(n.Content[i], fmt.Sprintf("%s[%d]", path, i), s)
+		}
+	}
+	return out
+}
+
+// literal refuses an expression where a literal name is expected.
+func (p *parser) literal(n *yaml.Node, path, s string) {
+	if _, ok := isExpr(s); ok {
+		p.errorf(n, path, "expected a name, got the expression %q: only a literal is taken here (it would be used as the name itself)", s)
+	}
 }
 
 func (p *parser) value(n *yaml.Node, path string) any {
@@ -462,11 +539,11 @@ func (p *parser) action(e entry, path string) Action {
 		case "to":
 			a.To = p.str(ae.value, sub)
 		case "roles":
-			a.Roles = p.strings(ae.value, sub)
+			a.Roles = p.names(ae.value, sub)
 		case "input":
 			a.Input = p.fields(ae.value, sub)
 		case "when":
-			a.When = p.expr(ae.value, sub, scopeProcess, wantBool)
+			a.When = p.expr(ae.value, sub, scopeActionPrefix+path, wantBool)
 		case "do":
 			a.Do = p.steps(ae.value, sub)
 		case "not_by":
@@ -506,13 +583,23 @@ func (p *parser) timer(n *yaml.Node, path string) Timer {
 	var t Timer
 	p.remember(path, n)
 	entries := p.mapping(n, path, keysTimer)
-	if n.Kind == yaml.MappingNode && len(entries) < 2 {
-		p.errorf(n, path, "a timer needs after and action")
+	keys := map[string]bool{}
+	for _, te := range entries {
+		keys[te.key] = true
+	}
+	switch {
+	case n.Kind != yaml.MappingNode:
+	case keys["after"] && keys["at"]:
+		p.errorf(n, path, "a timer has either after (a duration) or at (an instant), not both")
+	case !keys["action"] || !keys["after"] && !keys["at"]:
+		p.errorf(n, path, "a timer needs after (or at) and action")
 	}
 	for _, te := range entries {
 		sub := join(path, te.key)
 		p.remember(sub, te.value)
 		switch te.key {
+		case "at":
+			t.At = p.deadline(te.value, sub)
 		case "after":
 			t.After = p.duration(te.value, sub)
 		case "action":
@@ -537,6 +624,8 @@ func (p *parser) reminder(n *yaml.Node, path string) Reminder {
 			r.ResetBy = p.strings(re.value, sub)
 		case "when":
 			r.When = p.expr(re.value, sub, scopeProcess, wantBool)
+		case "until":
+			r.Until = p.deadline(re.value, sub)
 		}
 	}
 	if n.Kind == yaml.MappingNode && (r.Every == 0 || len(r.Do) == 0) {
@@ -582,20 +671,60 @@ func (p *parser) sla(e entry) SLA {
 			s.WarnAt = p.percent(se.value, sub)
 		case "reopen":
 			s.Reopen = p.oneOf(se.value, sub, reopenKinds)
+		case "at":
+			s.At = p.deadline(se.value, sub)
+		case "start_on":
+			s.StartOn = p.startOn(se.value, sub)
 		}
 	}
 	if s.Reopen != "" && len(s.StopOnEnter) == 0 && len(s.StopOnLeave) == 0 {
 		p.errorf(p.at(join(path, "reopen")), join(path, "reopen"), "reopen is for a clock a state stops: give stop_on_enter or stop_on_leave")
 	}
 	switch {
+	case s.At != "" && (hasTarget || s.By != ""):
+		p.errorf(p.at(join(path, "at")), join(path, "at"), "an SLA falls due either at an instant (at) or after a target (target, or by and targets), not both")
+	case s.At != "":
 	case s.Target == 0 && s.By == "" && !hasTarget:
-		p.errorf(e.keyN, path, "an SLA needs a target, or by and targets")
+		p.errorf(e.keyN, path, "an SLA needs a target, or by and targets, or at")
 	case s.Target != 0 && s.By != "":
 		p.errorf(e.keyN, path, "an SLA has either a target or by and targets, not both")
 	case s.By != "" && len(s.Targets) == 0:
 		p.errorf(e.keyN, join(path, "targets"), "by %q needs targets for its values", s.By)
 	}
 	return s
+}
+
+// deadline reads an expression giving an instant. It must be an expression:
+// a literal here would be a deadline fixed for every process, which is a
+// mistake, and a duration belongs under after or target.
+func (p *parser) deadline(n *yaml.Node, path string) string {
+	if _, ok := isExpr(n.Value); !ok && n.Kind == yaml.ScalarNode {
+		p.errorf(n, path, "expected an expression giving a date and time, such as \"= end_of_month(now)\" or \"= vars.due_by\", got %s", kindName(n))
+		return ""
+	}
+	return p.expr(n, path, scopeProcess, wantTime)
+}
+
+// startOn reads what starts a clock held back until another reaches a mark.
+func (p *parser) startOn(n *yaml.Node, path string) *SLAStart {
+	so := &SLAStart{}
+	for _, e := range p.mapping(n, path, keysStartOn) {
+		sub := join(path, e.key)
+		p.remember(sub, e.value)
+		switch e.key {
+		case "sla":
+			so.SLA = p.str(e.value, sub)
+		case "breached":
+			so.Breached = p.boolean(e.value, sub)
+			if !so.Breached && e.value.Tag == "!!bool" {
+				p.errorf(e.value, sub, "breached: false would never start the clock; the mark that starts it is the breach (breached: true)")
+			}
+		}
+	}
+	if n.Kind == yaml.MappingNode && (so.SLA == "" || !so.Breached) {
+		p.errorf(n, path, "start_on needs sla and breached: true")
+	}
+	return so
 }
 
 func (p *parser) escalations(n *yaml.Node, path string) []Escalation {

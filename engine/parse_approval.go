@@ -25,15 +25,15 @@ func (p *parser) approval(n *yaml.Node, path string) *Approval {
 			for _, ae := range p.mapping(e.value, sub, keysApprovers) {
 				switch ae.key {
 				case "roles":
-					a.Roles = p.strings(ae.value, join(sub, "roles"))
+					a.Roles = p.names(ae.value, join(sub, "roles"))
 				case "users":
 					a.Users = p.approverUsers(ae.value, join(sub, "users"))
 				case "groups":
-					a.Groups = p.strings(ae.value, join(sub, "groups"))
+					a.Groups = p.names(ae.value, join(sub, "groups"))
 				}
 			}
 		case "mandatory":
-			a.Mandatory = p.strings(e.value, sub)
+			a.Mandatory = p.names(e.value, sub)
 		case "quorum":
 			p.quorum(e.value, sub, a)
 		case "due":
@@ -115,7 +115,7 @@ func (p *parser) breakGlass(n *yaml.Node, path string) *BreakGlass {
 		p.remember(sub, e.value)
 		switch e.key {
 		case "roles":
-			bg.Roles = p.strings(e.value, sub)
+			bg.Roles = p.names(e.value, sub)
 		case "to":
 			bg.To = p.str(e.value, sub)
 		case "do":
@@ -200,7 +200,7 @@ func (p *parser) task(e entry, path string) Task {
 		sub := join(path, te.key)
 		switch te.key {
 		case "roles":
-			t.Roles = p.strings(te.value, sub)
+			t.Roles = p.names(te.value, sub)
 		case "due":
 			t.Due = p.duration(te.value, sub)
 		case "input":

@@ -13,6 +13,8 @@ const (
 	wantString = "string"
 	wantAny    = "any"
 	wantUsers  = "users" // a user id or a list of them
+	wantTime   = "time"  // a date and time: a deadline
+	wantNames  = "names" // a role or group name, or a list of them
 	// wantVar + name: the type of the variable or input field it is assigned to.
 	wantVar = "var:"
 )
@@ -115,10 +117,10 @@ func (p *parser) step(e entry, path string) Step {
 	p.remember(path, e.value)
 	switch e.key {
 	case "notify":
-		role, user := p.recipient(e.value, path, "notify", "role", keysNotify)
-		st.Notify = &Notify{Role: role, User: user}
+		st.Notify = p.notify(e.value, path)
 	case "reassign":
 		group, user := p.recipient(e.value, path, "reassign", "group", keysReassign)
+		p.literal(p.at(join(path, "group")), join(path, "group"), group)
 		st.Reassign = &Assignee{Group: group, User: user}
 	case "set":
 		st.Set = p.assignments(e.value, path, scopeProcess, true)
@@ -158,6 +160,62 @@ func (p *parser) collect(n *yaml.Node, path string) *Collect {
 		p.errorf(n, path, "collect needs the process to collect and the list variable to collect into (into)")
 	}
 	return c
+}
+
+// notify reads who a notify step addresses: exactly one of a role, a user,
+// users and a group, each a literal or an expression.
+func (p *parser) notify(n *yaml.Node, path string) *Notify {
+	nt := &Notify{}
+	entries := p.mapping(n, path, keysNotify)
+	for _, e := range entries {
+		sub := join(path, e.key)
+		p.remember(sub, e.value)
+		switch e.key {
+		case "role":
+			nt.Role = p.nameRef(e.value, sub)
+		case "user":
+			nt.User = p.userRef(e.value, sub, wantString)
+		case "users":
+			nt.Users = p.usersRef(e.value, sub)
+		case "group":
+			nt.Group = p.nameRef(e.value, sub)
+		}
+	}
+	if len(entries) != 1 && n.Kind == yaml.MappingNode {
+		p.errorf(n, path, "notify needs exactly one of role, user, users or group")
+	}
+	return nt
+}
+
+// nameRef reads a role or group name, or an expression giving one or a list.
+func (p *parser) nameRef(n *yaml.Node, path string) string {
+	if src, ok := isExpr(n.Value); ok && n.Kind == yaml.ScalarNode {
+		p.expr(n, path, scopeProcess, wantNames)
+		return exprPrefix + " " + src
+	}
+	return p.str(n, path)
+}
+
+// usersRef reads a list of user ids and expressions, or one expression giving
+// a user or a list of them.
+func (p *parser) usersRef(n *yaml.Node, path string) []string {
+	if n.Kind == yaml.SequenceNode {
+		var out []string
+		for i, un := range n.Content {
+			sub := fmt.Sprintf("%s[%d]", path, i)
+			p.remember(sub, un)
+			out = append(out, p.userRef(un, sub, wantUsers))
+		}
+		if len(out) == 0 {
+			p.errorf(n, path, "users needs at least one user")
+		}
+		return out
+	}
+	if _, ok := isExpr(n.Value); !ok || n.Kind != yaml.ScalarNode {
+		p.errorf(n, path, "expected a list of users or an expression giving them, got %s", kindName(n))
+		return nil
+	}
+	return []string{p.userRef(n, path, wantUsers)}
 }
 
 // recipient reads who a notify or reassign step addresses: exactly one of a

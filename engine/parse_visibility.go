@@ -11,7 +11,7 @@ func (p *parser) visibility(n *yaml.Node, path string) *Visibility {
 		switch e.key {
 		case "roles":
 			// Given, even empty, the list replaces the default.
-			v.Roles = append([]string{}, p.strings(e.value, sub)...)
+			v.Roles = append([]string{}, p.names(e.value, sub)...)
 		case "people":
 			v.People = p.strings(e.value, sub)
 		}

@@ -41,6 +41,10 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 			in.Advance(def, e.At)
 			in.CompleteResolve(def, effectOf(e), nil, failure, e.At)
 		}
+		if _, ok := e.Data["notify"]; ok && e.Data["effect"] != nil {
+			in.Advance(def, e.At)
+			in.CompleteRecipients(effectOf(e), nil, failure, e.At)
+		}
 		if _, ok := e.Data["collect"]; ok && e.Data["effect"] != nil {
 			in.Advance(def, e.At)
 			in.CompleteCollect(def, effectOf(e), nil, failure, e.At)
@@ -66,6 +70,12 @@ func (in *Instance) ApplyRecorded(def *Definition, e Event) error {
 			in.Advance(def, e.At)
 			in.CompleteResolve(def, effectOf(e), people, "", e.At)
 		}
+	case EventRecipientsResolved:
+		// The members of a notify step's groups, from the directory.
+		var people []string
+		_ = remarshal(e.Data["recipients"], &people)
+		in.Advance(def, e.At)
+		in.CompleteRecipients(effectOf(e), people, "", e.At)
 	case EventAgendaCollected:
 		var items []AgendaItem
 		if err := remarshal(e.Data["items"], &items); err != nil {

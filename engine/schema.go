@@ -31,6 +31,9 @@ func Schema() map[string]any {
 	assignments := func(desc string) map[string]any {
 		return map[string]any{"type": "object", "description": desc + " A string starting with = is an expression."}
 	}
+	instant := func(desc string) map[string]any {
+		return map[string]any{"type": "string", "pattern": `^=`, "description": desc + " An expression (starting with =) giving a date and time, in the definition's calendar: = vars.month_end, = end_of_month(now)."}
+	}
 	percent := map[string]any{"type": []string{"string", "integer"}, "pattern": `^[0-9]+%?$`, "description": "Share of the target, 1% to 1000%, e.g. 75% or 100%."}
 
 	defs := map[string]any{
@@ -95,6 +98,7 @@ func Schema() map[string]any {
 			"do":       map[string]any{"type": "array", "items": ref("step"), "minItems": 1, "description": "What to do each time a period passes."},
 			"reset_by": names("Actions that start the period again (a progress report), so the steps run only when a whole period passes without one."),
 			"when":     expr("The steps run only while this holds."),
+			"until":    instant("The reminders end: no period that would end after this instant runs."),
 		}, "every", "do"),
 		"action": object("An action people take.", keysAction, map[string]any{
 			"to":     str("The state the action leads to."),
@@ -109,10 +113,11 @@ func Schema() map[string]any {
 				"ci":    str("A string input field (of the action or the process) naming the configuration item: no two processes may schedule it at overlapping times."),
 			}, "start", "end"),
 		}, "to"),
-		"timer": object("An action the system takes after a time in the state.", keysTimer, map[string]any{
+		"timer": object("An action the system takes after a time in the state, or at an instant: one of after and at.", keysTimer, map[string]any{
 			"after":  duration,
+			"at":     instant("The instant the timer falls due (instead of after); an instant already past falls due on entering the state, one not set yet arms nothing."),
 			"action": str("The action to take; one of the state's actions."),
-		}, "after", "action"),
+		}, "action"),
 		"sla": object("An SLA clock: it starts with the process.", keysSLA, map[string]any{
 			"target":         duration,
 			"by":             str("An enum input field that chooses the target, e.g. priority."),
@@ -125,7 +130,12 @@ func Schema() map[string]any {
 			"stop_when":      expr("The clock stops once this holds."),
 			"pause_when":     expr("The clock pauses while this holds."),
 			"warn_at":        percent,
-			"reopen":         map[string]any{"enum": reopenKinds, "description": "When the process goes back to a state where the clock runs after a state stopped it: continue counts on from the time used, restart from zero. Without it the clock stays stopped."},
+			"at":             instant("The instant the clock falls due, instead of a target: its target is the business time from its start to that instant, evaluated when it starts with now the start."),
+			"start_on": object("The clock starts when another clock breaches.", keysStartOn, map[string]any{
+				"sla":      str("The other SLA."),
+				"breached": map[string]any{"const": true, "description": "Start at its breach."},
+			}, "sla", "breached"),
+			"reopen": map[string]any{"enum": reopenKinds, "description": "When the process goes back to a state where the clock runs after a state stopped it: continue counts on from the time used, restart from zero. Without it the clock stays stopped."},
 		}),
 		"rule": object("Counts the processes on the same configuration item when this one starts, and runs steps when they are enough. The count is read by an activity and recorded in the history.", keysRule, map[string]any{
 			"count": object("Which processes to count.", keysCount, map[string]any{
@@ -148,9 +158,12 @@ func Schema() map[string]any {
 		}, "on", "do"),
 		"step": object("One thing an escalation does: exactly one key, and optionally when.", keysStep, map[string]any{
 			"when": expr("The step runs only if this holds when its turn comes; otherwise it is passed over."),
-			"notify": object("Notify a role or a user.", keysNotify, map[string]any{
-				"role": str("Everyone with this role."),
+			"notify": object("Notify a role, a user, users or a directory group: exactly one key.", keysNotify, map[string]any{
+				"role": str("Everyone with this role, or with the roles an expression gives (= 'owner-' + input.service)."),
 				"user": str("This user, or an expression giving one (= vars.assignee)."),
+				"users": map[string]any{"description": "These users: a list of user ids and expressions each giving a user or a list of them, or one such expression (= input.affected_users).",
+					"oneOf": []any{map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string"}}, map[string]any{"type": "string", "pattern": "^="}}},
+				"group": str("The members of this directory group, or of the groups an expression gives (= 'users-' + input.service), resolved when the step runs and recorded."),
 			}),
 			"set": assignments("Process variables to set, by name."),
 			"reassign": object("Hand the process to a group or a user, and tell them.", keysReassign, map[string]any{

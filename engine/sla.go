@@ -30,6 +30,8 @@ type Clock struct {
 	NotBefore *time.Time `json:"not_before,omitempty"`
 	// Warned is set once the clock has passed its SLA's warning threshold.
 	Warned bool `json:"warned,omitempty"`
+	// DueAt is the instant an SLA with at falls due, as last evaluated.
+	DueAt *time.Time `json:"due_at,omitempty"`
 }
 
 // notBefore moves a mark that lies before the last change of target to it.

@@ -17,17 +17,7 @@ func (in *Instance) doStep(def *Definition, step Step, sla, msg string, at time.
 	scope := Scope{Instance: in, Actor: System, Now: at}
 	switch {
 	case step.Notify != nil:
-		data := map[string]any{"message": msg}
-		if step.Notify.Role != "" {
-			data["role"] = step.Notify.Role
-		} else {
-			user, ok := in.userOf(def, step.Notify.User, scope)
-			if !ok {
-				return
-			}
-			data["user"] = user
-		}
-		in.emit(Event{At: at, Type: EventNotification, Actor: System.ID, SLA: sla, Data: data})
+		in.notify(def, step.Notify, sla, msg, scope)
 	case step.Reassign != nil:
 		in.reassign(def, step.Reassign, sla, msg, scope)
 	case step.RaisePriority > 0:

@@ -15,19 +15,68 @@ func (in *Instance) timerBlocked(def *Definition, i int, now time.Time) bool {
 	st := def.State(in.State)
 	t := st.Timers[i]
 	a := st.Action(t.Action)
-	if a == nil || a.When == "" || in.holds(def, a.When, now) {
+	if a == nil || a.When == "" || in.guardHolds(def, a, now) {
 		return false
 	}
 	in.TimersWaiting = append(in.TimersWaiting, i)
-	in.stepFailed(now, "", map[string]any{"timer": t.Action, "after": t.After.String(), "state": in.State,
-		"waiting_for": a.When, "error": fmt.Sprintf("timer %s after %s: its condition %q does not hold; it fires once it does", t.Action, t.After, a.When)})
-	msg := fmt.Sprintf("%s %s: %s after %s in %s is waiting for its condition %s", def.Title, in.ID, t.Action, t.After, in.State, a.When)
+	data := t.firedData(in.State)
+	data["timer"], data["waiting_for"] = t.Action, a.When
+	data["error"] = fmt.Sprintf("timer %s %s: its condition %q does not hold; it fires once it does", t.Action, t.when(), a.When)
+	in.stepFailed(now, "", data)
+	msg := fmt.Sprintf("%s %s: %s %s in %s is waiting for its condition %s", def.Title, in.ID, t.Action, t.when(), in.State, a.When)
 	for _, role := range a.Roles {
 		if !IsRelation(role) {
 			in.emit(Event{At: now, Type: EventNotification, Actor: System.ID, Data: map[string]any{"message": msg, "role": role}})
 		}
 	}
 	return true
+}
+
+// firedData is what a timer_fired event says of the timer: its after, or for a
+// timer at an instant, its at.
+func (t Timer) firedData(state string) map[string]any {
+	if t.At != "" {
+		return map[string]any{"at": t.At, "state": state}
+	}
+	return map[string]any{"after": t.After.String(), "state": state}
+}
+
+// guard evaluates the guard of action a of the current state for input vals
+// (checked, with defaults): in the action's scope from LevelGuardsReadInput,
+// in the process's before.
+func (in *Instance) guard(def *Definition, a *Action, vals map[string]any, actor Actor, now time.Time) (bool, error) {
+	s := Scope{Instance: in, Actor: actor, Now: now}
+	if def.Level < LevelGuardsReadInput {
+		return def.evalBool(a.When, s)
+	}
+	s.ActionInput = vals
+	return def.evalBoolIn(a.When, actionScope(in.State, a.Name), s)
+}
+
+// guardHolds is holds for the guard of an action the system takes (a timer's):
+// with the action's defaults as its input.
+func (in *Instance) guardHolds(def *Definition, a *Action, now time.Time) bool {
+	if def.Level < LevelGuardsReadInput || a.When == "" {
+		return in.holds(def, a.When, now)
+	}
+	vals, _ := ValidateInput(a.Input, nil, "input") // Parse: a timer's action needs no input the system lacks
+	ok, err := in.guard(def, a, vals, System, now)
+	if err != nil {
+		if !contains(in.FailedConditions, a.When) {
+			in.FailedConditions = append(in.FailedConditions, a.When)
+			in.stepFailed(now, "", map[string]any{"condition": a.When, "error": err.Error()})
+		}
+		return false
+	}
+	return ok
+}
+
+// when says when the timer falls due: "after 4h", or "at vars.month_end".
+func (t Timer) when() string {
+	if t.At != "" {
+		return "at " + t.At
+	}
+	return "after " + t.After.String()
 }
 
 // fireWaitingTimers fires the waiting timers whose guard now holds, in the
@@ -41,7 +90,7 @@ func (in *Instance) fireWaitingTimers(def *Definition, now time.Time) {
 		waiting := slices.Sorted(slices.Values(in.TimersWaiting))
 		i := slices.IndexFunc(waiting, func(t int) bool {
 			a := st.Action(st.Timers[t].Action)
-			return a != nil && in.holds(def, a.When, now)
+			return a != nil && in.guardHolds(def, a, now)
 		})
 		if i < 0 {
 			return
@@ -49,8 +98,9 @@ func (in *Instance) fireWaitingTimers(def *Definition, now time.Time) {
 		timer := waiting[i]
 		in.TimersWaiting = slices.DeleteFunc(in.TimersWaiting, func(t int) bool { return t == timer })
 		t := st.Timers[timer]
-		in.emit(Event{At: now, Type: EventTimerFired, Actor: System.ID, Action: t.Action,
-			Data: map[string]any{"after": t.After.String(), "state": in.State, "waited": true}})
+		data := t.firedData(in.State)
+		data["waited"] = true
+		in.emit(Event{At: now, Type: EventTimerFired, Actor: System.ID, Action: t.Action, Data: data})
 		if err := in.Apply(def, ActionRequest{Action: t.Action, Actor: System}, now); err != nil {
 			in.emit(Event{At: now, Type: EventTimerFired, Actor: System.ID, Action: t.Action, Data: map[string]any{"error": err.Error()}})
 		}

@@ -126,6 +126,10 @@ func Summary(e engine.Event) string {
 		return fmt.Sprintf("decision on %v released: %v", d["process"], d["outcome"])
 	case engine.EventReleaseRefused:
 		return fmt.Sprintf("decision on %v refused: %v", d["process"], d["error"])
+	case engine.EventRecipientsRequested:
+		return fmt.Sprintf("notice to the members of %v requested", d["groups"])
+	case engine.EventRecipientsResolved:
+		return fmt.Sprintf("notice to %v: %v", d["groups"], d["recipients"])
 	case engine.EventApproversResolved:
 		return fmt.Sprintf("approvers resolved: %v", d["approvers"])
 	case engine.EventApprovalDue:
@@ -146,6 +150,8 @@ func Summary(e engine.Event) string {
 		return fmt.Sprintf("webhook %v answered %v", d["url"], d["status"])
 	case engine.EventWebhookFailed:
 		return fmt.Sprintf("webhook %v failed: %v", d["url"], d["error"])
+	case engine.EventComment:
+		return fmt.Sprintf("%s added a work note", e.Actor)
 	case engine.EventCancelled:
 		return fmt.Sprintf("process cancelled in %s", e.From)
 	case engine.EventEnded:

@@ -156,14 +156,20 @@ func refused(err error) bool {
 	return false
 }
 
-// update sends a request to the process's workflow and waits for its result.
+// update sends an action to the process's workflow and waits for its result.
 func (s *Service) update(ctx context.Context, v engine.View, req engine.ActionRequest, id string) (workflows.Result, error) {
+	return s.send(ctx, v, workflows.UpdateAction, req, id)
+}
+
+// send sends the update name with its request to the process's workflow and
+// waits for its result.
+func (s *Service) send(ctx context.Context, v engine.View, name string, req any, id string) (workflows.Result, error) {
 	uctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	handle, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		WorkflowID:   v.ID,
 		UpdateID:     id,
-		UpdateName:   workflows.UpdateAction,
+		UpdateName:   name,
 		Args:         []any{req},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})

@@ -200,3 +200,22 @@ func (s *Service) DrawDefinition(ctx context.Context, name string, version int, 
 		return draw(&d.Compiled), nil
 	})
 }
+
+// RetireDefinition stops new processes of a definition, every version of it;
+// running processes go on, and publishing a new version does not reinstate
+// it. The reason is required; the change is audited.
+func (s *Service) RetireDefinition(ctx context.Context, caller Caller, name, reason string) (store.Retirement, error) {
+	if err := RequireRole(caller, definitionCheckers...); err != nil {
+		return store.Retirement{}, err
+	}
+	return s.store.RetireDefinition(ctx, name, reason, caller.ID, caller.RequestID)
+}
+
+// ReinstateDefinition lets a retired definition start processes again, of
+// its latest version.
+func (s *Service) ReinstateDefinition(ctx context.Context, caller Caller, name string) (store.Retirement, error) {
+	if err := RequireRole(caller, definitionCheckers...); err != nil {
+		return store.Retirement{}, err
+	}
+	return s.store.ReinstateDefinition(ctx, name, caller.ID, caller.RequestID)
+}

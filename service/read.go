@@ -250,15 +250,16 @@ func (s *Service) readsHistories(ctx context.Context, caller Caller, id string) 
 // Notifications are the notifications addressed to a caller, and to whom
 // they were looked up for, so an empty list explains itself.
 type Notifications struct {
-	Items []store.Notification `json:"items"`
-	User  string               `json:"user"`
-	Roles []string             `json:"roles"`
+	Items []store.InboxNotification `json:"items"`
+	User  string                    `json:"user"`
+	Roles []string                  `json:"roles"`
 }
 
 // Notifications returns the notifications addressed to the caller or their
-// roles, about processes they may see.
-func (s *Service) Notifications(ctx context.Context, caller Caller, limit int) (Notifications, error) {
-	items, err := s.store.NotificationsFor(ctx, caller.viewer(), limit)
+// roles, about processes they may see, with the caller's read state; only
+// those they have not read when unread is set.
+func (s *Service) Notifications(ctx context.Context, caller Caller, unread bool, limit int) (Notifications, error) {
+	items, err := s.store.NotificationInbox(ctx, caller.viewer(), unread, limit)
 	if err != nil {
 		return Notifications{}, err
 	}
@@ -267,6 +268,14 @@ func (s *Service) Notifications(ctx context.Context, caller Caller, limit int) (
 		roles = []string{}
 	}
 	return Notifications{Items: items, User: caller.ID, Roles: roles}, nil
+}
+
+// MarkNotificationRead records that the caller read a notification addressed
+// to them or to one of their roles. The visibility rule applies as to every
+// read: a notification addressed to someone else, or about a process the
+// caller may not see, is ENOTFOUND exactly as one that does not exist.
+func (s *Service) MarkNotificationRead(ctx context.Context, caller Caller, id int64) (store.InboxNotification, error) {
+	return s.store.MarkNotificationRead(ctx, caller.viewer(), id, time.Now())
 }
 
 // Definitions returns the latest version of every definition that is not

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/reports"
 	"github.com/itilflow/itilflow/store"
 )
 
@@ -31,6 +32,10 @@ type Service struct {
 	// checkpoints, when set, are the audit checkpoints verification checks
 	// the chain against.
 	checkpoints CheckpointSource
+	// reports, when set, are the reports people read (UseReports);
+	// reportsDown says why there are none (ReportsUnavailable).
+	reports     *reports.Reports
+	reportsDown string
 	// heavy bounds the CPU-heavy work on definitions — checks, publications,
 	// graphs, diffs — whichever door asks for it.
 	heavy *workLimiter

@@ -7,7 +7,8 @@ import (
 )
 
 // View is a process as the API shows it: the engine's view, whose SLA clocks
-// show no start time until they have started. The engine's view keeps a zero
+// show no start time until they have started and their elapsed time in whole
+// seconds. The engine's view keeps a zero
 // time there, because it is also what the workflow projects, and recorded
 // histories compare their projections field by field: it cannot change shape.
 type View struct {
@@ -26,6 +27,9 @@ type SLA struct {
 func render(v engine.View) View {
 	out := View{View: v, SLAs: make([]SLA, len(v.SLAs))}
 	for i, c := range v.SLAs {
+		// Clocks count nanoseconds; people and the contract's Duration read
+		// whole seconds ("4s", not "4s242.740212ms").
+		c.Elapsed = engine.Duration(time.Duration(c.Elapsed).Truncate(time.Second))
 		out.SLAs[i] = SLA{SLAView: c}
 		if !c.StartedAt.IsZero() {
 			at := c.StartedAt

@@ -22,6 +22,8 @@ const (
 	AuditPublish = "publish_definition"
 	AuditStart   = "start_process"
 	AuditAction  = "action"
+	// AuditComment is a work note added to a process.
+	AuditComment = "comment"
 	// AuditUser, AuditGroup, AuditTokenIssued and AuditTokenRevoked record
 	// identity changes.
 	AuditUser         = "user_saved"
@@ -206,7 +208,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *sqlx.Tx, r AuditRecord, sou
 // that is no change a person made: what the process did by itself (timers,
 // breaches, escalations) is in its history and timeline, not in the audit log.
 // For a start the payload is what was started (definition, version, input); for
-// an action what it did (from, to, data, comment).
+// an action what it did (from, to, data, comment); for a work note its text.
 func eventAudit(v engine.View, e engine.Event) (AuditRecord, bool) {
 	if e.Actor == engine.System.ID {
 		return AuditRecord{}, false
@@ -225,6 +227,9 @@ func eventAudit(v engine.View, e engine.Event) (AuditRecord, bool) {
 		}
 		r.Action = AuditAction + ":" + e.Action
 		r.PayloadDigest = digest(map[string]any{"from": e.From, "to": e.To, "data": data, "comment": e.Comment})
+	case engine.EventComment:
+		r.Action = AuditComment
+		r.PayloadDigest = digest(map[string]any{"comment": e.Comment})
 	default:
 		return AuditRecord{}, false
 	}

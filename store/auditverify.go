@@ -356,9 +356,9 @@ func (s *Store) verifyEvents(ctx context.Context, out *EventsCheck) error {
 		Actor     string `db:"actor"`
 	}
 	if err := s.db.SelectContext(ctx, &missing, `SELECT e.process_id, e.seq, e.type, e.actor FROM events e
-		WHERE e.type IN ($1, $2) AND e.actor <> $3
+		WHERE e.type IN ($1, $2, $3) AND e.actor <> $4
 		AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.source = 'event:' || e.process_id || '#' || e.seq)
-		ORDER BY e.process_id, e.seq`, engine.EventStarted, engine.EventAction, engine.System.ID); err != nil {
+		ORDER BY e.process_id, e.seq`, engine.EventStarted, engine.EventAction, engine.EventComment, engine.System.ID); err != nil {
 		return err
 	}
 	for _, m := range missing {

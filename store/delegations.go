@@ -148,7 +148,7 @@ func (s *Store) Delegators(ctx context.Context, user string, at time.Time) ([]st
 // UserByID returns a user, or ENOTFOUND.
 func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 	var u User
-	err := s.db.GetContext(ctx, &u, `SELECT id, name, roles FROM users WHERE id = $1`, id)
+	err := s.db.GetContext(ctx, &u, `SELECT id, name, roles, email, notify_channel, language, reminder_digest FROM users WHERE id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, engine.Errorf(engine.ENOTFOUND, "no user %q", id)
 	}

@@ -5,12 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/mail"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/gate"
 )
 
 // tokenPrefix marks itilflow tokens, so a leaked one is easy to recognise and
@@ -29,17 +33,24 @@ func (s *Store) SaveUser(ctx context.Context, u User, by string) error {
 			return &engine.Error{Code: engine.EINVALID, Op: op, Message: "role is not valid", Details: []engine.Detail{{Field: fmt.Sprintf("roles[%d]", i), Message: err.Error()}}}
 		}
 	}
+	if details := checkContact(u); len(details) > 0 {
+		return &engine.Error{Code: engine.EINVALID, Op: op, Message: "user is not valid", Details: details}
+	}
 	if u.Roles == nil {
 		u.Roles = pqArray([]string{})
 	}
 	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, roles) VALUES ($1, $2, $3)
-			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, roles = EXCLUDED.roles`, u.ID, u.Name, u.Roles); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, roles, email, notify_channel, language, reminder_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, roles = EXCLUDED.roles, email = EXCLUDED.email,
+				notify_channel = EXCLUDED.notify_channel, language = EXCLUDED.language, reminder_digest = EXCLUDED.reminder_digest`,
+			u.ID, u.Name, u.Roles, u.Email, u.Channel, u.Language, u.Digest); err != nil {
 			return err
 		}
 		target := "user:" + u.ID
+		// The address is in the digest (not in clear): an auditor can tell
+		// that it changed, and check a claimed one.
 		return s.appendAudit(ctx, tx, AuditRecord{At: time.Now(), Actor: by, Action: AuditUser, Target: target,
-			PayloadDigest: digest(map[string]any{"name": u.Name, "roles": u.Roles})}, auditSource(target))
+			PayloadDigest: digest(map[string]any{"name": u.Name, "roles": u.Roles, "email": u.Email, "channel": u.Channel, "language": u.Language, "reminder_digest": u.Digest})}, auditSource(target))
 	})
 }
 
@@ -114,7 +125,7 @@ type TokenInfo struct {
 func (s *Store) Users(ctx context.Context) ([]Account, error) {
 	const op = "store.Users"
 	var users []User
-	if err := s.db.SelectContext(ctx, &users, `SELECT id, name, roles FROM users`); err != nil {
+	if err := s.db.SelectContext(ctx, &users, `SELECT id, name, roles, email, notify_channel, language, reminder_digest FROM users`); err != nil {
 		return nil, fail(op, err)
 	}
 	var tokens []struct {
@@ -149,6 +160,38 @@ func (s *Store) Users(ctx context.Context) ([]Account, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// maxEmail is the longest address SMTP carries (RFC 5321's path limit less
+// its brackets).
+const maxEmail = 254
+
+// checkContact returns the problems with a user's address, channel and
+// language, each naming its field.
+func checkContact(u User) []engine.Detail {
+	var out []engine.Detail
+	if u.Email != "" {
+		switch a, err := mail.ParseAddress(u.Email); {
+		case gate.Problem(u.Email) != "":
+			out = append(out, engine.Detail{Field: "email", Message: gate.Problem(u.Email)})
+		case len(u.Email) > maxEmail:
+			out = append(out, engine.Detail{Field: "email", Message: fmt.Sprintf("is %d bytes long; at most %d allowed", len(u.Email), maxEmail)})
+		case err != nil || a.Address != u.Email || a.Name != "":
+			// A bare address only: a display name comes from the user's name.
+			out = append(out, engine.Detail{Field: "email", Message: fmt.Sprintf("%q is not an e-mail address such as ivy@example.com", u.Email)})
+		}
+	}
+	if u.Channel != "" && !slices.Contains(Channels, u.Channel) {
+		out = append(out, engine.Detail{Field: "channel", Message: fmt.Sprintf("is %q; want one of %s (or empty: e-mail when there is an address)",
+			u.Channel, strings.Join(Channels, ", "))})
+	}
+	if u.Channel == ChannelEmail && u.Email == "" {
+		out = append(out, engine.Detail{Field: "email", Message: "is required when the channel is email"})
+	}
+	if u.Language != "" && u.Language != LanguageEnglish && u.Language != LanguageChinese {
+		out = append(out, engine.Detail{Field: "language", Message: fmt.Sprintf("is %q; want %s or %s", u.Language, LanguageEnglish, LanguageChinese)})
+	}
+	return out
 }
 
 // auditSource makes the unique source key of an identity change: each is its

@@ -17,6 +17,18 @@ type User struct {
 	ID    string         `json:"id" db:"id"`
 	Name  string         `json:"name" db:"name"`
 	Roles pq.StringArray `json:"roles" db:"roles"`
+	// Email is where notification e-mails go (empty: none); Channel how the
+	// user wants notifications (ChannelEmail, ChannelWebhook, ChannelNone;
+	// empty: e-mail when there is an address); Language the language of their
+	// e-mails (LanguageEnglish, LanguageChinese; empty: English). Only the
+	// directory's own reads fill them (UserByID, Users): the ones behind
+	// authentication leave them empty.
+	Email    string `json:"email,omitempty" db:"email"`
+	Channel  string `json:"channel,omitempty" db:"notify_channel"`
+	Language string `json:"language,omitempty" db:"language"`
+	// Digest sends the user's reminders in one e-mail a day instead of one
+	// each.
+	Digest bool `json:"reminder_digest,omitempty" db:"reminder_digest"`
 }
 
 func pqArray(s []string) pq.StringArray { return pq.StringArray(s) }

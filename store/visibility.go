@@ -47,6 +47,14 @@ const visibleTo = `($3 OR p.participants && (ARRAY[$1::text] || ARRAY(SELECT fro
 		WHERE to_user = $1 AND starts_at <= now() AND ends_at > now()))
 	OR EXISTS (SELECT 1 FROM definitions d WHERE d.name = p.definition AND d.version = p.version AND d.viewer_roles && $2::text[]))`
 
+// userSees is visibleTo for the user row u instead of a viewer given as
+// parameters, so one statement can apply the rule to many people (the
+// addressees of a notification e-mail).
+const userSees = `(u.roles && ARRAY['` + RoleAuditor + `', '` + RoleAdmin + `']::text[]
+	OR p.participants && (ARRAY[u.id] || ARRAY(SELECT from_user FROM delegations
+		WHERE to_user = u.id AND starts_at <= now() AND ends_at > now()))
+	OR EXISTS (SELECT 1 FROM definitions d WHERE d.name = p.definition AND d.version = p.version AND d.viewer_roles && u.roles))`
+
 func (v Viewer) args() []any { return []any{v.ID, pq.StringArray(nonNil(v.Roles)), v.SeesAll()} }
 
 // ProcessFor returns the stored view of a process the viewer may see; one

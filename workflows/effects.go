@@ -90,6 +90,9 @@ func (r *runner) startEffects(ctx workflow.Context) {
 		case e.Resolve != nil:
 			actx := workflow.WithActivityOptions(ctx, startOptions)
 			f = workflow.ExecuteActivity(actx, acts.ResolveApprovers, activities.ResolveInput{Process: r.inst.ID, Roles: e.Resolve.Roles, Groups: e.Resolve.Groups})
+		case e.Recipients != nil:
+			actx := workflow.WithActivityOptions(ctx, startOptions)
+			f = workflow.ExecuteActivity(actx, acts.ResolveRecipients, activities.RecipientsInput{Process: r.inst.ID, Groups: e.Recipients.Groups})
 		case e.Release != nil:
 			actx := workflow.WithActivityOptions(ctx, startOptions)
 			in := activities.ReleaseInput{Effect: e.ID, Release: *e.Release}
@@ -181,6 +184,13 @@ func (r *runner) completeEffect(ctx workflow.Context, fl flight, f workflow.Futu
 			return
 		}
 		r.inst.CompleteResolve(r.def, e.ID, members, "", now)
+	case e.Recipients != nil:
+		var members []string
+		if err := f.Get(ctx, &members); err != nil {
+			r.inst.CompleteRecipients(e.ID, nil, failure(err, 0), now)
+			return
+		}
+		r.inst.CompleteRecipients(e.ID, members, "", now)
 	case e.Release != nil:
 		if err := f.Get(ctx, nil); err != nil {
 			r.inst.CompleteRelease(e.ID, failure(err, 0), now)

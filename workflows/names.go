@@ -19,6 +19,8 @@ const (
 	// UpdateRelease delivers a meeting's decision (engine.Release) to the
 	// process it decides; only the worker sends it.
 	UpdateRelease = "release"
+	// UpdateComment adds a work note (CommentRequest) to a running process.
+	UpdateComment = "comment"
 	QueryView     = "view"
 	// SignalChildEnded tells a process that one it started has ended (ChildEnd).
 	SignalChildEnded = "child_ended"

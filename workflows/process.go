@@ -217,6 +217,14 @@ func (r *runner) register(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	// Work notes came later; registering their handler issues no command either.
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateComment, r.comment, workflow.UpdateHandlerOptions{
+		Validator: func(ctx workflow.Context, req CommentRequest) error {
+			return toApplicationError(r.inst.CheckComment(req.Actor, req.Comment))
+		},
+	}); err != nil {
+		return err
+	}
 	// Every process listens, whether or not it starts others: a signal channel
 	// issues no command, so histories recorded before it existed still replay.
 	r.childEnded = workflow.GetSignalChannel(ctx, SignalChildEnded)
@@ -234,6 +242,23 @@ func (r *runner) action(ctx workflow.Context, req engine.ActionRequest) (Result,
 		return Result{}, toApplicationError(err)
 	}
 	r.poke()
+	return r.sync(ctx)
+}
+
+// CommentRequest is a work note as the API sends it.
+type CommentRequest struct {
+	Actor     engine.Actor `json:"actor"`
+	Comment   string       `json:"comment"`
+	RequestID string       `json:"request_id,omitempty"`
+}
+
+// comment records a work note that the validator accepted.
+func (r *runner) comment(ctx workflow.Context, req CommentRequest) (Result, error) {
+	err := r.inst.AddComment(r.def, req.Actor, req.Comment, req.RequestID, workflow.Now(ctx))
+	r.poke()
+	if err != nil {
+		return Result{}, toApplicationError(err)
+	}
 	return r.sync(ctx)
 }
 

@@ -75,7 +75,7 @@ func TestTypedClient(t *testing.T) {
 			t.Fatalf("start: %v %d %s", err, started.StatusCode(), started.Body)
 		}
 		p := started.JSON201
-		if p.State != "new" || len(p.Slas) != 2 || started.HTTPResponse.Header.Get("Location") != "/api/v1/processes/"+p.Id {
+		if p.State != "new" || len(p.Slas) != 3 || started.HTTPResponse.Header.Get("Location") != "/api/v1/processes/"+p.Id {
 			t.Fatalf("started %+v, Location %q", p, started.HTTPResponse.Header.Get("Location"))
 		}
 		refused, err := requester.TakeActionWithResponse(ctx, p.Id, "acknowledge", nil, apiclient.ActionRequest{})

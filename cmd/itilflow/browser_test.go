@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -312,6 +314,29 @@ func (b *browser) shot(name string, readme bool) {
 			b.t.Fatal(err)
 		}
 	}
+}
+
+// media lays the page out for a CSS media type: "print" as it is printed,
+// "" as on the screen again.
+func (b *browser) media(kind string) {
+	b.t.Helper()
+	b.do("emulating media "+kind, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: kind})
+		return err
+	}))
+}
+
+// displayed reports whether the first element sel matches is laid out (its
+// CSS display is not none).
+func (b *browser) displayed(sel string) bool {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserWait)
+	defer cancel()
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`getComputedStyle(document.querySelector(%q)).display !== "none"`, sel)))
+	if err != nil {
+		b.t.Fatalf("looking at %s: %v", sel, err)
+	}
+	return shown
 }
 
 // signIn signs in with an API token and lands on the queue.

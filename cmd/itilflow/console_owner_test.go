@@ -31,10 +31,23 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	b.visit("/definitions/change-pir")
 	b.waitText(".asof", "Folded into the emergency change.")
 	b.shot("owner-definition-retired", false)
+	// Reinstated, then retired again from the page: a reason is required.
+	b.submit(`form[action="/definitions/change-pir/reinstate"] button`)
+	b.waitText(".flash", "Reinstated change-pir")
+	if b.has(".asof") {
+		t.Fatal("a reinstated definition still says it is retired")
+	}
+	if !b.has("#retire-reason[required]") {
+		t.Fatal("the reason of a retirement is not marked required")
+	}
+	b.fill("#retire-reason", "Folded into the emergency change, again.")
+	b.submit(`form[action="/definitions/change-pir/retire"] button`)
+	b.waitText(".flash", "Retired change-pir")
+	b.waitText(".asof", "Folded into the emergency change, again.")
 	b.visit("/definitions/incident")
 	b.waitText("table.versions", "v1")
 	b.waitText("table.versions", "the definitions directory")
-	b.waitText("#source li#L18", "name: incident")
+	b.waitText("#source li#L17", "name: incident")
 	b.shot("owner-definition", false)
 
 	b.visit("/definitions/incident/edit")
@@ -73,8 +86,8 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	// A name that is not the edited definition's is refused at its line.
 	b.edit("#source", strings.Replace(original, "name: incident", "name: incidents", 1))
 	b.submit(`button[value=publish]`)
-	b.waitText("#problems", `18:7 name: is "incidents" but the URL says "incident"`)
-	if !b.has("#numbered li#L18.flagged") {
+	b.waitText("#problems", `17:7 name: is "incidents" but the URL says "incident"`)
+	if !b.has("#numbered li#L17.flagged") {
 		t.Error("the line of the name is not flagged")
 	}
 

@@ -50,6 +50,11 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	// E-mails link to the console on dev's own address.
+	mail, err := sf.mailer("http://" + *sf.httpAddr)
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -126,7 +131,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if cpFile == "" {
 		cpFile = filepath.Join(dir, checkpointFileName)
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv, debug: true,
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, mailer: mail, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv, debug: true,
 		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
 		registry: reg, metricsAddr: *sf.metricsAddr}
 	audit := fmt.Sprintf("key id %s, checkpoints in %s", st.AuditKeyIDs()[0], cpFile)

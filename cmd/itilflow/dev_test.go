@@ -358,7 +358,7 @@ func TestDevRunsIncidentThroughBreachRestartAndClosure(t *testing.T) {
 	q := c.must(201, "POST", "/api/v1/processes/quick", "dev-requester", map[string]any{"input": map[string]any{"title": "breach me"}})
 	inc := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "core switch down", "priority": "P1"}})
 	quickID, incID := q["id"].(string), inc["id"].(string)
-	if !strings.HasPrefix(incID, "incident-") || inc["state"] != "new" || len(inc["slas"].([]any)) != 2 {
+	if !strings.HasPrefix(incID, "incident-") || inc["state"] != "new" || len(inc["slas"].([]any)) != 3 {
 		t.Fatalf("started incident %v", inc)
 	}
 	c.must(200, "POST", "/api/v1/processes/"+incID+"/actions/acknowledge", "dev-tier1", nil)

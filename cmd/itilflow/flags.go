@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/itilflow/itilflow/mailer"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/webhook"
 	"github.com/itilflow/itilflow/workflows"
@@ -125,6 +127,12 @@ type stackFlags struct {
 	workerStopTimeout                              *time.Duration
 	runEvents, runBytes                            *int
 	metricsAddr                                    *string
+	smtp                                           smtpFlags
+}
+
+// smtpFlags say how notification e-mails are sent; no --smtp-addr sends none.
+type smtpFlags struct {
+	addr, from, credentialsFile, tls *string
 }
 
 func (f *flags) stack() stackFlags {
@@ -149,7 +157,42 @@ func (f *flags) stack() stackFlags {
 		runBytes:  f.int("run-max-bytes", workflows.DefaultLimits.Bytes, "bytes of history a process's workflow run may reach before it continues as new"),
 		metricsAddr: f.string("metrics-addr", "", "address to serve Prometheus's /metrics on instead of --http-addr, such as one only the monitoring network reaches; "+
 			"empty serves it on --http-addr, without a token (aggregate counts only)"),
+		smtp: smtpFlags{
+			addr:            f.string("smtp-addr", "", "host:port of the SMTP server that sends notification e-mails to the users whose channel is e-mail; empty sends none"),
+			from:            f.string("smtp-from", "", "the sender of notification e-mails, such as 'itilflow <itilflow@example.com>'; its domain makes their Message-IDs"),
+			credentialsFile: f.string("smtp-credentials-file", "", "file whose first line is the SMTP user name and second line the password; empty sends without SMTP AUTH"),
+			tls: f.string("smtp-tls", mailer.TLSMandatory, "TLS to the SMTP server: mandatory (STARTTLS or refuse), opportunistic (STARTTLS when offered), "+
+				"implicit (TLS from the first byte, port 465) or none (a local relay)"),
+		},
 	}
+}
+
+// mailer builds the mailer of the smtp flags, or nil when no --smtp-addr is
+// set. publicURL, when set, is what e-mails link to.
+func (sf stackFlags) mailer(publicURL string) (*mailer.Mailer, error) {
+	if *sf.smtp.addr == "" {
+		return nil, nil
+	}
+	if *sf.smtp.from == "" {
+		return nil, errors.New("--smtp-addr needs --smtp-from: the address notification e-mails come from")
+	}
+	cfg := mailer.Config{Addr: *sf.smtp.addr, From: *sf.smtp.from, TLS: *sf.smtp.tls, PublicURL: publicURL}
+	if file := *sf.smtp.credentialsFile; file != "" {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp-credentials-file: %w", err)
+		}
+		lines := strings.Split(strings.TrimRight(string(raw), "\r\n"), "\n")
+		if len(lines) != 2 || strings.TrimSpace(lines[0]) == "" {
+			return nil, fmt.Errorf("--smtp-credentials-file %s: want two lines, the user name and the password", file)
+		}
+		cfg.Username, cfg.Password = strings.TrimSpace(lines[0]), strings.TrimRight(lines[1], "\r")
+	}
+	m, err := mailer.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-…: %w", err)
+	}
+	return m, nil
 }
 
 // signers read the secrets that sign notifications and webhook steps; a nil

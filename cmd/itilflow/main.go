@@ -54,6 +54,10 @@ Usage:
   itilflow audit verify [--deep]
                      check the audit chain in DATABASE_URL, against the latest checkpoint and the
                      events rows; --deep also compares every process with its workflow history
+  itilflow report NAME --from PERIOD [--to PERIOD] [--format table|csv|json]
+                     compute a report (fault-summary, sla-attainment, resolution-rates, response-times,
+                     daily-log, report-punctuality, changes, staff-scores) on DATABASE_URL; PERIOD is a
+                     day (2026-11-03), a month (2026-11), a quarter (2026-Q4) or an RFC 3339 time
   itilflow whatif --definition FILE --since TIME
                      replay past processes' actions under a proposed definition and report what would change
   itilflow reconcile [--dry-run]
@@ -111,6 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runReplay(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], getenv, stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], getenv, stdout, stderr)
 	case "whatif":
 		return runWhatIf(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":

@@ -14,6 +14,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/itilflow/itilflow/checkpoint"
+	"github.com/itilflow/itilflow/mailer"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/temporalserver"
 	"github.com/itilflow/itilflow/workflowhealth"
@@ -67,6 +68,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	mail, err := sf.mailer(*publicURL)
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stderr, *sf.logLevel)
 	if err != nil {
 		return err
@@ -116,11 +121,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("no definitions directory; publishing none", "dir", defs)
 		defs = ""
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv,
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, mailer: mail, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv,
 		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
 		secureCookies: secure, registry: reg, metricsAddr: *sf.metricsAddr}
 	if !secure {
 		log.Warn("no https --public-url: the console's session cookies are not marked Secure; serve it over TLS (directly or behind a proxy) and set --public-url")
+	}
+	if mail != nil && *sf.smtp.tls == mailer.TLSNone {
+		log.Warn("--smtp-tls none: notification e-mails, which name processes and people, travel in clear; " +
+			"use it only for a relay on the same host")
 	}
 	if *sf.notifyWebhook != "" && notifySigner == nil {
 		log.Warn("no --notify-webhook-secret-file: notifications and checkpoints are posted unsigned, " +

@@ -28,7 +28,9 @@ import (
 	"github.com/itilflow/itilflow/checkpoint"
 	"github.com/itilflow/itilflow/console"
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/mailer"
 	"github.com/itilflow/itilflow/metrics"
+	"github.com/itilflow/itilflow/reports"
 	"github.com/itilflow/itilflow/service"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/webhook"
@@ -46,6 +48,9 @@ type stack struct {
 	definitions string // directory of shipped definitions; "" publishes none
 	// notifyURL, when set, is where the notifier delivers notifications.
 	notifyURL string
+	// mailer, when set, sends notifications by e-mail to the people the
+	// directory says are reached that way.
+	mailer *mailer.Mailer
 	// secureCookies marks the console's cookies Secure: people reach it over
 	// https.
 	secureCookies bool
@@ -135,6 +140,8 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	var calendars engine.Calendars
+	var reportsCfg *reports.Config
+	var reportsDown string
 	if s.definitions != "" {
 		var err error
 		if calendars, err = loadCalendars(filepath.Join(s.definitions, calendarsFile)); err != nil {
@@ -142,6 +149,13 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		}
 		if err := publishDefinitions(ctx, s.store, s.definitions, calendars, s.log); err != nil {
 			return err
+		}
+		// A reports.yaml that no longer matches the definitions (a process
+		// owner published a version without a field it names) takes the
+		// reports down, not the service: processes must go on.
+		if reportsCfg, err = loadReports(ctx, s.store, filepath.Join(s.definitions, reports.File), calendars); err != nil {
+			reportsDown = "reports are unavailable: " + err.Error()
+			s.log.Error("reports are unavailable until reports.yaml is fixed", "error", err)
 		}
 	}
 	// Deferred before the worker's stop, so it runs after: the last checkpoint
@@ -189,6 +203,24 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	go s.health.Watch(watchCtx, s.temporal, healthRecheckEvery)
+	if s.mailer != nil {
+		// E-mails are sent beside the API, outside workflows. The dispatcher
+		// is stopped and waited for before run returns, so it never uses the
+		// store after its caller closed it; an e-mail it was sending when
+		// stopped is sent again by the next round.
+		d := &mailer.Dispatcher{Outbox: s.store, Mailer: s.mailer, Interval: emailInterval, Log: s.log.With("component", "email")}
+		mailCtx, stopMail := context.WithCancel(ctx)
+		mailDone := make(chan struct{})
+		go func() {
+			defer close(mailDone)
+			d.Run(mailCtx)
+		}()
+		defer func() {
+			stopMail()
+			<-mailDone
+		}()
+		s.log.Info("sending notification e-mails")
+	}
 	if s.notifyURL != "" {
 		if err := s.startNotifier(ctx); err != nil {
 			return err
@@ -202,6 +234,11 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: api.ServerMaxHeaderBytes}
 	errc := make(chan error, 1)
 	svc := service.New(s.store, s.temporal, calendars, s.log)
+	if reportsCfg != nil {
+		svc.UseReports(reports.New(reportsCfg, s.store, time.Now))
+	} else if reportsDown != "" {
+		svc.ReportsUnavailable(reportsDown)
+	}
 	apiServer := api.New(svc, s.store, s.temporal, s.log)
 	consoleCfg := console.Config{Secure: s.secureCookies}
 	if s.jwt != nil {
@@ -281,6 +318,10 @@ func (s *stack) startNotifier(ctx context.Context) error {
 	s.log.Info("delivering notifications", "webhook", s.notifyURL)
 	return nil
 }
+
+// emailInterval is how soon a new notification's e-mails go out: a breach
+// mail minutes late is no use, and a round that finds nothing is one query.
+const emailInterval = 2 * time.Second
 
 // startCheckpointer checkpoints the audit chain until the function it returns
 // is called, which writes a last checkpoint and waits for it. It does not stop
@@ -365,7 +406,7 @@ const calendarsFile = "calendars.yaml"
 
 // nonProcessFiles are YAML files in the definitions directory that are not
 // process definitions.
-var nonProcessFiles = map[string]bool{"dev-users.yaml": true, calendarsFile: true}
+var nonProcessFiles = map[string]bool{"dev-users.yaml": true, calendarsFile: true, reports.File: true}
 
 // loadCalendars reads the business calendars; a missing file means 24x7 only.
 func loadCalendars(file string) (engine.Calendars, error) {
@@ -381,6 +422,33 @@ func loadCalendars(file string) (engine.Calendars, error) {
 		return nil, fmt.Errorf("calendars have problems:\n%s", strings.Join(formatProblems(file, err), "\n"))
 	}
 	return cals, nil
+}
+
+// loadReports reads the report configuration beside the definitions and
+// checks it against the definitions as published now: a name it uses that
+// they lack is a problem at line:column. A missing file means no reports:
+// the API says so.
+func loadReports(ctx context.Context, st *store.Store, file string, calendars engine.Calendars) (*reports.Config, error) {
+	src, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	published, err := st.Definitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defs := map[string]*engine.Definition{}
+	for i := range published {
+		defs[published[i].Name] = &published[i].Compiled
+	}
+	cfg, err := reports.Parse(src, defs, calendars)
+	if err != nil {
+		return nil, fmt.Errorf("reports have problems:\n%s", strings.Join(formatProblems(file, err), "\n"))
+	}
+	return cfg, nil
 }
 
 func definitionFiles(dir string) ([]string, error) {

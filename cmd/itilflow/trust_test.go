@@ -38,6 +38,22 @@ states:
   closed: {final: true}
 `
 
+// noticeNotification waits for the notification of the notice process to be
+// projected and returns its id, as Rita lists it.
+func noticeNotification(t *testing.T, c apiClient, notice string) string {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		items, _ := c.must(200, "GET", "/api/v1/notifications", "dev-requester", nil)["items"].([]any)
+		for _, it := range items {
+			if m := it.(map[string]any); m["process_id"] == notice {
+				return fmt.Sprint(int64(m["id"].(float64)))
+			}
+		}
+	}
+	t.Fatalf("the notification of %s never came", notice)
+	return ""
+}
+
 // visibilityCallers are the demo users of the table: the requester who
 // opened the incident, another requester, a tier-1 agent (a staff role of
 // incidents), a CAB member (staff, but not of incidents), the process owner,
@@ -59,6 +75,9 @@ func TestTrust(t *testing.T) {
 	// incident (in state new). Hidden is 404 everywhere, never 403.
 	t.Run("VisibilityByRoute", func(t *testing.T) {
 		p := "/api/v1/processes/" + id
+		// The notice's notification, addressed to the requesters: only Rita,
+		// who sees the notice, may mark it read.
+		read := "/api/v1/notifications/" + noticeNotification(t, c, notice) + "/read"
 		routes := []struct {
 			name, method, path string
 			body               any
@@ -73,8 +92,17 @@ func TestTrust(t *testing.T) {
 			// Once tier 1 has acknowledged, those who see it are told it is too late.
 			{"ActionNotTheirs", "POST", p + "/actions/acknowledge", map[string]any{"comment": "mine now"}, []int{403, 404, 200, 404, 404, 409, 409}},
 			{"Vote", "POST", p + "/approvals/new", map[string]any{"decision": "approve"}, []int{404, 404, 404, 404, 404, 404, 404}},
+			// Work notes: whoever sees the process, but not as an auditor.
+			{"WorkNote", "POST", p + "/comments", map[string]any{"comment": "noted"}, []int{201, 404, 201, 404, 404, 403, 201}},
 			{"AuditExport", "GET", "/api/v1/audit", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 			{"AuditVerify", "GET", "/api/v1/audit/verify", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			// Reports count every process and name staff: managers, auditors and admins only.
+			{"Reports", "GET", "/api/v1/reports", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			{"Report", "GET", "/api/v1/reports/fault-summary?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			// Rick holds the role it names but may not see the notice; the
+			// auditor and the admin see it but are not its addressees.
+			{"ReadNotification", "POST", read, nil, []int{200, 404, 404, 404, 404, 404, 404}},
+			{"ReadNoNotification", "POST", "/api/v1/notifications/999999/read", nil, []int{404, 404, 404, 404, 404, 404, 404}},
 			// The registry is no secret; changing it is the admin's (or a
 			// configuration manager's). What the item's page lists is below.
 			{"CI", "GET", "/api/v1/cis/rita-laptop", nil, []int{200, 200, 200, 200, 200, 200, 200}},
@@ -83,13 +111,17 @@ func TestTrust(t *testing.T) {
 			{"ImportCIs", "POST", "/api/v1/cis/import", map[string]any{"items": []any{}}, []int{403, 403, 403, 403, 403, 403, 200}},
 		}
 		for _, r := range routes {
+			absent := "no process"
+			if strings.HasPrefix(r.name, "Read") {
+				absent = "no notification"
+			}
 			for i, who := range visibilityCallers {
 				status, body := c.call(r.method, r.path, who, r.body)
 				if status != r.want[i] {
 					t.Errorf("%s as %s: %d, want %d: %v", r.name, who, status, r.want[i], body)
 				}
-				if status == 404 && !strings.Contains(fmt.Sprint(body), "no process") && r.name != "Vote" {
-					t.Errorf("%s as %s: a hidden process must read like an absent one: %v", r.name, who, body)
+				if status == 404 && !strings.Contains(fmt.Sprint(body), absent) && r.name != "Vote" {
+					t.Errorf("%s as %s: a hidden %s must read like an absent one: %v", r.name, who, strings.TrimPrefix(absent, "no "), body)
 				}
 			}
 		}
@@ -104,6 +136,8 @@ func TestTrust(t *testing.T) {
 			{"ListByCI", "/api/v1/processes?ci=rita-laptop", "items", id, []bool{true, false, true, false, false, true, true}},
 			{"CIPage", "/api/v1/cis/rita-laptop", "processes", id, []bool{true, false, true, false, false, true, true}},
 			{"Notifications", "/api/v1/notifications", "items", notice, []bool{true, false, false, false, false, false, false}},
+			// Rita has read it (ReadNotification above).
+			{"UnreadNotifications", "/api/v1/notifications?unread=true", "items", notice, []bool{false, false, false, false, false, false, false}},
 		}
 		for _, l := range lists {
 			for i, who := range visibilityCallers {
@@ -156,6 +190,12 @@ func TestTrust(t *testing.T) {
 			{"ConsoleNewEditor", "GET", "/definitions/new", nil, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsoleCheck", "POST", "/definitions/incident/edit", check, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsolePublishUnchanged", "POST", "/definitions/incident/edit", publish, []int{403, 403, 403, 403, 303, 403, 403}},
+			{"ConsoleRetireWithoutReason", "POST", "/definitions/incident/retire", url.Values{"reason": {" "}}, []int{403, 403, 403, 403, 422, 403, 422}},
+			{"ConsoleReinstateNotRetired", "POST", "/definitions/incident/reinstate", url.Values{}, []int{403, 403, 403, 403, 409, 403, 409}},
+			{"ConsoleWorkNote", "POST", page + "/comments", url.Values{"comment": {"noted"}}, []int{303, 404, 303, 404, 404, 403, 303}},
+			{"ConsoleReports", "GET", "/reports", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			{"ConsoleReport", "GET", "/reports/fault-summary?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			{"ConsoleReportExport", "GET", "/reports/daily-log/export.csv?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 		}
 		for i, who := range visibilityCallers {
 			cc := signInConsole(t, cfg.httpAddr, who)
@@ -195,10 +235,13 @@ func TestTrust(t *testing.T) {
 			{"InvalidUTF8InInput", "POST", "/api/v1/processes/incident", "{\"input\":{\"title\":\"caf\xe9\"}}", 422, "input.title"},
 			{"BlankRequiredText", "POST", "/api/v1/processes/incident", `{"input":{"title":"   "}}`, 422, "input.title"},
 			{"NULInComment", "POST", "/api/v1/processes/" + id + "/actions/wait_for_customer", `{"comment":"x\u0000"}`, 422, "comment"},
+			{"NULInWorkNote", "POST", "/api/v1/processes/" + id + "/comments", `{"comment":"x\u0000"}`, 422, "comment"},
 			{"NULInPath", "GET", "/api/v1/processes/%00", "", 400, "id"},
 			{"NULInQuery", "GET", "/api/v1/processes?state=%00", "", 400, "state"},
 			{"InvalidUTF8InQuery", "GET", "/api/v1/processes?definition=%ff", "", 400, "definition"},
+			{"NULInReportPeriod", "GET", "/api/v1/reports/fault-summary?from=%00", "", 400, "from"},
 			{"FutureAsOf", "GET", "/api/v1/processes/" + id + "?as_of=2999-01-01T00:00:00Z", "", 422, "as_of"},
+			{"NULInNotificationPath", "POST", "/api/v1/notifications/%00/read", "", 400, "id"},
 			{"NULInCI", "PUT", "/api/v1/cis/x-1", `{"name":"a\u0000b"}`, 422, "name"},
 			{"NULInCIPath", "GET", "/api/v1/cis/%00", "", 400, "id"},
 			{"NULInCIQuery", "GET", "/api/v1/cis?type=%00", "", 400, "type"},
@@ -211,6 +254,20 @@ func TestTrust(t *testing.T) {
 					t.Fatalf("status %d, want %d naming %s: %v", status, tc.status, tc.field, body)
 				}
 			})
+		}
+		// The directory's new fields pass it too (as the administrator, the
+		// one who may write them).
+		for _, tc := range []struct{ name, body, field string }{
+			{"NULInEmail", `{"name":"Nul","roles":[],"email":"nul\u0000@example.com"}`, "email"},
+			{"InvalidUTF8InEmail", "{\"name\":\"Bad\",\"roles\":[],\"email\":\"caf\xe9@example.com\"}", "email"},
+			{"NotAnAddress", `{"name":"Bad","roles":[],"email":"Ivy <ivy@example.com>"}`, "email"},
+			{"UnknownChannel", `{"name":"Bad","roles":[],"channel":"pager"}`, "channel"},
+			{"NULInLanguage", `{"name":"Bad","roles":[],"language":"en\u0000"}`, "language"},
+		} {
+			status, body := c.outsideContract().call("PUT", "/api/v1/admin/users/gate.user", "dev-admin", tc.body)
+			if status != 422 || !strings.Contains(fmt.Sprint(body["error"]), tc.field) {
+				t.Errorf("%s: status %d, want 422 naming %s: %v", tc.name, status, tc.field, body)
+			}
 		}
 		// The console's forms and addresses pass the same gate.
 		cc := signInConsole(t, cfg.httpAddr, "dev-tier1")
@@ -227,6 +284,9 @@ func TestTrust(t *testing.T) {
 			{"ConsoleNULInCI", "/cis/%00", nil, 400, "id"},
 			{"ConsoleNULInDefinition", "/definitions/incident/edit", url.Values{"op": {"check"}, "source": {"name: a\x00b"}}, 422, "source"},
 			{"ConsoleNULInVersion", "/definitions/incident?version=%00", nil, 400, "version"},
+			{"ConsoleNULInRetireReason", "/definitions/incident/retire", url.Values{"reason": {"a\x00b"}}, 422, "reason"},
+			{"ConsoleNULInReportPeriod", "/reports/fault-summary?from=%00", nil, 400, "from"},
+			{"ConsoleNULInWorkNote", "/processes/" + id + "/comments", url.Values{"comment": {"a\x00b"}}, 422, "comment"},
 		} {
 			var status int
 			var body string

@@ -7,11 +7,13 @@ import (
 	"os/user"
 	"strings"
 
+	"github.com/itilflow/itilflow/gate"
 	"github.com/itilflow/itilflow/store"
 )
 
 const userUsage = `usage:
-  itilflow user add ID --name NAME --roles ROLE[,ROLE...]   create or update a user
+  itilflow user add ID --name NAME --roles ROLE[,ROLE...] [--email ADDRESS] [--channel email|webhook|none] [--language en|zh-Hans] [--reminder-digest]
+                                                            create or update a user (what is left out is cleared)
   itilflow user token ID [--label LABEL]                    issue a token (printed once)
   itilflow user revoke ID [--label LABEL]                   revoke the user's tokens (or the labelled ones)`
 
@@ -27,6 +29,10 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	name := f.String("name", "", "the user's name (add)")
 	roles := f.String("roles", "", "comma-separated roles (add)")
 	label := f.String("label", "", "the token's label (token, revoke)")
+	email := f.String("email", "", "the address notification e-mails go to (add)")
+	channel := f.String("channel", "", "how notifications reach the user: email, webhook or none; empty: e-mail when there is an address (add)")
+	lang := f.String("language", "", "the language of the user's e-mails: en or zh-Hans; empty: English (add)")
+	digest := f.Bool("reminder-digest", false, "send the user's reminders in one e-mail a day, after 00:00 UTC, instead of one each (add)")
 	keyFile := f.auditKeyFile()
 	loc := f.local()
 	if err := f.parse(args[2:]); err != nil {
@@ -47,7 +53,21 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if *name == "" {
 			*name = id
 		}
-		if err := st.SaveUser(ctx, store.User{ID: id, Name: *name, Roles: splitList(*roles)}, by); err != nil {
+		// The API's gate, for text typed on a command line: no NUL, valid
+		// UTF-8, normal form C.
+		u := store.User{ID: id, Roles: splitList(*roles), Channel: *channel, Language: *lang, Digest: *digest}
+		for _, t := range []struct {
+			field string
+			in    string
+			out   *string
+		}{{"name", *name, &u.Name}, {"email", strings.TrimSpace(*email), &u.Email}} {
+			v, err := gate.Text(t.field, t.in)
+			if err != nil {
+				return err
+			}
+			*t.out = v
+		}
+		if err := st.SaveUser(ctx, u, by); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "user %s saved with roles %s\n", id, strings.Join(splitList(*roles), ", "))

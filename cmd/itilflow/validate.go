@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +13,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/reports"
 	"github.com/itilflow/itilflow/scenario"
 )
 
@@ -47,6 +50,14 @@ func runValidate(args []string, getenv func(string) string, stdout, stderr io.Wr
 				continue
 			}
 			fmt.Fprintf(stdout, "%s: ok (scenario tests)\n", file)
+			continue
+		case base == reports.File:
+			if err := beside.validateReports(file); err != nil {
+				bad++
+				fmt.Fprintln(stderr, err)
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ok (reports)\n", file)
 			continue
 		case nonProcessFiles[base]:
 			fmt.Fprintf(stdout, "%s: skipped (not a process definition)\n", file)
@@ -105,4 +116,38 @@ func definitionName(src []byte) string {
 		return ""
 	}
 	return head.Name
+}
+
+// validateReports checks a reports.yaml against the definitions in its
+// directory, as dev and serve check it against those they publish. A
+// definition beside it that does not compile is left out: its own line says
+// what is wrong with it.
+func (b besideFlags) validateReports(file string) error {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	calendars, _, err := b.calendarsFor(file)
+	if err != nil {
+		return err
+	}
+	files, err := definitionFiles(filepath.Dir(file))
+	if err != nil {
+		return err
+	}
+	env := engine.Env{Calendars: calendars, Processes: knownProcesses(files)}
+	defs := map[string]*engine.Definition{}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if d, err := engine.Compile(src, env); err == nil {
+			defs[d.Name] = d
+		}
+	}
+	if _, err := reports.Parse(src, defs, calendars); err != nil {
+		return errors.New(strings.Join(formatProblems(file, err), "\n"))
+	}
+	return nil
 }
