@@ -1003,7 +1003,7 @@ type Detail struct {
 	Message string `json:"message"`
 }
 
-// Duration Whole units w, d, h, m, s, such as "4h" or "1d2h30m".
+// Duration Whole units w, d, h, m, s, such as "4h" or "1d2h30m" (a day is 24 hours of the process's calendar).
 //
 // Examples: 4h, 1d2h30m
 type Duration = string
@@ -1320,7 +1320,7 @@ type SLAView struct {
 	BreachedAt *time.Time `json:"breached_at,omitempty"`
 	Due        *time.Time `json:"due,omitempty"`
 
-	// Elapsed Whole units w, d, h, m, s, such as "4h" or "1d2h30m".
+	// Elapsed Whole units w, d, h, m, s, such as "4h" or "1d2h30m" (a day is 24 hours of the process's calendar).
 	//
 	// Examples: 4h, 1d2h30m
 	Elapsed Duration `json:"elapsed"`
@@ -1333,11 +1333,14 @@ type SLAView struct {
 	Status    string     `json:"status"`
 	StoppedAt *time.Time `json:"stopped_at,omitempty"`
 
-	// Target Whole units w, d, h, m, s, such as "4h" or "1d2h30m".
+	// Target Whole units w, d, h, m, s, such as "4h" or "1d2h30m" (a day is 24 hours of the process's calendar).
 	//
 	// Examples: 4h, 1d2h30m
 	Target Duration `json:"target"`
-	Warned *bool    `json:"warned,omitempty"`
+
+	// TargetAsWritten The target as the definition's author wrote it, when that differs from `target` ("24h" where target is "1d", "2wd" where it is "16h"); in a process's own answer, not in lists.
+	TargetAsWritten *string `json:"target_as_written,omitempty"`
+	Warned          *bool   `json:"warned,omitempty"`
 }
 
 // StartRequest defines model for StartRequest.

@@ -320,8 +320,11 @@ type Timer struct {
 // SLA is a clock that runs from the start of the process until it is stopped, with
 // a target that is fixed or chosen by an input field (By + Targets).
 type SLA struct {
-	Name        string   `json:"name"`
-	Target      Duration `json:"target,omitempty"`
+	Name   string   `json:"name"`
+	Target Duration `json:"target,omitempty"`
+	// Written is Target as the author wrote it ("24h", "2wd"), which its
+	// readers recognise better than its canonical form ("1d", "16h").
+	Written     string   `json:"written,omitempty"`
 	By          string   `json:"by,omitempty"`
 	Targets     []Target `json:"targets,omitempty"`
 	StopOnLeave []string `json:"stop_on_leave,omitempty"`
@@ -371,6 +374,33 @@ func (s SLA) runsIn(def *Definition, state string) bool {
 type Target struct {
 	Key    string   `json:"key"`
 	Target Duration `json:"target"`
+	// Written is Target as the author wrote it (see SLA.Written).
+	Written string `json:"written,omitempty"`
+}
+
+// WrittenTarget is the target of the named SLA as its author wrote it, for
+// the value its by field has in p; "" when not known (a target from an
+// instant, a version compiled before targets kept their text).
+func (d *Definition) WrittenTarget(sla string, p Parties) string {
+	for _, s := range d.SLAs {
+		if s.Name != sla {
+			continue
+		}
+		if s.By == "" {
+			return s.Written
+		}
+		v, ok := p.Vars[s.By]
+		if !ok {
+			v = p.Input[s.By]
+		}
+		key, _ := v.(string)
+		for _, t := range s.Targets {
+			if t.Key == key {
+				return t.Written
+			}
+		}
+	}
+	return ""
 }
 
 // Escalation runs Do once when SLA has used At percent of its target.

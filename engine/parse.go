@@ -645,13 +645,13 @@ func (p *parser) sla(e entry) SLA {
 		switch se.key {
 		case "target":
 			hasTarget = true
-			s.Target = p.duration(se.value, sub)
+			s.Target, s.Written = p.duration(se.value, sub), strings.TrimSpace(se.value.Value)
 		case "by":
 			s.By = p.str(se.value, sub)
 		case "targets":
 			for _, te := range p.mapping(se.value, sub, nil) {
 				p.remember(join(sub, te.key), te.keyN)
-				s.Targets = append(s.Targets, Target{Key: te.key, Target: p.duration(te.value, join(sub, te.key))})
+				s.Targets = append(s.Targets, Target{Key: te.key, Target: p.duration(te.value, join(sub, te.key)), Written: strings.TrimSpace(te.value.Value)})
 			}
 		case "stop_on_leave":
 			s.StopOnLeave = p.strings(se.value, sub)

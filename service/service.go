@@ -74,5 +74,11 @@ func process(v engine.View, d *engine.Definition, caller Caller, events []engine
 	if actions == nil || v.EndedAt != nil {
 		actions = []string{}
 	}
-	return Process{View: render(v), Actions: actions, Events: events}
+	out := Process{View: render(v), Actions: actions, Events: events}
+	for i, c := range out.SLAs {
+		if w := d.WrittenTarget(c.Name, v.Parties()); w != "" && w != c.Target.String() {
+			out.SLAs[i].TargetAsWritten = w
+		}
+	}
+	return out
 }

@@ -21,6 +21,9 @@ type View struct {
 type SLA struct {
 	engine.SLAView
 	StartedAt *time.Time `json:"started_at,omitempty"`
+	// TargetAsWritten is the target as the definition's author wrote it,
+	// when that differs from target ("24h" for 1d, "2wd" for 16h).
+	TargetAsWritten string `json:"target_as_written,omitempty"`
 }
 
 // render is v as the API shows it.
