@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/store"
@@ -44,6 +46,27 @@ func TestCIs(t *testing.T) {
 		_, err := s.SaveCIs(ctx, []store.CI{{ID: "sw-3", Name: "bad\x00name"}}, "ada")
 		if e, ok := err.(*engine.Error); !ok || e.Code != engine.EINVALID || e.Details[0].Field != "name" {
 			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("ProcessesOnCIAreWhatARuleCounts", func(t *testing.T) {
+		t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+		put := func(id, definition, ci string, at time.Time) {
+			t.Helper()
+			v := engine.View{ID: id, Definition: definition, Version: 1, State: "new", Seq: 1, StartedAt: at, StartedBy: "rita",
+				Input: map[string]any{"title": id, "ci": ci}, Vars: map[string]any{}}
+			if err := s.Project(ctx, v, []engine.Event{{Seq: 1, At: at, Type: engine.EventStarted, Actor: "rita", To: "new"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put("incident-000009", "incident", "blade-7", t0.Add(-40*24*time.Hour)) // outside the window
+		put("incident-000012", "incident", "blade-7", t0.Add(2*time.Hour))
+		put("incident-000011", "incident", "blade-7", t0.Add(time.Hour))
+		put("incident-000013", "incident", "chassis-1", t0.Add(3*time.Hour)) // another item
+		put("problem-000014", "problem", "blade-7", t0.Add(4*time.Hour))     // another definition
+		put("incident-000015", "incident", "blade-7", t0.Add(5*time.Hour))   // the one counting
+		ids, err := s.ProcessesOnCI(ctx, "incident", "blade-7", t0.Add(-30*24*time.Hour), "incident-000015")
+		if err != nil || !slices.Equal(ids, []string{"incident-000011", "incident-000012"}) {
+			t.Fatalf("%v %v, want the two others on the item in the window, oldest first", ids, err)
 		}
 	})
 	t.Run("ListsByParentAndReportsMissing", func(t *testing.T) {
