@@ -45,11 +45,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	if err := f.parse(args[1:]); err != nil {
 		return err
 	}
-	keys, err := cliAuditKeys(*keyFile, loc)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, loc, keys...)
+	st, err := openCLIStore(ctx, *keyFile, loc)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -136,6 +137,17 @@ func ensureDevAuditKey(path string) error {
 func cliAuditKeys(file string, loc *localStack) ([]store.Option, error) {
 	keys, err := readAuditKeys(file, loc.getenv, filepath.Join(loc.dir(), auditKeyFileName))
 	return auditKeyOptions(keys), err
+}
+
+// openCLIStore opens the database of a command that works on it (see
+// openStore) with the audit keys cliAuditKeys finds, so what it changes is
+// audited as the server audits it.
+func openCLIStore(ctx context.Context, keyFile string, loc *localStack) (*store.Store, error) {
+	keys, err := cliAuditKeys(keyFile, loc)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, loc, keys...)
 }
 
 func auditKeyOptions(keys [][]byte) []store.Option {

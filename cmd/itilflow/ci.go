@@ -66,11 +66,7 @@ func runCI(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
-	keys, err := cliAuditKeys(*keyFile, loc)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, loc, keys...)
+	st, err := openCLIStore(ctx, *keyFile, loc)
 	if err != nil {
 		return err
 	}

@@ -63,11 +63,7 @@ func runDefinitions(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintln(stderr, definitionsUsage)
 		return fmt.Errorf("definitions publish: give the files to publish")
 	}
-	keys, err := cliAuditKeys(*keyFile, loc)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, loc, keys...)
+	st, err := openCLIStore(ctx, *keyFile, loc)
 	if err != nil {
 		return err
 	}

@@ -41,11 +41,7 @@ func runGroup(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stderr, groupUsage)
 		return fmt.Errorf("group: unknown subcommand %q", sub)
 	}
-	keys, err := cliAuditKeys(*keyFile, loc)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, loc, keys...)
+	st, err := openCLIStore(ctx, *keyFile, loc)
 	if err != nil {
 		return err
 	}

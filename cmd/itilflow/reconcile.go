@@ -34,11 +34,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	keys, err := cliAuditKeys(*keyFile, loc)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, loc, keys...)
+	st, err := openCLIStore(ctx, *keyFile, loc)
 	if err != nil {
 		return err
 	}

@@ -38,11 +38,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if err := f.parse(args[2:]); err != nil {
 		return err
 	}
-	keys, err := cliAuditKeys(*keyFile, loc)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, loc, keys...)
+	st, err := openCLIStore(ctx, *keyFile, loc)
 	if err != nil {
 		return err
 	}
