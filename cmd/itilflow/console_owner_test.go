@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -47,7 +48,10 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	b.visit("/definitions/incident")
 	b.waitText("table.versions", "v1")
 	b.waitText("table.versions", "the definitions directory")
-	b.waitText("#source li#L17", "name: incident")
+	// Where the shipped text has its name and the acknowledge action.
+	nameLine, ackLine := lineOf(t, "../../definitions/incident.yaml", "name: incident\n"), lineOf(t, "../../definitions/incident.yaml", "acknowledge: {to: in_progress,")
+	L := func(n int) string { return fmt.Sprintf("L%d", n) }
+	b.waitText("#source li#"+L(nameLine), "name: incident")
 	b.shot("owner-definition", false)
 
 	b.visit("/definitions/incident/edit")
@@ -56,38 +60,38 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	if !strings.HasPrefix(original, "# yaml-language-server") || !strings.HasSuffix(original, "\n") {
 		t.Fatalf("the editor holds %.80q…, want the latest version's text", original)
 	}
-	// Line 31 is "      acknowledge: {to: in_progress, …}": its target, at
+	// The line "      acknowledge: {to: in_progress, …}": its target, at
 	// column 25, loses a letter. The script checks once typing pauses.
 	typo := strings.Replace(original, "{to: in_progress,", "{to: in_progres,", 1)
 	b.edit("#source", typo)
-	b.waitText("#problems", `31:25 states.new.actions.acknowledge.to: unknown state "in_progres"`)
+	b.waitText("#problems", fmt.Sprintf(`%d:25 states.new.actions.acknowledge.to: unknown state "in_progres"`, ackLine))
 	b.waitText("#check-summary", "Problems found")
-	if !b.has(`#problems a[href="#L31"]`) || !b.has("#numbered li#L31.flagged") {
-		t.Fatalf("the problem does not link to line 31, or the line is not flagged:\n%s", b.text("form.editor"))
+	if !b.has(`#problems a[href="#`+L(ackLine)+`"]`) || !b.has("#numbered li#"+L(ackLine)+".flagged") {
+		t.Fatalf("the problem does not link to line %d, or the line is not flagged:\n%s", ackLine, b.text("form.editor"))
 	}
-	if b.has("#numbered li#L30.flagged") {
-		t.Error("line 30 is flagged, though nothing is wrong with it")
+	if b.has("#numbered li#" + L(ackLine-1) + ".flagged") {
+		t.Errorf("line %d is flagged, though nothing is wrong with it", ackLine-1)
 	}
 	b.shot("owner-editor-problem", false)
 	// Following the problem's link shows its line.
-	b.do("following the problem's link", chromedp.Click(chromedp.CSS(`#problems a[href="#L31"]`)))
-	if loc := b.location(); !strings.HasSuffix(loc, "#L31") {
-		t.Errorf("the problem's link went to %s, want #L31", loc)
+	b.do("following the problem's link", chromedp.Click(chromedp.CSS(`#problems a[href="#`+L(ackLine)+`"]`)))
+	if loc := b.location(); !strings.HasSuffix(loc, "#"+L(ackLine)) {
+		t.Errorf("the problem's link went to %s, want #%s", loc, L(ackLine))
 	}
 
 	// Without the script, the Check button answers the same, on the page.
 	b.expectRefusal("/definitions/incident/edit")
 	b.submit(`button[value=check]`)
-	b.waitText("#problems", "31:25")
-	if !b.has("#numbered li#L31.flagged") || b.value("#source") != typo {
-		t.Fatal("after Check, line 31 is not flagged or the text is not what was sent")
+	b.waitText("#problems", fmt.Sprintf("%d:25", ackLine))
+	if !b.has("#numbered li#"+L(ackLine)+".flagged") || b.value("#source") != typo {
+		t.Fatalf("after Check, line %d is not flagged or the text is not what was sent", ackLine)
 	}
 
 	// A name that is not the edited definition's is refused at its line.
 	b.edit("#source", strings.Replace(original, "name: incident", "name: incidents", 1))
 	b.submit(`button[value=publish]`)
-	b.waitText("#problems", `17:7 name: is "incidents" but the URL says "incident"`)
-	if !b.has("#numbered li#L17.flagged") {
+	b.waitText("#problems", fmt.Sprintf(`%d:7 name: is "incidents" but the URL says "incident"`, nameLine))
+	if !b.has("#numbered li#" + L(nameLine) + ".flagged") {
 		t.Error("the line of the name is not flagged")
 	}
 
@@ -166,7 +170,7 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 		phone.visit(page.path)
 		if page.name == "owner-editor.phone" {
 			phone.edit("#source", typo)
-			phone.waitText("#problems", "31:25")
+			phone.waitText("#problems", fmt.Sprintf("%d:25", ackLine))
 		}
 		phone.shot(page.name, false)
 		if w := phone.width("main"); w > 390 {
@@ -191,4 +195,18 @@ func (b *browser) edit(sel, text string) {
 	b.t.Helper()
 	b.do("editing "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
 		`(a => { a.value = %q; a.dispatchEvent(new Event("input", {bubbles: true})) })(document.querySelector(%q))`, text, sel)))
+}
+
+// lineOf is the number of the first line of file that holds text.
+func lineOf(t *testing.T, file, text string) int {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(src), text)
+	if i < 0 {
+		t.Fatalf("%s has no %q", file, text)
+	}
+	return strings.Count(string(src[:i]), "\n") + 1
 }
