@@ -92,7 +92,8 @@ func (s *Server) listVersions(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"items": versions})
 }
 
-// graph draws a version of the definition as Mermaid (default) or Graphviz DOT.
+// graph draws a version of the definition as Mermaid (default), Graphviz DOT
+// or SVG.
 func (s *Server) graph(c echo.Context) error {
 	version, err := service.ParseVersion("version", c.QueryParam("version"))
 	if err != nil {
@@ -104,8 +105,13 @@ func (s *Server) graph(c echo.Context) error {
 		return err
 	}
 	contentType := echo.MIMETextPlainCharsetUTF8
-	if format == service.GraphDOT {
+	switch format {
+	case service.GraphDOT:
 		contentType = "text/vnd.graphviz; charset=utf-8"
+	case service.GraphSVG:
+		// Opened on its own, an SVG is a document: nothing in it may run.
+		contentType = "image/svg+xml"
+		c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	}
 	return c.Blob(http.StatusOK, contentType, []byte(text))
 }

@@ -469,6 +469,7 @@ func (e ValidateDefinition200JSONResponseBodyValid) Valid() bool {
 const (
 	Dot     GetDefinitionGraphParamsFormat = "dot"
 	Mermaid GetDefinitionGraphParamsFormat = "mermaid"
+	Svg     GetDefinitionGraphParamsFormat = "svg"
 )
 
 // Valid indicates whether the value is a known member of the GetDefinitionGraphParamsFormat enum.
@@ -477,6 +478,8 @@ func (e GetDefinitionGraphParamsFormat) Valid() bool {
 	case Dot:
 		return true
 	case Mermaid:
+		return true
+	case Svg:
 		return true
 	default:
 		return false
@@ -2631,7 +2634,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/definitions/{name}/diff (the `DiffDefinitionVersions` operationId).
 	DiffDefinitionVersions(ctx context.Context, name DefinitionName, params *DiffDefinitionVersionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetDefinitionGraph The state diagram of a version, as Mermaid or Graphviz DOT
+	// GetDefinitionGraph The state diagram of a version, as Mermaid, Graphviz DOT or SVG
 	//
 	// Drawn within 5s (else 422), two graphs, diffs or checks at a time (others
 	// wait up to 2s, then get 503 with Retry-After).
@@ -3464,7 +3467,7 @@ func (c *Client) DiffDefinitionVersions(ctx context.Context, name DefinitionName
 	return c.Client.Do(req)
 }
 
-// GetDefinitionGraph The state diagram of a version, as Mermaid or Graphviz DOT
+// GetDefinitionGraph The state diagram of a version, as Mermaid, Graphviz DOT or SVG
 //
 // Drawn within 5s (else 422), two graphs, diffs or checks at a time (others
 // wait up to 2s, then get 503 with Retry-After).
@@ -6933,7 +6936,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/definitions/{name}/diff (the `DiffDefinitionVersions` operationId).
 	DiffDefinitionVersionsWithResponse(ctx context.Context, name DefinitionName, params *DiffDefinitionVersionsParams, reqEditors ...RequestEditorFn) (*DiffDefinitionVersionsResponse, error)
 
-	// GetDefinitionGraphWithResponse The state diagram of a version, as Mermaid or Graphviz DOT
+	// GetDefinitionGraphWithResponse The state diagram of a version, as Mermaid, Graphviz DOT or SVG
 	//
 	// Drawn within 5s (else 422), two graphs, diffs or checks at a time (others
 	// wait up to 2s, then get 503 with Retry-After).
@@ -12997,7 +13000,7 @@ func (c *ClientWithResponses) DiffDefinitionVersionsWithResponse(ctx context.Con
 	return ParseDiffDefinitionVersionsResponse(rsp)
 }
 
-// GetDefinitionGraphWithResponse The state diagram of a version, as Mermaid or Graphviz DOT
+// GetDefinitionGraphWithResponse The state diagram of a version, as Mermaid, Graphviz DOT or SVG
 //
 // Drawn within 5s (else 422), two graphs, diffs or checks at a time (others
 // wait up to 2s, then get 503 with Retry-After).

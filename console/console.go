@@ -156,6 +156,7 @@ func (c *Console) routes() {
 	owner.GET("/new", c.newPage)
 	owner.POST("/new", c.editorPost)
 	owner.GET("/:name", c.definitionPage)
+	owner.GET("/:name/graph.svg", c.diagram)
 	owner.GET("/:name/edit", c.editPage)
 	owner.POST("/:name/edit", c.editorPost)
 	owner.POST("/:name/retire", c.retire)

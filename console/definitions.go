@@ -160,3 +160,20 @@ func originText(l *locale, origin string) string {
 	}
 	return origin
 }
+
+// diagram is a version's state diagram drawn as SVG (?version=N, else the
+// latest), for the definition's page.
+func (c *Console) diagram(ec echo.Context) error {
+	version, err := service.ParseVersion("version", ec.QueryParam("version"))
+	if err != nil {
+		return err
+	}
+	svg, err := c.svc.DrawDefinition(ec.Request().Context(), ec.Param("name"), version, service.GraphSVG)
+	if err != nil {
+		return err
+	}
+	// Opened on its own, an SVG is a document: nothing in it may run.
+	ec.Response().Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	ec.Response().Header().Set("Cache-Control", "private, max-age=300")
+	return ec.Blob(http.StatusOK, "image/svg+xml", []byte(svg))
+}

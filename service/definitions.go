@@ -9,6 +9,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 	"gopkg.in/yaml.v3"
 
+	"github.com/itilflow/itilflow/diagram"
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/store"
 )
@@ -177,6 +178,7 @@ func (s *Service) DiffDefinition(ctx context.Context, name string, from, to int)
 const (
 	GraphMermaid = "mermaid" // the default
 	GraphDOT     = "dot"     // Graphviz
+	GraphSVG     = "svg"     // Graphviz's layout, drawn
 )
 
 // DrawDefinition draws a version of a definition (0: the latest) as a state
@@ -186,18 +188,20 @@ func (s *Service) DrawDefinition(ctx context.Context, name string, version int, 
 	if err != nil {
 		return "", err
 	}
-	var draw func(*engine.Definition) string
+	var draw func(*engine.Definition) (string, error)
 	switch format {
 	case "", GraphMermaid:
-		draw = engine.Mermaid
+		draw = func(d *engine.Definition) (string, error) { return engine.Mermaid(d), nil }
 	case GraphDOT:
-		draw = engine.DOT
+		draw = func(d *engine.Definition) (string, error) { return engine.DOT(d), nil }
+	case GraphSVG:
+		draw = func(d *engine.Definition) (string, error) { return diagram.SVG(ctx, engine.DOT(d)) }
 	default:
 		return "", &engine.Error{Code: engine.EBADREQUEST, Op: "service.DrawDefinition", Message: "bad query parameter",
-			Details: []engine.Detail{{Field: "format", Message: "must be mermaid or dot"}}}
+			Details: []engine.Detail{{Field: "format", Message: "must be mermaid, dot or svg"}}}
 	}
 	return bounded(ctx, s.heavy, "definition too complex to draw", func() (string, error) {
-		return draw(&d.Compiled), nil
+		return draw(&d.Compiled)
 	})
 }
 

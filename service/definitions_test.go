@@ -130,7 +130,10 @@ func TestDefinitions(t *testing.T) {
 		if g, err := s.DrawDefinition(ctx, "tiny", 1, ""); err != nil || !strings.HasPrefix(g, "stateDiagram") {
 			t.Fatalf("mermaid: %v %q", err, g)
 		}
-		if _, err := s.DrawDefinition(ctx, "tiny", 0, "svg"); engine.ErrorCode(err) != engine.EBADREQUEST {
+		if g, err := s.DrawDefinition(ctx, "tiny", 0, GraphSVG); err != nil || !strings.Contains(g, "<svg") || !strings.Contains(g, "<title>tiny</title>") {
+			t.Fatalf("svg: %v %.200q", err, g)
+		}
+		if _, err := s.DrawDefinition(ctx, "tiny", 0, "png"); engine.ErrorCode(err) != engine.EBADREQUEST {
 			t.Fatalf("an unknown format: %v", err)
 		}
 	})

@@ -52,6 +52,11 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	nameLine, ackLine := lineOf(t, "../../definitions/incident.yaml", "name: incident\n"), lineOf(t, "../../definitions/incident.yaml", "acknowledge: {to: in_progress,")
 	L := func(n int) string { return fmt.Sprintf("L%d", n) }
 	b.waitText("#source li#"+L(nameLine), "name: incident")
+	// The state diagram, drawn as SVG by the server, is shown.
+	b.do("waiting for the diagram", chromedp.Poll[chromedp.Void](`document.querySelector("figure.diagram img").complete`))
+	if w, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelector("figure.diagram img").naturalWidth`)); err != nil || w == 0 {
+		t.Fatalf("the state diagram did not load: width %d, %v", w, err)
+	}
 	b.shot("owner-definition", false)
 
 	b.visit("/definitions/incident/edit")

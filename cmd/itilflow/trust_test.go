@@ -191,6 +191,7 @@ func TestTrust(t *testing.T) {
 			{"ConsoleCheck", "POST", "/definitions/incident/edit", check, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsolePublishUnchanged", "POST", "/definitions/incident/edit", publish, []int{403, 403, 403, 403, 303, 403, 403}},
 			{"ConsoleRetireWithoutReason", "POST", "/definitions/incident/retire", url.Values{"reason": {" "}}, []int{403, 403, 403, 403, 422, 403, 422}},
+			{"ConsoleDiagram", "GET", "/definitions/incident/graph.svg", nil, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsoleReinstateNotRetired", "POST", "/definitions/incident/reinstate", url.Values{}, []int{403, 403, 403, 403, 409, 403, 409}},
 			{"ConsoleWorkNote", "POST", page + "/comments", url.Values{"comment": {"noted"}}, []int{303, 404, 303, 404, 404, 403, 303}},
 			{"ConsoleReports", "GET", "/reports", nil, []int{403, 403, 403, 403, 403, 200, 200}},
