@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/scenario"
 	"github.com/itilflow/itilflow/service"
 )
 
@@ -38,6 +39,14 @@ type editorData struct {
 	Summary  string
 	// Publishes says the person may publish (a process owner; admins check).
 	Publishes bool
+	// Tests are the scenario tests the form holds; Ran says they were run
+	// against the text, with Results, Passed and Failed what they found, or
+	// TestsError why they could not run.
+	Tests          string
+	Ran            bool
+	Results        []scenario.Result
+	Passed, Failed int
+	TestsError     string
 }
 
 // Action is where the editor's form posts.
@@ -97,9 +106,12 @@ func (c *Console) editorPost(ec echo.Context) error {
 	// hashed and compared as it is written, with LF.
 	src := strings.ReplaceAll(ec.FormValue("source"), "\r\n", "\n")
 	draft := service.Draft{Source: []byte(src), Name: name, New: name == ""}
-	data := editorData{Name: name, Source: src, Checked: true}
-	if ec.FormValue("op") == "publish" {
+	data := editorData{Name: name, Source: src, Checked: true, Tests: strings.ReplaceAll(ec.FormValue("scenarios"), "\r\n", "\n")}
+	switch ec.FormValue("op") {
+	case "publish":
 		return c.publish(ec, draft, data)
+	case "test":
+		return c.runTests(ec, draft, data)
 	}
 	_, err := c.svc.CheckDefinition(ec.Request().Context(), c.caller(ec), draft)
 	if err != nil && engine.ErrorCode(err) != engine.EINVALID {
@@ -136,6 +148,34 @@ func (c *Console) publish(ec echo.Context, draft service.Draft, data editorData)
 	}
 	c.flash(ec, c.localeOf(ec).text(msg, map[string]any{"Name": v.Name, "Version": v.Version}))
 	return ec.Redirect(http.StatusSeeOther, "/definitions/"+url.PathEscape(v.Name))
+}
+
+// runTests runs the form's scenario tests against its text, and shows what
+// they found beside it: a draft that does not compile shows its problems, as
+// a check does.
+func (c *Console) runTests(ec echo.Context, draft service.Draft, data editorData) error {
+	results, err := c.svc.RunScenarios(ec.Request().Context(), c.caller(ec), draft, []byte(data.Tests))
+	switch {
+	case engine.ErrorCode(err) == engine.EINVALID:
+		if msg := fieldErrors(err)["scenarios"]; msg != "" {
+			data.TestsError = msg
+			data.Problems = []problem{}
+		} else {
+			data.Problems = problemsOf(err)
+		}
+		return c.showEditor(ec, http.StatusUnprocessableEntity, data)
+	case err != nil:
+		return err
+	}
+	data.Problems, data.Ran, data.Results = []problem{}, true, results
+	for _, r := range results {
+		if r.Passed() {
+			data.Passed++
+		} else {
+			data.Failed++
+		}
+	}
+	return c.showEditor(ec, http.StatusOK, data)
 }
 
 // checkSummary says in a sentence what a check found.

@@ -202,6 +202,13 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Parse(path, src)
+}
+
+// Parse reads scenario tests from src as Load reads a file named path (the
+// definition under test defaults to the one beside it); the console runs a
+// draft's tests this way, with the draft itself as the definition.
+func Parse(path string, src []byte) (*File, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
 	var f File

@@ -108,6 +108,25 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 		t.Error("a line is still flagged after the fix")
 	}
 	b.shot("owner-editor-valid", false)
+	// Its scenario tests run against the text before it is published: one
+	// holds, one expects what does not happen.
+	b.edit("#scenarios", `tests:
+  - name: Acknowledged in time
+    input: {title: Printer jams, priority: P3}
+    steps:
+      - {at: 10m, action: acknowledge, as: [tier1]}
+      - at: 11m
+        expect: {state: in_progress, slas: {response: {status: stopped, breached: false}}}
+  - name: A wrong expectation
+    input: {title: Printer jams, priority: P3}
+    steps:
+      - at: 1m
+        expect: {state: closed}
+`)
+	b.submit(`button[value=test]`)
+	b.waitText("#tests-summary", "1 passed, 1 failed")
+	b.waitText("ul.results li.bad", "A wrong expectation")
+	b.shot("owner-editor-tests", false)
 	b.submit(`button[value=publish]`)
 	if loc := b.location(); !strings.HasSuffix(loc, "/definitions/incident") {
 		t.Fatalf("publishing went to %s, want the definition's page", loc)

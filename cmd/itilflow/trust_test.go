@@ -164,6 +164,7 @@ func TestTrust(t *testing.T) {
 		incident := c.must(200, "GET", "/api/v1/definitions/incident", "dev-process-owner", nil)["source"].(string)
 		check := url.Values{"op": {"check"}, "source": {incident}}
 		publish := url.Values{"op": {"publish"}, "source": {incident}}
+		test := url.Values{"op": {"test"}, "source": {incident}, "scenarios": {"tests:\n  - name: starts\n    input: {title: t}\n    steps:\n      - at: 1m\n        expect: {state: new}\n"}}
 		consoleRoutes := []struct {
 			name, method, path string
 			form               url.Values // a vote's when nil
@@ -191,6 +192,7 @@ func TestTrust(t *testing.T) {
 			{"ConsoleCheck", "POST", "/definitions/incident/edit", check, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsolePublishUnchanged", "POST", "/definitions/incident/edit", publish, []int{403, 403, 403, 403, 303, 403, 403}},
 			{"ConsoleRetireWithoutReason", "POST", "/definitions/incident/retire", url.Values{"reason": {" "}}, []int{403, 403, 403, 403, 422, 403, 422}},
+			{"ConsoleRunScenarios", "POST", "/definitions/incident/edit", test, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsoleDiagram", "GET", "/definitions/incident/graph.svg", nil, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsoleReinstateNotRetired", "POST", "/definitions/incident/reinstate", url.Values{}, []int{403, 403, 403, 403, 409, 403, 409}},
 			{"ConsoleWorkNote", "POST", page + "/comments", url.Values{"comment": {"noted"}}, []int{303, 404, 303, 404, 404, 403, 303}},
