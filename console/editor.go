@@ -3,11 +3,13 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/scenario"
 	"github.com/itilflow/itilflow/service"
 )
@@ -47,6 +49,11 @@ type editorData struct {
 	Results        []scenario.Result
 	Passed, Failed int
 	TestsError     string
+	// Days is the what-if's period as the form holds it; WhatIf what it found,
+	// or WhatIfError why it could not run.
+	Days        string
+	WhatIf      *history.Comparison
+	WhatIfError string
 }
 
 // Action is where the editor's form posts.
@@ -72,6 +79,9 @@ func (c *Console) newPage(ec echo.Context) error {
 }
 
 func (c *Console) showEditor(ec echo.Context, status int, data editorData) error {
+	if data.Days == "" {
+		data.Days = "30"
+	}
 	if data.Name != "" && data.Title == "" {
 		// The title of the version edited, for the heading: a draft's may not
 		// compile.
@@ -106,12 +116,15 @@ func (c *Console) editorPost(ec echo.Context) error {
 	// hashed and compared as it is written, with LF.
 	src := strings.ReplaceAll(ec.FormValue("source"), "\r\n", "\n")
 	draft := service.Draft{Source: []byte(src), Name: name, New: name == ""}
-	data := editorData{Name: name, Source: src, Checked: true, Tests: strings.ReplaceAll(ec.FormValue("scenarios"), "\r\n", "\n")}
+	data := editorData{Name: name, Source: src, Checked: true, Tests: strings.ReplaceAll(ec.FormValue("scenarios"), "\r\n", "\n"),
+		Days: ec.FormValue("days")}
 	switch ec.FormValue("op") {
 	case "publish":
 		return c.publish(ec, draft, data)
 	case "test":
 		return c.runTests(ec, draft, data)
+	case "whatif":
+		return c.whatIf(ec, draft, data)
 	}
 	_, err := c.svc.CheckDefinition(ec.Request().Context(), c.caller(ec), draft)
 	if err != nil && engine.ErrorCode(err) != engine.EINVALID {
@@ -175,6 +188,30 @@ func (c *Console) runTests(ec echo.Context, draft service.Draft, data editorData
 			data.Failed++
 		}
 	}
+	return c.showEditor(ec, http.StatusOK, data)
+}
+
+// whatIf replays the recent processes of the definition under the form's
+// text and shows which would have gone differently.
+func (c *Console) whatIf(ec echo.Context, draft service.Draft, data editorData) error {
+	days, err := strconv.Atoi(strings.TrimSpace(data.Days))
+	if err != nil {
+		days = -1 // the service says what a period must be
+	}
+	cmp, err := c.svc.WhatIf(ec.Request().Context(), c.caller(ec), draft, days)
+	switch {
+	case engine.ErrorCode(err) == engine.EINVALID:
+		if msg := fieldErrors(err)["days"]; msg != "" {
+			data.WhatIfError = msg
+			data.Problems = []problem{}
+		} else {
+			data.Problems = problemsOf(err)
+		}
+		return c.showEditor(ec, http.StatusUnprocessableEntity, data)
+	case err != nil:
+		return err
+	}
+	data.Problems, data.WhatIf = []problem{}, &cmp
 	return c.showEditor(ec, http.StatusOK, data)
 }
 

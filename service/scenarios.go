@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/itilflow/itilflow/engine"
+	"github.com/itilflow/itilflow/history"
 	"github.com/itilflow/itilflow/scenario"
 )
 
@@ -35,4 +37,33 @@ func (s *Service) RunScenarios(ctx context.Context, caller Caller, d Draft, test
 	return bounded(ctx, s.heavy, "scenarios too long to run", func() ([]scenario.Result, error) {
 		return f.Run(def), nil
 	})
+}
+
+// whatIfLimit bounds the processes a what-if replays: each is a history read
+// from Temporal.
+const whatIfLimit = 500
+
+// WhatIf replays the processes of the draft's definition started in the
+// last days days under the draft, up to now, and says which would have gone
+// differently and how SLA breaches would change (at most whatIfLimit
+// processes). EINVALID when the draft does not compile or days
+// is not 1 to 366.
+func (s *Service) WhatIf(ctx context.Context, caller Caller, d Draft, days int) (history.Comparison, error) {
+	if err := MayCheckDefinitions(caller); err != nil {
+		return history.Comparison{}, err
+	}
+	if days < 1 || days > 366 {
+		return history.Comparison{}, &engine.Error{Code: engine.EINVALID, Op: "service.WhatIf", Message: "bad period",
+			Details: []engine.Detail{{Field: "days", Message: "a whole number of days from 1 to 366"}}}
+	}
+	def, err := s.check(ctx, d)
+	if err != nil {
+		return history.Comparison{}, err
+	}
+	now := time.Now()
+	cmp, err := history.Compare(ctx, s.temporal, def, now.AddDate(0, 0, -days), now, whatIfLimit)
+	if err != nil {
+		return history.Comparison{}, temporalError("service.WhatIf", err)
+	}
+	return cmp, nil
 }

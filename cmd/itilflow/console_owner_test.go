@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -21,6 +22,8 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	startInProcess(t, cfg)
 	c := apiClient{t: t, base: cfg.httpAddr}
 	c.must(200, "POST", "/api/v1/definitions/change-pir/retire", "dev-process-owner", map[string]any{"reason": "Folded into the emergency change."})
+	// An incident for the what-if to replay: P3, not acknowledged yet.
+	waiting := c.must(201, "POST", "/api/v1/processes/incident", "dev-requester", map[string]any{"input": map[string]any{"title": "Plotter offline"}})["id"].(string)
 	b := newBrowser(t, cfg.httpAddr, 1280, 900)
 	b.signIn("dev-process-owner")
 
@@ -127,6 +130,16 @@ func TestConsoleOwnerEditsADefinition(t *testing.T) {
 	b.waitText("#tests-summary", "1 passed, 1 failed")
 	b.waitText("ul.results li.bad", "A wrong expectation")
 	b.shot("owner-editor-tests", false)
+	// What if the P3 response target were a second? The waiting incident
+	// would have breached it; nothing is published by asking.
+	b.edit("#source", strings.Replace(fixed, "targets: {P1: 30m, P2: 30m, P3: 2h, P4: 4h}", "targets: {P1: 30m, P2: 30m, P3: 1s, P4: 4h}", 1))
+	time.Sleep(1100 * time.Millisecond)
+	b.fill("#days", "7")
+	b.submit(`button[value=whatif]`)
+	b.waitText("#whatif-summary", "would go differently; SLA breaches 0 → 1")
+	b.waitText("section.whatif ul.results", waiting)
+	b.shot("owner-editor-whatif", false)
+	b.edit("#source", fixed)
 	b.submit(`button[value=publish]`)
 	if loc := b.location(); !strings.HasSuffix(loc, "/definitions/incident") {
 		t.Fatalf("publishing went to %s, want the definition's page", loc)

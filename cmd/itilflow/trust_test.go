@@ -193,6 +193,7 @@ func TestTrust(t *testing.T) {
 			{"ConsolePublishUnchanged", "POST", "/definitions/incident/edit", publish, []int{403, 403, 403, 403, 303, 403, 403}},
 			{"ConsoleRetireWithoutReason", "POST", "/definitions/incident/retire", url.Values{"reason": {" "}}, []int{403, 403, 403, 403, 422, 403, 422}},
 			{"ConsoleRunScenarios", "POST", "/definitions/incident/edit", test, []int{403, 403, 403, 403, 200, 403, 200}},
+			{"ConsoleWhatIf", "POST", "/definitions/incident/edit", url.Values{"op": {"whatif"}, "source": {incident}, "days": {"1"}}, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsoleDiagram", "GET", "/definitions/incident/graph.svg", nil, []int{403, 403, 403, 403, 200, 403, 200}},
 			{"ConsoleReinstateNotRetired", "POST", "/definitions/incident/reinstate", url.Values{}, []int{403, 403, 403, 403, 409, 403, 409}},
 			{"ConsoleWorkNote", "POST", page + "/comments", url.Values{"comment": {"noted"}}, []int{303, 404, 303, 404, 404, 403, 303}},

@@ -39,37 +39,14 @@ func runWhatIf(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer tc.Close()
-	ids, err := history.Since(ctx, tc, def.Name, t)
+	cmp, err := history.Compare(ctx, tc, def, t, time.Now(), 0)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	var differ, actualBreaches, proposedBreaches int
-	for _, id := range ids {
-		runs, err := history.Runs(ctx, tc, id)
-		if err != nil {
-			return err
-		}
-		rec, err := history.Decode(runs...)
-		if err != nil {
-			return fmt.Errorf("%s: %w", id, err)
-		}
-		horizon := rec.Horizon(now)
-		actual := rec.Actual(horizon)
-		proposed, err := rec.WhatIf(def, horizon)
-		if err != nil {
-			differ++
-			fmt.Fprintf(stdout, "%s: %v\n", id, err)
-			continue
-		}
-		actualBreaches += len(actual.Breached)
-		proposedBreaches += len(proposed.Breached)
-		if diff := actual.Diff(proposed); len(diff) > 0 {
-			differ++
-			fmt.Fprintf(stdout, "%s: %v\n", id, diff)
-		}
+	for _, d := range cmp.Different {
+		fmt.Fprintf(stdout, "%s: %v\n", d.ID, d.What)
 	}
 	fmt.Fprintf(stdout, "%d %s process(es) since %s: %d would go differently; SLA breaches %d → %d\n",
-		len(ids), def.Name, t.Format(time.RFC3339), differ, actualBreaches, proposedBreaches)
+		cmp.Processes, def.Name, t.Format(time.RFC3339), len(cmp.Different), cmp.ActualBreaches, cmp.ProposedBreaches)
 	return nil
 }
