@@ -88,7 +88,7 @@ func (c *Console) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (c *Console) signinPage(ec echo.Context) error {
-	return c.render(ec, http.StatusOK, "signin", map[string]any{"Next": safeNext(ec.QueryParam("next"))})
+	return c.render(ec, http.StatusOK, "signin", map[string]any{"Next": safeNext(ec.QueryParam("next")), "OIDC": c.oidcName()})
 }
 
 // signin checks a token — an itilflow token, or a JWT when the site accepts
@@ -98,7 +98,7 @@ func (c *Console) signin(ec echo.Context) error {
 	token := strings.TrimSpace(ec.FormValue("token"))
 	next := safeNext(ec.FormValue("next"))
 	refuse := func() error {
-		return c.render(ec, http.StatusUnauthorized, "signin", map[string]any{"Next": next, "Failed": true})
+		return c.render(ec, http.StatusUnauthorized, "signin", map[string]any{"Next": next, "Failed": true, "OIDC": c.oidcName()})
 	}
 	if token == "" {
 		return refuse()
@@ -133,6 +133,15 @@ func (c *Console) signout(ec echo.Context) error {
 		return err
 	}
 	return ec.Redirect(http.StatusSeeOther, "/signin")
+}
+
+// oidcName is the name of the identity provider the sign-in page offers, or
+// "" when there is none.
+func (c *Console) oidcName() string {
+	if c.oidc == nil {
+		return ""
+	}
+	return c.oidc.cfg.Name
 }
 
 // safeNext is where to go after signing in: a path of this site only.
