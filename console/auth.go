@@ -22,8 +22,10 @@ const (
 	sessionDigest  = "token_digest"
 	sessionJWTUser = "jwt_user"
 	sessionJWTRole = "jwt_roles"
-	sessionJWTExp  = "jwt_expiry"
-	whoKey         = "itilflow.who"
+	// sessionJWTExp is in Unix seconds: scs encodes values with gob, which
+	// knows no time.Time in an interface unless it is registered globally.
+	sessionJWTExp = "jwt_expiry"
+	whoKey        = "itilflow.who"
 )
 
 // who is the signed-in person.
@@ -72,7 +74,7 @@ func (c *Console) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			w = &who{Actor: engine.Actor{ID: u.ID, Roles: []string(u.Roles)}, Name: u.Name}
 		case c.sessions.Exists(ctx, sessionJWTUser):
-			if exp := c.sessions.GetTime(ctx, sessionJWTExp); time.Now().Before(exp) {
+			if exp := time.Unix(c.sessions.GetInt64(ctx, sessionJWTExp), 0); time.Now().Before(exp) {
 				w = &who{Actor: engine.Actor{ID: c.sessions.GetString(ctx, sessionJWTUser),
 					Roles: strings.Fields(c.sessions.GetString(ctx, sessionJWTRole))}}
 				w.Name = w.ID
@@ -114,7 +116,7 @@ func (c *Console) signin(ec echo.Context) error {
 		}
 		c.sessions.Put(ctx, sessionJWTUser, actor.ID)
 		c.sessions.Put(ctx, sessionJWTRole, strings.Join(actor.Roles, " "))
-		c.sessions.Put(ctx, sessionJWTExp, exp)
+		c.sessions.Put(ctx, sessionJWTExp, exp.Unix())
 		return ec.Redirect(http.StatusSeeOther, next)
 	}
 	u, err := c.store.UserByToken(ctx, token)

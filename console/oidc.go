@@ -155,7 +155,7 @@ func (c *Console) oidcLogin(ec echo.Context) error {
 	c.sessions.Put(ctx, sessionOIDCNonce, nonce)
 	c.sessions.Put(ctx, sessionOIDCVerifier, verifier)
 	c.sessions.Put(ctx, sessionOIDCNext, next)
-	c.sessions.Put(ctx, sessionOIDCStarted, time.Now())
+	c.sessions.Put(ctx, sessionOIDCStarted, time.Now().Unix())
 	return ec.Redirect(http.StatusSeeOther, c.oidc.oauth(p).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
 }
 
@@ -172,7 +172,8 @@ func (c *Console) oidcCallback(ec echo.Context) error {
 	nonce := c.sessions.PopString(ctx, sessionOIDCNonce)
 	verifier := c.sessions.PopString(ctx, sessionOIDCVerifier)
 	next := safeNext(c.sessions.PopString(ctx, sessionOIDCNext))
-	started := c.sessions.PopTime(ctx, sessionOIDCStarted)
+	started := time.Unix(c.sessions.GetInt64(ctx, sessionOIDCStarted), 0)
+	c.sessions.Remove(ctx, sessionOIDCStarted)
 	q := ec.QueryParams()
 	if e := q.Get("error"); e != "" {
 		// The provider's own words stay in the log: what a person reads is
@@ -235,6 +236,6 @@ func (c *Console) oidcCallback(ec echo.Context) error {
 	// roles the provider gave.
 	c.sessions.Put(ctx, sessionJWTUser, actor.ID)
 	c.sessions.Put(ctx, sessionJWTRole, strings.Join(actor.Roles, " "))
-	c.sessions.Put(ctx, sessionJWTExp, time.Now().Add(c.cfg.SessionLifetime))
+	c.sessions.Put(ctx, sessionJWTExp, time.Now().Add(c.cfg.SessionLifetime).Unix())
 	return ec.Redirect(http.StatusSeeOther, next)
 }
