@@ -194,7 +194,13 @@ func TestConsoleSignsInWithOIDC(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte(idpClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg.extra = []string{"--oidc-issuer", idp.srv.URL, "--oidc-client-id", idpClientID, "--oidc-client-secret-file", secretFile, "--oidc-name", "Example SSO"}
+	jwtSecret := "a-jwt-secret-of-at-least-32-bytes-for-the-test"
+	jwtFile := filepath.Join(t.TempDir(), "jwt-secret")
+	if err := os.WriteFile(jwtFile, []byte(jwtSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.extra = []string{"--oidc-issuer", idp.srv.URL, "--oidc-client-id", idpClientID, "--oidc-client-secret-file", secretFile, "--oidc-name", "Example SSO",
+		"--jwt-hs256-secret-file", jwtFile}
 	startInProcess(t, cfg)
 	base := "http://" + cfg.httpAddr
 
@@ -230,12 +236,26 @@ func TestConsoleSignsInWithOIDC(t *testing.T) {
 		if status, loc, body := v.get(callback); status != http.StatusSeeOther || loc != "/approvals" {
 			t.Fatalf("callback: %d to %q, want 303 to /approvals: %.300s", status, loc, body)
 		}
-		if status, _, body := v.get(base + "/approvals"); status != 200 || !strings.Contains(body, "oidc-agent") {
+		if status, _, body := v.get(base + "/approvals"); status != 200 || !strings.Contains(body, "oidc-agent <small>(agent)</small>") {
 			t.Errorf("/approvals after the sign-in: %d: %.300s", status, body)
 		}
 		// The same callback again finds no sign-in started.
 		if status, _, body := v.get(callback); status != http.StatusBadRequest || !strings.Contains(body, "Start it again") {
 			t.Errorf("the callback replayed: %d, want 400 with the sign-in page: %.300s", status, body)
+		}
+	})
+
+	// The same claims in a JWT, signed in with on the token form, are the
+	// same person with the same roles.
+	t.Run("AJWTOfTheSameClaimsIsTheSamePerson", func(t *testing.T) {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "oidc-agent", "roles": "agent",
+			"exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(jwtSecret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc := signInConsole(t, cfg.httpAddr, tok)
+		if status, body := cc.get("/approvals"); status != 200 || !strings.Contains(body, "oidc-agent <small>(agent)</small>") {
+			t.Errorf("/approvals signed in with a JWT: %d: %.300s", status, body)
 		}
 	})
 
