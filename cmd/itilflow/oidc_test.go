@@ -320,3 +320,56 @@ func TestConsoleSignsInWithOIDC(t *testing.T) {
 		}
 	})
 }
+
+// TestOIDCFlags checks what the flags make of the console's OpenID Connect
+// configuration without a stack: where the provider sends people back, the
+// secret from its file, and the claims mapped by the --jwt-*-claim flags.
+func TestOIDCFlags(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("  shh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(t *testing.T, env map[string]string, args ...string) (oidcFlags, jwtFlags) {
+		f := newFlags("serve", func(k string) string { return env[k] }, io.Discard)
+		o, j := f.oidc(), f.jwt()
+		if err := f.parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return o, j
+	}
+	t.Run("OffWithoutAnIssuer", func(t *testing.T) {
+		o, j := parse(t, nil)
+		if cfg, err := o.config("https://itil.example.com", j); cfg != nil || err != nil {
+			t.Errorf("no issuer: %v, %v; want neither", cfg, err)
+		}
+	})
+	t.Run("NeedsAPublicURLAndAClientID", func(t *testing.T) {
+		o, j := parse(t, nil, "--oidc-issuer", "https://idp.example.com", "--oidc-client-id", "itil")
+		if _, err := o.config("", j); err == nil || !strings.Contains(err.Error(), "--public-url") {
+			t.Errorf("no public URL: %v, want it asked for", err)
+		}
+		o, j = parse(t, nil, "--oidc-issuer", "https://idp.example.com")
+		if _, err := o.config("https://itil.example.com", j); err == nil || !strings.Contains(err.Error(), "--oidc-client-id") {
+			t.Errorf("no client id: %v, want it asked for", err)
+		}
+	})
+	t.Run("ReadsTheEnvironmentAndMapsClaimsAsJWTsDo", func(t *testing.T) {
+		o, j := parse(t, map[string]string{"ITILFLOW_OIDC_ISSUER": "https://idp.example.com/realms/itil", "ITILFLOW_OIDC_CLIENT_ID": "itil"},
+			"--oidc-client-secret-file", secretFile, "--oidc-scopes", "profile email", "--jwt-user-claim", "preferred_username", "--jwt-roles-claim", "groups")
+		cfg, err := o.config("https://itil.example.com/", j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.RedirectURL != "https://itil.example.com/oidc/callback" || cfg.ClientSecret != "shh" || cfg.ClientID != "itil" ||
+			strings.Join(cfg.Scopes, " ") != "profile email" {
+			t.Errorf("config %+v", cfg)
+		}
+		a, err := cfg.Actor(map[string]any{"sub": "f81d4fae", "preferred_username": "jane", "groups": []any{"tier1"}})
+		if err != nil || a.ID != "jane" || strings.Join(a.Roles, " ") != "tier1" {
+			t.Errorf("claims mapped to %+v, %v; want jane with tier1", a, err)
+		}
+		if _, err := cfg.Actor(map[string]any{"preferred_username": "jane doe"}); err == nil {
+			t.Error("a user id with a space was accepted")
+		}
+	})
+}
