@@ -118,7 +118,7 @@ func (o *oidcClient) oauth(p *oidc.Provider) *oauth2.Config {
 func randomToken() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("console: random: %w", err)
+		return "", engine.Errorf(engine.EINTERNAL, "console.randomToken: %v", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
