@@ -113,18 +113,32 @@ func (v *JWTVerifier) VerifyUntil(token string) (engine.Actor, time.Time, error)
 		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED,
 			"invalid token: it was issued (iat) to live more than %v; tokens may live at most %v", max, max)
 	}
-	user, _ := claims[v.cfg.UserClaim].(string)
+	actor, err := ActorOfClaims(claims, v.cfg.UserClaim, v.cfg.RolesClaim)
+	if err != nil {
+		return engine.Actor{}, time.Time{}, err
+	}
+	return actor, time.Unix(int64(exp), 0), nil
+}
+
+// ActorOfClaims is the person the verified claims of an identity provider
+// name: the user in userClaim and the roles in rolesClaim, by the rules of
+// the directory's ids and roles. JWTs and the console's OpenID Connect
+// sign-in both map claims here, so the same claims are the same person
+// whichever way they arrive. It returns EUNAUTHORIZED when the claims name no
+// valid user or hold a role the directory would refuse.
+func ActorOfClaims(claims map[string]any, userClaim, rolesClaim string) (engine.Actor, error) {
+	user, _ := claims[userClaim].(string)
 	if user == "" {
-		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: no user in claim %q", v.cfg.UserClaim)
+		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: no user in claim %q", userClaim)
 	}
 	if err := store.CheckID(user); err != nil {
-		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", v.cfg.UserClaim, err)
+		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", userClaim, err)
 	}
-	roles, err := rolesClaim(claims[v.cfg.RolesClaim])
+	roles, err := rolesOf(claims[rolesClaim])
 	if err != nil {
-		return engine.Actor{}, time.Time{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", v.cfg.RolesClaim, err)
+		return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "invalid token: claim %q: %v", rolesClaim, err)
 	}
-	return engine.Actor{ID: user, Roles: roles}, time.Unix(int64(exp), 0), nil
+	return engine.Actor{ID: user, Roles: roles}, nil
 }
 
 func (v *JWTVerifier) key(t *jwt.Token) (any, error) {
@@ -148,10 +162,10 @@ func (v *JWTVerifier) key(t *jwt.Token) (any, error) {
 	return nil, fmt.Errorf("unexpected algorithm %s", t.Method.Alg())
 }
 
-// rolesClaim reads roles as a JSON list or a space-separated string (OAuth
+// rolesOf reads roles as a JSON list or a space-separated string (OAuth
 // scope style); no claim is no roles. Every role must be one the directory
 // would accept.
-func rolesClaim(v any) ([]string, error) {
+func rolesOf(v any) ([]string, error) {
 	var roles []string
 	switch r := v.(type) {
 	case nil:

@@ -22,8 +22,10 @@ const (
 	sessionDigest  = "token_digest"
 	sessionJWTUser = "jwt_user"
 	sessionJWTRole = "jwt_roles"
-	sessionJWTExp  = "jwt_expiry"
-	whoKey         = "itilflow.who"
+	// sessionJWTExp is in Unix seconds: scs encodes values with gob, which
+	// knows no time.Time in an interface unless it is registered globally.
+	sessionJWTExp = "jwt_expiry"
+	whoKey        = "itilflow.who"
 )
 
 // who is the signed-in person.
@@ -72,7 +74,7 @@ func (c *Console) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			w = &who{Actor: engine.Actor{ID: u.ID, Roles: []string(u.Roles)}, Name: u.Name}
 		case c.sessions.Exists(ctx, sessionJWTUser):
-			if exp := c.sessions.GetTime(ctx, sessionJWTExp); time.Now().Before(exp) {
+			if exp := time.Unix(c.sessions.GetInt64(ctx, sessionJWTExp), 0); time.Now().Before(exp) {
 				w = &who{Actor: engine.Actor{ID: c.sessions.GetString(ctx, sessionJWTUser),
 					Roles: strings.Fields(c.sessions.GetString(ctx, sessionJWTRole))}}
 				w.Name = w.ID
@@ -88,7 +90,7 @@ func (c *Console) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (c *Console) signinPage(ec echo.Context) error {
-	return c.render(ec, http.StatusOK, "signin", map[string]any{"Next": safeNext(ec.QueryParam("next"))})
+	return c.render(ec, http.StatusOK, "signin", map[string]any{"Next": safeNext(ec.QueryParam("next")), "OIDC": c.oidcName()})
 }
 
 // signin checks a token — an itilflow token, or a JWT when the site accepts
@@ -98,7 +100,7 @@ func (c *Console) signin(ec echo.Context) error {
 	token := strings.TrimSpace(ec.FormValue("token"))
 	next := safeNext(ec.FormValue("next"))
 	refuse := func() error {
-		return c.render(ec, http.StatusUnauthorized, "signin", map[string]any{"Next": next, "Failed": true})
+		return c.render(ec, http.StatusUnauthorized, "signin", map[string]any{"Next": next, "Failed": true, "OIDC": c.oidcName()})
 	}
 	if token == "" {
 		return refuse()
@@ -114,7 +116,7 @@ func (c *Console) signin(ec echo.Context) error {
 		}
 		c.sessions.Put(ctx, sessionJWTUser, actor.ID)
 		c.sessions.Put(ctx, sessionJWTRole, strings.Join(actor.Roles, " "))
-		c.sessions.Put(ctx, sessionJWTExp, exp)
+		c.sessions.Put(ctx, sessionJWTExp, exp.Unix())
 		return ec.Redirect(http.StatusSeeOther, next)
 	}
 	u, err := c.store.UserByToken(ctx, token)
@@ -133,6 +135,15 @@ func (c *Console) signout(ec echo.Context) error {
 		return err
 	}
 	return ec.Redirect(http.StatusSeeOther, "/signin")
+}
+
+// oidcName is the name of the identity provider the sign-in page offers, or
+// "" when there is none.
+func (c *Console) oidcName() string {
+	if c.oidc == nil {
+		return ""
+	}
+	return c.oidc.cfg.Name
 }
 
 // safeNext is where to go after signing in: a path of this site only.

@@ -44,6 +44,9 @@ type Config struct {
 	// VerifyJWT, when set, lets people sign in with a JWT of the site's
 	// identity provider as well as with an itilflow token.
 	VerifyJWT func(token string) (engine.Actor, time.Time, error)
+	// OIDC, when set, lets people sign in through the site's identity
+	// provider with OpenID Connect.
+	OIDC *OIDCConfig
 }
 
 // Console serves the pages. It is safe for concurrent use.
@@ -57,6 +60,7 @@ type Console struct {
 	log      *slog.Logger
 	echo     *echo.Echo
 	labels   labelCache
+	oidc     *oidcClient // nil without OpenID Connect
 }
 
 // New returns the console with its routes.
@@ -78,6 +82,11 @@ func New(svc *service.Service, st *store.Store, cfg Config, log *slog.Logger) (*
 	sm.Cookie.HttpOnly, sm.Cookie.SameSite, sm.Cookie.Secure = true, http.SameSiteLaxMode, cfg.Secure
 	c := &Console{svc: svc, store: st, cfg: cfg, sessions: sm, texts: txt, log: log, echo: echo.New(),
 		labels: labelCache{versions: map[string][]engine.Labels{}}}
+	if cfg.OIDC != nil {
+		if c.oidc, err = newOIDCClient(*cfg.OIDC); err != nil {
+			return nil, err
+		}
+	}
 	if c.pages, err = parsePages(txt); err != nil {
 		return nil, err
 	}
@@ -126,6 +135,10 @@ func (c *Console) routes() {
 	e.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", assetHandler(assets))))
 	e.GET("/signin", c.signinPage)
 	e.POST("/signin", c.signin)
+	if c.oidc != nil {
+		e.GET("/oidc/login", c.oidcLogin)
+		e.GET("/oidc/callback", c.oidcCallback)
+	}
 	e.POST("/language", c.setLanguage)
 	in := e.Group("", c.signedIn)
 	in.GET("/", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/queue") })

@@ -38,6 +38,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
+	oidcCfg, err := sf.oidc.config("http://"+*sf.httpAddr, sf.jwt)
+	if err != nil {
+		return err
+	}
 	storeOpts, err := sf.storeOptions()
 	if err != nil {
 		return err
@@ -131,7 +135,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if cpFile == "" {
 		cpFile = filepath.Join(dir, checkpointFileName)
 	}
-	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, mailer: mail, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv, debug: true,
+	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: *sf.definitions, notifyURL: *sf.notifyWebhook, mailer: mail, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv, oidc: oidcCfg, debug: true,
 		checkpoints: &checkpoint.File{Path: cpFile}, checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
 		registry: reg, metricsAddr: *sf.metricsAddr}
 	audit := fmt.Sprintf("key id %s, checkpoints in %s", st.AuditKeyIDs()[0], cpFile)

@@ -121,6 +121,7 @@ type stackFlags struct {
 	httpAddr, definitions, logLevel, notifyWebhook *string
 	notifySecretFile, webhookSecretFile            *string
 	jwt                                            jwtFlags
+	oidc                                           oidcFlags
 	auditKeyFile, checkpointFile                   *string
 	checkpointEvery                                *time.Duration
 	dbTimeout                                      *time.Duration
@@ -141,6 +142,7 @@ func (f *flags) stack() stackFlags {
 		definitions:   f.string("definitions", "definitions", "directory of process definitions and calendars to publish at start"),
 		logLevel:      f.string("log-level", "info", "debug, info, warn or error"),
 		jwt:           f.jwt(),
+		oidc:          f.oidc(),
 		notifyWebhook: f.string("notify-webhook", "", "URL to POST each notification to (JSON, with Idempotency-Key); empty keeps them for GET /api/v1/notifications only"),
 		notifySecretFile: f.string("notify-webhook-secret-file", "", "file of the secret that signs what is posted to --notify-webhook "+
 			"(Itilflow-Signature: HMAC-SHA-256; at least 32 bytes; after a rotation one secret a line, newest first); empty posts unsigned"),

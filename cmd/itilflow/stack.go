@@ -54,6 +54,8 @@ type stack struct {
 	// secureCookies marks the console's cookies Secure: people reach it over
 	// https.
 	secureCookies bool
+	// oidc, when set, offers OpenID Connect sign-in on the console.
+	oidc *console.OIDCConfig
 	// notifySigner and webhookSigner, when set, sign what goes to notifyURL
 	// and the calls of webhook steps.
 	notifySigner, webhookSigner *webhook.Signer
@@ -240,7 +242,7 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		svc.ReportsUnavailable(reportsDown)
 	}
 	apiServer := api.New(svc, s.store, s.temporal, s.log)
-	consoleCfg := console.Config{Secure: s.secureCookies}
+	consoleCfg := console.Config{Secure: s.secureCookies, OIDC: s.oidc}
 	if s.jwt != nil {
 		apiServer.UseJWT(s.jwt)
 		consoleCfg.VerifyJWT = s.jwt.VerifyUntil

@@ -200,6 +200,10 @@ func TestTrust(t *testing.T) {
 			{"ConsoleReports", "GET", "/reports", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 			{"ConsoleReport", "GET", "/reports/fault-summary?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
 			{"ConsoleReportExport", "GET", "/reports/daily-log/export.csv?from=2026-11", nil, []int{403, 403, 403, 403, 403, 200, 200}},
+			// Without --oidc-issuer there is no OpenID Connect sign-in to start
+			// or finish (TestConsoleSignsInWithOIDC has the routes with one).
+			{"ConsoleOIDCLoginOff", "GET", "/oidc/login?next=%2Fqueue", nil, []int{404, 404, 404, 404, 404, 404, 404}},
+			{"ConsoleOIDCCallbackOff", "GET", "/oidc/callback?state=x&code=y", nil, []int{404, 404, 404, 404, 404, 404, 404}},
 		}
 		for i, who := range visibilityCallers {
 			cc := signInConsole(t, cfg.httpAddr, who)
