@@ -123,7 +123,14 @@ func TestServeRoles(t *testing.T) {
 	if status, text := get("/metrics"); status != 200 || !strings.Contains(text, "temporal_") {
 		t.Fatalf("worker /metrics: %d, without the Temporal SDK's metrics:\n%.500s", status, text)
 	}
+	// What the compose file's health check runs.
+	if err := run(ctx, []string{"health", "--http-addr", workerAddr}, env(nil), io.Discard, io.Discard); err != nil {
+		t.Fatalf("health of a running worker: %v", err)
+	}
 	stopWorker()
+	if err := run(ctx, []string{"health", "--http-addr", workerAddr}, env(nil), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no answer from") {
+		t.Fatalf("health of a stopped worker: %v, want no answer", err)
+	}
 	stopAPI()
 
 	// One process in role all runs both: an action is carried out.
