@@ -130,7 +130,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, mailer: mail, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv,
 		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
 		secureCookies: secure, registry: reg, metricsAddr: *sf.metricsAddr, role: r}
-	if !secure {
+	// Cookies are the console's, which only the API role serves.
+	if !secure && r.api() {
 		log.Warn("no https --public-url: the console's session cookies are not marked Secure; serve it over TLS (directly or behind a proxy) and set --public-url")
 	}
 	if mail != nil && *sf.smtp.tls == mailer.TLSNone {
