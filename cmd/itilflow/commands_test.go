@@ -59,6 +59,7 @@ func TestServeFailsClearlyWhenDependenciesAreUnreachable(t *testing.T) {
 		{"JWTLifetimeZero", map[string]string{"ITILFLOW_JWT_HS256_SECRET_FILE": longSecret(t), "ITILFLOW_JWT_MAX_LIFETIME": "0s"}, "jwt-max-lifetime must be positive"},
 		{"JWTLifetimeNotADuration", map[string]string{"ITILFLOW_JWT_MAX_LIFETIME": "a day"}, "ITILFLOW_JWT_MAX_LIFETIME"},
 		{"DBTimeoutZero", map[string]string{"ITILFLOW_DB_TIMEOUT": "0s"}, "db-timeout must be positive"},
+		{"RoleUnknown", map[string]string{"ITILFLOW_ROLE": "both"}, `--role "both" (ITILFLOW_ROLE): want api, worker or all`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(ctx, []string{"serve", "--http-addr", "127.0.0.1:0"}, env(tc.env), &bytes.Buffer{}, &bytes.Buffer{})

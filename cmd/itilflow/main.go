@@ -66,6 +66,9 @@ Usage:
                      list stuck workflows and why: workflow tasks that keep failing (non-determinism,
                      panics), processes open in DATABASE_URL whose workflow closed, activities that keep
                      retrying; exits non-zero when it finds any
+  itilflow health [--http-addr ADDR]
+                     probe a running serve's /healthz on --http-addr; exits non-zero unless it answers 200
+                     (for container health checks: the image has no shell or curl)
   itilflow user add|token|revoke ID
                      manage users and API tokens in DATABASE_URL (tokens are shown once)
   itilflow group add|list [ID]
@@ -123,6 +126,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runReconcile(ctx, args[1:], getenv, stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, args[1:], getenv, stdout, stderr)
+	case "health":
+		return runHealth(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], getenv, stdout, stderr)
 	case "group":

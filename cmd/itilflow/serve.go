@@ -34,14 +34,20 @@ func securePublicURL(raw string) (bool, error) {
 	return u.Scheme == "https", nil
 }
 
-// runServe runs the API and the worker against an external Temporal cluster and
+// runServe runs the API, the worker or both (--role) against an external Temporal cluster and
 // PostgreSQL. It keeps no state of its own, so any number of replicas can run.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("serve", getenv, stderr)
 	sf := f.stack()
 	tlsFlags := f.temporalTLS()
 	publicURL := f.string("public-url", "", "address people reach itilflow at, such as https://itil.example.com; an https address marks the console's cookies Secure")
+	roleFlag := f.string("role", string(roleAll), "what this process runs: api (the API, console and /metrics; no Temporal worker), "+
+		"worker (the Temporal worker and the deliveries, with /healthz and /metrics on --http-addr) or all")
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	r, err := parseRole(*roleFlag)
+	if err != nil {
 		return err
 	}
 	secure, err := securePublicURL(*publicURL)
@@ -127,8 +133,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	s := &stack{log: log, store: st, temporal: tc, httpAddr: *sf.httpAddr, definitions: defs, notifyURL: *sf.notifyWebhook, mailer: mail, notifySigner: notifySigner, webhookSigner: webhookSigner, jwt: jv, oidc: oidcCfg,
 		checkpointEvery: *sf.checkpointEvery, health: health, workerStopTimeout: *sf.workerStopTimeout, limits: limits,
-		secureCookies: secure, registry: reg, metricsAddr: *sf.metricsAddr}
-	if !secure {
+		secureCookies: secure, registry: reg, metricsAddr: *sf.metricsAddr, role: r}
+	// Cookies are the console's, which only the API role serves.
+	if !secure && r.api() {
 		log.Warn("no https --public-url: the console's session cookies are not marked Secure; serve it over TLS (directly or behind a proxy) and set --public-url")
 	}
 	if mail != nil && *sf.smtp.tls == mailer.TLSNone {
@@ -140,6 +147,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			"so the receiver cannot tell them from anyone else's requests to its URL")
 	}
 	switch {
+	case !r.api():
+		// A worker writes no checkpoints (stack.run says why): nothing to
+		// warn of.
 	case *sf.checkpointFile != "":
 		s.checkpoints = &checkpoint.File{Path: *sf.checkpointFile}
 	case *sf.notifyWebhook != "":
@@ -151,7 +161,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			"so records removed from the end of the audit log, or a log rewritten with the key, cannot be detected")
 	}
 	return s.run(ctx, func(addr string) {
-		fmt.Fprintf(stdout, "itilflow serving http://%s/api/v1 (Temporal %s, namespace %s)\n", addr, address, namespace)
+		if !r.api() {
+			fmt.Fprintf(stdout, "itilflow worker running, health at http://%s/healthz (Temporal %s, namespace %s)\n", addr, address, namespace)
+			return
+		}
+		what := "serving"
+		if !r.worker() {
+			what = "serving, without a worker,"
+		}
+		fmt.Fprintf(stdout, "itilflow %s http://%s/api/v1 (Temporal %s, namespace %s)\n", what, addr, address, namespace)
 	})
 }
 

@@ -83,6 +83,9 @@ type stack struct {
 	// metricsAddr, when set, is the address /metrics is served on instead of
 	// httpAddr (--metrics-addr).
 	metricsAddr string
+	// role is what this process runs (serve --role); the zero value runs
+	// everything, as dev does.
+	role role
 }
 
 // healthRecheckEvery is how often the monitor asks Temporal whether the
@@ -138,13 +141,19 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		s.log.Warn("--worker-stop-timeout is shorter than a webhook step may take (5m): a stop cancels longer calls, "+
 			"which spends one of their attempts although the receiver may have acted", "worker_stop_timeout", s.workerStopTimeout)
 	}
+	// Every role migrates: whichever process of a new release starts first
+	// brings the schema its code needs, and the advisory lock in Migrate makes
+	// the others wait for it.
 	if err := s.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	var calendars engine.Calendars
 	var reportsCfg *reports.Config
 	var reportsDown string
-	if s.definitions != "" {
+	// Only the API publishes: a worker reads each process's definition from
+	// its workflow's input, and N scaled workers publishing the same files at
+	// once would only add contention (and log lines) to every start.
+	if s.definitions != "" && s.role.api() {
 		var err error
 		if calendars, err = loadCalendars(filepath.Join(s.definitions, calendarsFile)); err != nil {
 			return err
@@ -161,8 +170,14 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		}
 	}
 	// Deferred before the worker's stop, so it runs after: the last checkpoint
-	// covers every record the worker and the API wrote.
-	defer s.startCheckpointer(ctx)()
+	// covers every record the worker and the API wrote. The checkpointer goes
+	// with the API, which reads the same file back (UseAuditCheckpoints), so
+	// the file is on the API's disk: workers are scaled and often have none,
+	// and N of them would post N copies of each checkpoint to the outbox. A
+	// record a worker writes is covered by the API's next round.
+	if s.role.api() {
+		defer s.startCheckpointer(ctx)()
+	}
 	reg := s.registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -173,6 +188,34 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 	}
 	// Before the worker starts: breaches are counted as their projection commits.
 	s.store.ObserveProjections(m)
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	if s.role.worker() {
+		stop, err := s.startWorker(ctx, watchCtx, m)
+		if err != nil {
+			return err
+		}
+		// Runs when run returns: after the API stopped taking requests and
+		// answered those in flight, which may wait on the worker (an action
+		// is an update, which a workflow task carries out).
+		defer stop()
+	}
+	return s.serveHTTP(ctx, watchCtx, m, calendars, reportsCfg, reportsDown, ready)
+}
+
+// startWorker starts what runs processes: the Temporal worker, the watch of
+// its failing workflow tasks, and the deliveries out of the outbox (e-mail
+// and the notifier workflow). Deliveries belong with the workers because
+// they are background work that must go on whether or not an API replica
+// runs, and each already tolerates several copies (the outbox claims its
+// rows; the notifier is one workflow id). stop stops them all and waits.
+func (s *stack) startWorker(ctx, watchCtx context.Context, m *metrics.Metrics) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
 	running := newRunningActivities()
 	w := worker.New(s.temporal, workflows.TaskQueue, workerOptions(s.workerStopTimeout, running))
 	workflows.RegisterWith(w, s.limits)
@@ -196,20 +239,17 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		WebhookSigner: s.webhookSigner,
 	})
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	// Runs when run returns: after the API stopped taking requests and
-	// answered those in flight, which may wait on the worker (an action is an
-	// update, which a workflow task carries out).
-	defer stopWorker(w, running, s.workerStopTimeout, s.log)
-	watchCtx, stopWatching := context.WithCancel(ctx)
-	defer stopWatching()
+	stops = append(stops, func() { stopWorker(w, running, s.workerStopTimeout, s.log) })
+	// The monitor hears only of this process's worker: it has nothing to
+	// recheck where no worker runs.
 	go s.health.Watch(watchCtx, s.temporal, healthRecheckEvery)
 	if s.mailer != nil {
-		// E-mails are sent beside the API, outside workflows. The dispatcher
-		// is stopped and waited for before run returns, so it never uses the
-		// store after its caller closed it; an e-mail it was sending when
-		// stopped is sent again by the next round.
+		// E-mails are sent beside the workflows. The dispatcher is stopped
+		// and waited for before run returns, so it never uses the store
+		// after its caller closed it; an e-mail it was sending when stopped
+		// is sent again by the next round.
 		d := &mailer.Dispatcher{Outbox: s.store, Mailer: s.mailer, Interval: emailInterval, Log: s.log.With("component", "email")}
 		mailCtx, stopMail := context.WithCancel(ctx)
 		mailDone := make(chan struct{})
@@ -217,18 +257,29 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 			defer close(mailDone)
 			d.Run(mailCtx)
 		}()
-		defer func() {
+		stops = append(stops, func() {
 			stopMail()
 			<-mailDone
-		}()
+		})
 		s.log.Info("sending notification e-mails")
 	}
 	if s.notifyURL != "" {
 		if err := s.startNotifier(ctx); err != nil {
-			return err
+			stop()
+			return nil, err
 		}
 	}
+	return stop, nil
+}
 
+// serveHTTP serves until ctx ends. In a role with the API: the API under
+// /api/ and /healthz, the console at /, and /metrics. A worker alone serves
+// /healthz (so an orchestrator can probe it; it reports this process's
+// worker's failing workflow tasks) and /metrics (its worker's SDK metrics
+// and the breaches its activities project), nothing else: an API call to a
+// worker is a 404, not an answer from a process meant to have no clients.
+func (s *stack) serveHTTP(ctx, watchCtx context.Context, m *metrics.Metrics, calendars engine.Calendars,
+	reportsCfg *reports.Config, reportsDown string, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", s.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.httpAddr, err)
@@ -247,21 +298,24 @@ func (s *stack) run(ctx context.Context, ready func(addr string)) error {
 		apiServer.UseJWT(s.jwt)
 		consoleCfg.VerifyJWT = s.jwt.VerifyUntil
 	}
-	web, err := console.New(svc, s.store, consoleCfg, s.log)
-	if err != nil {
-		return err
-	}
-	go web.KeepTidy(watchCtx)
 	if s.checkpoints != nil {
 		apiServer.UseAuditCheckpoints(s.checkpoints)
 	}
 	apiServer.UseWorkflowHealth(s.health)
 	apiServer.UseMetrics(m.Middleware)
-	// One address: the API under /api/ (and /healthz), the console at /.
 	mux := http.NewServeMux()
-	mux.Handle("/api/", apiServer)
 	mux.Handle("/healthz", apiServer)
-	mux.Handle("/", web)
+	if s.role.api() {
+		web, err := console.New(svc, s.store, consoleCfg, s.log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		go web.KeepTidy(watchCtx)
+		// One address: the API under /api/ (and /healthz), the console at /.
+		mux.Handle("/api/", apiServer)
+		mux.Handle("/", web)
+	}
 	// /metrics is outside /api/v1, and so outside the OpenAPI document and
 	// the token check, as Prometheus expects to scrape it: it holds only
 	// aggregate counts and latencies labelled by definition, state, SLA,
@@ -512,3 +566,31 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log 
 	log.Info("API stopped", "after", time.Since(began).Round(time.Millisecond))
 	return err
 }
+
+// role is what a serve process runs (--role): the API (with the console and
+// /metrics), the workers, or both. Splitting them lets each scale on its own
+// measure: API replicas with requests, workers with open processes and
+// deadlines.
+type role string
+
+const (
+	roleAPI    role = "api"
+	roleWorker role = "worker"
+	roleAll    role = "all"
+)
+
+// parseRole reads --role.
+func parseRole(s string) (role, error) {
+	switch r := role(s); r {
+	case roleAPI, roleWorker, roleAll:
+		return r, nil
+	}
+	return "", &engine.Error{Code: engine.EINVALID, Op: "serve",
+		Message: fmt.Sprintf("--role %q (ITILFLOW_ROLE): want api, worker or all", s)}
+}
+
+// api reports whether the role serves the API; the zero role (dev) does.
+func (r role) api() bool { return r != roleWorker }
+
+// worker reports whether the role runs the workers; the zero role (dev) does.
+func (r role) worker() bool { return r != roleAPI }
