@@ -170,13 +170,7 @@ func (c *Console) runTests(ec echo.Context, draft service.Draft, data editorData
 	results, err := c.svc.RunScenarios(ec.Request().Context(), c.caller(ec), draft, []byte(data.Tests))
 	switch {
 	case engine.ErrorCode(err) == engine.EINVALID:
-		if msg := fieldErrors(err)["scenarios"]; msg != "" {
-			data.TestsError = msg
-			data.Problems = []problem{}
-		} else {
-			data.Problems = problemsOf(err)
-		}
-		return c.showEditor(ec, http.StatusUnprocessableEntity, data)
+		return c.refusedBeside(ec, &data, err, "scenarios", &data.TestsError)
 	case err != nil:
 		return err
 	}
@@ -201,18 +195,24 @@ func (c *Console) whatIf(ec echo.Context, draft service.Draft, data editorData) 
 	cmp, err := c.svc.WhatIf(ec.Request().Context(), c.caller(ec), draft, days)
 	switch {
 	case engine.ErrorCode(err) == engine.EINVALID:
-		if msg := fieldErrors(err)["days"]; msg != "" {
-			data.WhatIfError = msg
-			data.Problems = []problem{}
-		} else {
-			data.Problems = problemsOf(err)
-		}
-		return c.showEditor(ec, http.StatusUnprocessableEntity, data)
+		return c.refusedBeside(ec, &data, err, "days", &data.WhatIfError)
 	case err != nil:
 		return err
 	}
 	data.Problems, data.WhatIf = []problem{}, &cmp
 	return c.showEditor(ec, http.StatusOK, data)
+}
+
+// refusedBeside shows the editor again after its tests or what-if were
+// refused: a problem of their own field (the tests, the period) in beside,
+// else the draft's problems, as a check shows them.
+func (c *Console) refusedBeside(ec echo.Context, data *editorData, err error, field string, beside *string) error {
+	if msg := fieldErrors(err)[field]; msg != "" {
+		*beside, data.Problems = msg, []problem{}
+	} else {
+		data.Problems = problemsOf(err)
+	}
+	return c.showEditor(ec, http.StatusUnprocessableEntity, *data)
 }
 
 // checkSummary says in a sentence what a check found.
