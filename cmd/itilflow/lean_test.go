@@ -69,7 +69,17 @@ func TestBigMeetingHistoryStaysSmall(t *testing.T) {
 	c.must(201, "PUT", "/api/v1/definitions/bulk-cab", "dev-process-owner", bulkCAB)
 	changes := make([]string, items)
 	parallel(t, items, 4, func(i int) error {
-		status, out := c.call("POST", "/api/v1/processes/bulk-change", "dev-requester", map[string]any{"input": map[string]any{"title": fmt.Sprintf("Change %d", i)}})
+		// A 503 says Temporal did not answer in time (a loaded machine): a
+		// client retries it with the same key, which starts one change.
+		start := func() (int, map[string]any) {
+			return c.call("POST", "/api/v1/processes/bulk-change", "dev-requester", map[string]any{"input": map[string]any{"title": fmt.Sprintf("Change %d", i)}},
+				"Idempotency-Key", fmt.Sprintf("bulk-change-%d", i))
+		}
+		status, out := start()
+		for tries := 0; status == 503 && tries < 5; tries++ {
+			time.Sleep(time.Second)
+			status, out = start()
+		}
 		if status != 201 {
 			return fmt.Errorf("start %d: %d %v", i, status, out)
 		}
