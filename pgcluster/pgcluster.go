@@ -293,6 +293,12 @@ func stopLeftover(ctx context.Context, r runner, data string, logFile *os.File, 
 	cmd := r.command(ctx, "pg_ctl", "stop", "-m", "fast", "-w", "-t", strconv.Itoa(int(stopTimeout/time.Second)), "-D", data)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Run(); err != nil {
+		// It may have finished exiting between the check above and pg_ctl,
+		// which then finds no server and fails: gone is what was wanted.
+		if _, statErr := os.Stat(pidFile); errors.Is(statErr, os.ErrNotExist) || errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			logf("pgcluster: leftover server (pid %d) exited by itself", pid)
+			return nil
+		}
 		return fmt.Errorf("pgcluster: pg_ctl stop leftover server (pid %d): %w", pid, err)
 	}
 	return nil
