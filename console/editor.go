@@ -42,19 +42,32 @@ type editorData struct {
 	// Publishes says the person may publish (a process owner; admins check).
 	Publishes bool
 	// Tests are the scenario tests the form holds; Ran says they were run
-	// against the text, with Results, Passed and Failed what they found, or
-	// TestsError why they could not run.
-	Tests          string
-	Ran            bool
-	Results        []scenario.Result
-	Passed, Failed int
-	TestsError     string
+	// against the text, with Results what they found, or TestsError why they
+	// could not run.
+	Tests      string
+	Ran        bool
+	Results    []scenario.Result
+	TestsError string
 	// Days is the what-if's period as the form holds it; WhatIf what it found,
 	// or WhatIfError why it could not run.
 	Days        string
 	WhatIf      *history.Comparison
 	WhatIfError string
 }
+
+// Passed is how many of the tests run passed.
+func (d editorData) Passed() int {
+	n := 0
+	for _, r := range d.Results {
+		if r.Passed() {
+			n++
+		}
+	}
+	return n
+}
+
+// Failed is how many of the tests run failed.
+func (d editorData) Failed() int { return len(d.Results) - d.Passed() }
 
 // Action is where the editor's form posts.
 func (d editorData) Action() string {
@@ -175,13 +188,6 @@ func (c *Console) runTests(ec echo.Context, draft service.Draft, data editorData
 		return err
 	}
 	data.Problems, data.Ran, data.Results = []problem{}, true, results
-	for _, r := range results {
-		if r.Passed() {
-			data.Passed++
-		} else {
-			data.Failed++
-		}
-	}
 	return c.showEditor(ec, http.StatusOK, data)
 }
 
