@@ -110,3 +110,15 @@ func (a *Activities) Project(ctx context.Context, in ProjectInput) (err error) {
 	}
 	return err
 }
+
+// ProjectRecorded is Project run as a local activity, within the workflow
+// task that made the change: a local activity's input is not written to the
+// workflow history, so it returns it, and the history records it as its
+// result — where history.Decode reads the events back for replay, as_of
+// and audit verify --deep.
+func (a *Activities) ProjectRecorded(ctx context.Context, in ProjectInput) (ProjectInput, error) {
+	if err := a.Project(ctx, in); err != nil {
+		return ProjectInput{}, err
+	}
+	return in, nil
+}

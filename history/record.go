@@ -27,8 +27,49 @@ type Record struct {
 	Opened int64
 }
 
-// projectActivity is the registered name of activities.Activities.Project.
-const projectActivity = "Project"
+// projectActivity and projectRecordedActivity are the registered names of
+// activities.Activities.Project and ProjectRecorded.
+const (
+	projectActivity         = "Project"
+	projectRecordedActivity = "ProjectRecorded"
+)
+
+// How the Go SDK records a local activity: a marker of this name whose
+// details hold its type (and attempt) under "data" and its result under
+// "result" (go.temporal.io/sdk/internal, localActivityMarkerName and its
+// detail keys; the recorded format every SDK version replays).
+const (
+	localActivityMarker = "LocalActivity"
+	localActivityData   = "data"
+	localActivityResult = "result"
+)
+
+// projection is the projection event e records, if it records one: the
+// input of a Project activity, or the result of a ProjectRecorded local
+// activity (whose input the history does not hold, so it returns it). A
+// local activity attempt that failed records no result.
+func projection(dc converter.DataConverter, e *historypb.HistoryEvent) (activities.ProjectInput, bool, error) {
+	var in activities.ProjectInput
+	if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
+		if a.GetActivityType().GetName() != projectActivity {
+			return in, false, nil // effects (webhooks, starts) have inputs of their own
+		}
+		return in, true, dc.FromPayloads(a.GetInput(), &in)
+	}
+	m := e.GetMarkerRecordedEventAttributes()
+	if m == nil || m.GetMarkerName() != localActivityMarker || m.GetFailure() != nil {
+		return in, false, nil
+	}
+	var data struct{ ActivityType string }
+	if err := dc.FromPayloads(m.GetDetails()[localActivityData], &data); err != nil {
+		return in, false, err
+	}
+	result, ok := m.GetDetails()[localActivityResult]
+	if data.ActivityType != projectRecordedActivity || !ok {
+		return in, false, nil
+	}
+	return in, true, dc.FromPayloads(result, &in)
+}
 
 // Decode reads the record out of the histories of a process's runs, the
 // first first (Runs): the start input from the first run's first event, the
@@ -51,13 +92,12 @@ func Decode(runs ...*historypb.History) (Record, error) {
 			}
 		}
 		for _, e := range events {
-			a := e.GetActivityTaskScheduledEventAttributes()
-			if a == nil || a.GetActivityType().GetName() != projectActivity {
-				continue // effects (webhooks, starts) have inputs of their own
-			}
-			var in activities.ProjectInput
-			if err := dc.FromPayloads(a.GetInput(), &in); err != nil {
+			in, ok, err := projection(dc, e)
+			if err != nil {
 				return rec, fmt.Errorf("decoding the projection at event %d: %w", e.GetEventId(), err)
+			}
+			if !ok {
+				continue
 			}
 			var fresh []engine.Event
 			for _, ev := range in.Events {

@@ -3,6 +3,7 @@ package history_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +149,30 @@ func TestDecodeKeepsTheViewWhileAnEffectIsInFlight(t *testing.T) {
 	}
 	if rec.View.ID == "" || rec.View.State == "" {
 		t.Fatalf("view while the webhook is in flight: %+v", rec.View)
+	}
+}
+
+// TestLocalProjectionsDecode reads an incident lifecycle recorded with
+// projections as local activities (tasks-*, whose history holds each
+// projection as the local activity's result, not as an activity's input):
+// every event of the lifecycle comes back, in order and without a gap, and
+// the view of its end.
+func TestLocalProjectionsDecode(t *testing.T) {
+	rec := goldenRecords(t)["tasks-incident-pause-resume.json"]
+	var got []string
+	for i, e := range rec.Events {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d: the record has a gap", i+1, e.Seq)
+		}
+		got = append(got, strings.TrimSpace(string(e.Type)+" "+e.Action))
+	}
+	want := []string{"process_started", "sla_started", "sla_started", "action acknowledge", "sla_stopped",
+		"action wait_for_customer", "sla_paused", "action customer_replied", "sla_resumed",
+		"action resolve", "sla_stopped", "action waive_knowledge", "action close", "process_ended"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("events\n got: %v\nwant: %v", got, want)
+	}
+	if rec.View.State != "closed" || rec.View.EndedAt == nil || !rec.Lean {
+		t.Fatalf("the view: state %q, ended %v, lean %v", rec.View.State, rec.View.EndedAt, rec.Lean)
 	}
 }

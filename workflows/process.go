@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -102,10 +103,27 @@ const (
 	leanProjections workflow.Version = 1
 	// leanRuns: and a process continues as new past its run's Limits.
 	leanRuns workflow.Version = 2
+	// leanTasks: and one workflow task per change. The projection runs as a
+	// local activity in the task that made the change (no activity task, no
+	// second workflow task to hear it finished); search attributes are
+	// written only when they differ from what the workflow already has (the
+	// start options set them first); a timer armed for a wake-up that moved
+	// later is kept — it wakes the process early once, which costs less
+	// than cancelling and starting one with every action — and none is
+	// cancelled when the run ends.
+	leanTasks workflow.Version = 3
 )
 
 // syncWait bounds how long an update waits for its projection before returning.
 const syncWait = 10 * time.Second
+
+// projectLocalOptions are projectOptions for the projection run as a local
+// activity (leanTasks): retried until the database is back, past the
+// workflow task by timers the SDK schedules.
+var projectLocalOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: projectOptions.StartToCloseTimeout,
+	RetryPolicy:         projectOptions.RetryPolicy,
+}
 
 var projectOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
@@ -145,7 +163,7 @@ func process(ctx workflow.Context, in Input, shared *engine.Shared, limits Limit
 			inst.LinkParent(in.Parent.ID, in.Parent.Definition, workflow.Now(ctx))
 		}
 		r.inst = inst
-		r.version = workflow.GetVersion(ctx, leanHistory, workflow.DefaultVersion, leanRuns)
+		r.version = workflow.GetVersion(ctx, leanHistory, workflow.DefaultVersion, leanTasks)
 		if r.version >= leanRuns {
 			if err := workflow.SideEffect(ctx, func(workflow.Context) any { return limits }).Get(&r.limits); err != nil {
 				return engine.View{}, err
@@ -153,6 +171,10 @@ func process(ctx workflow.Context, in Input, shared *engine.Shared, limits Limit
 		}
 	}
 	r.lean = r.version >= leanProjections
+	r.tasks = r.version >= leanTasks
+	if r.tasks {
+		r.readSearchAttributes(ctx)
+	}
 	inst := r.inst
 	if err := r.register(ctx); err != nil {
 		return engine.View{}, err
@@ -176,13 +198,15 @@ type runner struct {
 	childEnded   workflow.ReceiveChannel
 	flights      []flight // effects whose activity is running, in the order started
 	projectedSeq int64
-	state        string // state and priority last written to the search attributes
-	priority     string
+	// definition, state and priority last written to the search attributes
+	// (definition only from leanTasks on, which starts from the start's).
+	definition, state, priority string
 	// version is the leanHistory the process's first run took; lean is set
 	// from leanProjections on, and compactor then remembers what the store
 	// holds of the current approval.
 	version   workflow.Version
 	lean      bool
+	tasks     bool // from leanTasks on
 	compactor engine.Compactor
 	// limits bound this run (from leanRuns on; zero before); input started
 	// it, and runNumber numbers it.
@@ -326,7 +350,8 @@ func (r *runner) run(ctx workflow.Context) error {
 		r.startEffects(ctx)
 		if r.inst.Ended() && projection == nil && len(r.inst.Pending) == 0 && len(r.flights) == 0 {
 			// Everything is stored; end once no update handler is still running.
-			if cancelTimer != nil {
+			// Temporal drops a timer still pending when the run ends.
+			if cancelTimer != nil && !r.tasks {
 				cancelTimer()
 			}
 			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
@@ -339,7 +364,7 @@ func (r *runner) run(ctx workflow.Context) error {
 				continue // a child's end changed the process: store it first
 			}
 			if workflow.AllHandlersFinished(ctx) {
-				if cancelTimer != nil {
+				if cancelTimer != nil && !r.tasks {
 					cancelTimer()
 				}
 				return r.continueAsNew(ctx)
@@ -347,7 +372,8 @@ func (r *runner) run(ctx workflow.Context) error {
 		}
 
 		wakeAt, what, wake := r.inst.NextWake(r.def)
-		if !wake || !wakeAt.Equal(timerAt) {
+		// A timer kept (keepTimer) fires first; the loop arms the next one then.
+		if !r.keepTimer(timer != nil, timerAt, wakeAt, wake) && (!wake || !wakeAt.Equal(timerAt)) {
 			if cancelTimer != nil {
 				cancelTimer()
 			}
@@ -381,6 +407,13 @@ func (r *runner) run(ctx workflow.Context) error {
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
 		sel.Select(ctx)
 	}
+}
+
+// keepTimer reports whether the timer armed for timerAt stays although the
+// next wake-up is wakeAt (or none): from leanTasks on it stays unless the
+// wake-up moved earlier.
+func (r *runner) keepTimer(armed bool, timerAt, wakeAt time.Time, wake bool) bool {
+	return r.tasks && armed && (!wake || !wakeAt.Before(timerAt))
 }
 
 // full reports whether this run should hand over to a new one: Temporal
@@ -440,9 +473,22 @@ func (r *runner) project(ctx workflow.Context) workflow.Future {
 		view, patch := r.compactor.Compact(r.inst, in.View, events)
 		in.View, in.Patch = view, &patch
 	}
-	actx := workflow.WithActivityOptions(ctx, projectOptions)
 	var acts *activities.Activities
-	f := workflow.ExecuteActivity(actx, acts.Project, in)
+	var f workflow.Future
+	if r.tasks {
+		// A local activity is handed its arguments as they are, not encoded:
+		// give it a copy, as a worker decodes an activity's, which nothing the
+		// workflow does next can change under it.
+		detached, err := detach(in)
+		if err != nil {
+			settled, settle := workflow.NewFuture(ctx)
+			settle.Set(nil, err)
+			return settled
+		}
+		f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, projectLocalOptions), acts.ProjectRecorded, detached)
+	} else {
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, projectOptions), acts.Project, in)
+	}
 	settled, settle := workflow.NewFuture(ctx)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		err := f.Get(ctx, nil)
@@ -465,11 +511,32 @@ func (r *runner) project(ctx workflow.Context) workflow.Future {
 	return settled
 }
 
+// readSearchAttributes takes the search attributes the run started with (the
+// start options', or the previous run's), so only a change is written.
+func (r *runner) readSearchAttributes(ctx workflow.Context) {
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	r.definition, _ = sa.GetKeyword(AttrDefinition)
+	r.state, _ = sa.GetKeyword(AttrState)
+	r.priority, _ = sa.GetKeyword(AttrPriority)
+}
+
+// detach copies in through the data converter, as a worker hands an
+// activity its input.
+func detach(in activities.ProjectInput) (activities.ProjectInput, error) {
+	dc := converter.GetDefaultDataConverter()
+	var out activities.ProjectInput
+	p, err := dc.ToPayload(in)
+	if err == nil {
+		err = dc.FromPayload(p, &out)
+	}
+	return out, err
+}
+
 func (r *runner) upsertSearchAttributes(ctx workflow.Context) error {
-	if r.state == r.inst.State && r.priority == r.inst.Priority() {
+	if r.state == r.inst.State && r.priority == r.inst.Priority() && (!r.tasks || r.definition == r.def.Name) {
 		return nil
 	}
-	r.state, r.priority = r.inst.State, r.inst.Priority()
+	r.definition, r.state, r.priority = r.def.Name, r.inst.State, r.inst.Priority()
 	return workflow.UpsertTypedSearchAttributes(ctx,
 		AttrDefinition.ValueSet(r.def.Name),
 		AttrState.ValueSet(r.inst.State),

@@ -2,10 +2,10 @@ package workflows_test
 
 import (
 	"errors"
+	"os"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -52,7 +52,7 @@ func TestALongProcessContinuesAsNew(t *testing.T) {
 		env := suite.NewTestWorkflowEnvironment()
 		env.SetStartTime(start)
 		env.RegisterWorkflowWithOptions(workflows.ProcessWith(nil, workflows.Limits{Events: 60}), workflow.RegisterOptions{Name: workflows.ProcessType})
-		env.RegisterActivityWithOptions((&activities.Activities{Projector: store, Votes: store}).Project, activity.RegisterOptions{Name: "Project"})
+		env.RegisterActivity(&activities.Activities{Projector: store, Votes: store})
 		// The test environment counts no events: ten hours into each run,
 		// say its history has passed the limit.
 		env.RegisterDelayedCallback(func() { env.SetCurrentHistoryLength(61) }, 10*time.Hour+time.Minute)
@@ -142,4 +142,108 @@ func TestAMeetingContinuesAsNewBetweenVotes(t *testing.T) {
 	if store.view.State != "done" || len(store.find(engine.EventDecisionReleased, "")) != 2 {
 		t.Fatalf("state %s, %d releases recorded", store.view.State, len(store.find(engine.EventDecisionReleased, "")))
 	}
+}
+
+// TestAMajorIncidentThrough500HourlyReminders runs the shipped major incident
+// declared for 500 hours, reminded every hour, under a run limit of 1,000
+// events with the history growing as it does on a real server (six events a
+// reminder: its timer firing, a workflow task, the projection, the next
+// timer). It continues as new several times, carrying the instance across;
+// command is taken, service restored and the report filed in the last run
+// through updates. The record is the one one run would have made: 500
+// reminders an hour apart, each SLA breached once, events numbered without
+// gaps, closed.
+func TestAMajorIncidentThrough500HourlyReminders(t *testing.T) {
+	src, err := os.ReadFile("../definitions/major-incident.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := engine.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &memoryProjector{}
+	acts := &activities.Activities{Projector: store, Votes: store, Directory: directory{"users-network": {"una"}}}
+	in := workflows.Input{ID: "major-incident-000001", Definition: *def, Version: 1,
+		Input: map[string]any{"title": "core network down", "service": "network"}, Actor: requester}
+	manager := engine.Actor{ID: "ivan", Roles: []string{"incident-manager"}}
+	actions := []struct {
+		at     time.Duration // since the declaration
+		action string
+		input  map[string]any
+	}{
+		{500*time.Hour + 30*time.Minute, "take_command", nil},
+		{500*time.Hour + 40*time.Minute, "restored", map[string]any{"summary": "line card replaced"}},
+		{501 * time.Hour, "submit_report", map[string]any{"report": "written"}},
+	}
+	const perReminder, limit = 6, 1000
+	start, runs := t0, 0
+	for {
+		runs++
+		if runs > 20 {
+			t.Fatal("the process did not end within 20 runs")
+		}
+		var suite testsuite.WorkflowTestSuite
+		env := suite.NewTestWorkflowEnvironment()
+		env.SetStartTime(start)
+		env.RegisterWorkflowWithOptions(workflows.ProcessWith(nil, workflows.Limits{Events: limit}), workflow.RegisterOptions{Name: workflows.ProcessType})
+		env.RegisterActivity(acts)
+		// The test environment counts no events: each hour of this run adds a
+		// reminder's worth.
+		for h := 1; h*perReminder < 2*limit; h++ {
+			env.RegisterDelayedCallback(func() { env.SetCurrentHistoryLength(h * perReminder) }, time.Duration(h)*time.Hour+time.Minute)
+		}
+		for _, a := range actions {
+			if d := t0.Add(a.at).Sub(start); d > 0 {
+				env.RegisterDelayedCallback(func() {
+					env.UpdateWorkflow(workflows.UpdateAction, a.action, &testsuite.TestUpdateCallback{
+						OnReject:   func(err error) { t.Errorf("%s refused: %v", a.action, err) },
+						OnComplete: func(_ any, err error) {},
+					}, engine.ActionRequest{Action: a.action, Actor: manager, Input: a.input})
+				}, d)
+			}
+		}
+		env.ExecuteWorkflow(workflows.ProcessType, in)
+		err := env.GetWorkflowError()
+		var next *workflow.ContinueAsNewError
+		if !errors.As(err, &next) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if err := converter.GetDefaultDataConverter().FromPayloads(next.Input, &in); err != nil {
+			t.Fatal(err)
+		}
+		if in.Resume == nil || in.Resume.Run != runs+1 || in.Resume.Instance.State != "declared" {
+			t.Fatalf("run %d continued with %+v", runs, in.Resume)
+		}
+		start = env.Now()
+	}
+	if runs < 3 {
+		t.Fatalf("%d runs: the limit did not make the process continue as new", runs)
+	}
+	reminders := store.find(engine.EventReminder, "")
+	if len(reminders) != 500 {
+		t.Fatalf("%d reminders over 500 hours across %d runs, want 500", len(reminders), runs)
+	}
+	for i, r := range reminders {
+		if want := t0.Add(time.Duration(i+1) * time.Hour); !r.At.Equal(want) {
+			t.Fatalf("reminder %d at %s, want %s", i+1, r.At, want)
+		}
+	}
+	for _, sla := range []string{"response", "restoration"} {
+		if n := len(store.find(engine.EventSLABreached, sla)); n != 1 {
+			t.Errorf("%s breached %d times, want once", sla, n)
+		}
+	}
+	for i, e := range store.events {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d", i+1, e.Seq)
+		}
+	}
+	if store.view.State != "closed" || store.view.EndedAt == nil || !store.view.EndedAt.Equal(t0.Add(501*time.Hour)) {
+		t.Fatalf("ended %s at %v", store.view.State, store.view.EndedAt)
+	}
+	t.Logf("500 reminders in %d runs", runs)
 }

@@ -323,6 +323,19 @@ func TestGoldenHistories(t *testing.T) {
 			{0, "waive_knowledge", "dev-service-desk", map[string]any{"knowledge_waiver": "golden"}, 200},
 			{0, "close", "dev-service-desk", map[string]any{"satisfaction": "4"}, 200},
 		},
+		// Recorded since one workflow task per change (workflows.leanTasks):
+		// projections as local activities, search attributes written on a
+		// change only, timers kept when the next wake-up moves later (the
+		// response timer kept past the acknowledgement fires while the
+		// customer is asked).
+		"tasks-incident-pause-resume": {
+			{0, "acknowledge", "dev-tier1", nil, 200},
+			{0, "wait_for_customer", "dev-tier1", map[string]any{"question": "which floor?"}, 200},
+			{7 * time.Second, "customer_replied", "dev-requester", nil, 200},
+			{0, "resolve", "dev-tier2", map[string]any{"resolution": "patched"}, 200},
+			{0, "waive_knowledge", "dev-service-desk", map[string]any{"knowledge_waiver": "golden"}, 200},
+			{0, "close", "dev-service-desk", map[string]any{"satisfaction": "4"}, 200},
+		},
 		// 003: closing needs a knowledge article or a waiver. The close is
 		// refused (no trace), the observation timer falls due while its guard
 		// fails (it waits and tells the service desk), and the service
@@ -435,8 +448,9 @@ func TestGoldenHistories(t *testing.T) {
 	// A CAB meeting: the agenda collected from the projection, the electorate
 	// resolved from the cab group, per-item votes (the owner refused), and the
 	// decision released to the change, which records it.
-	// Recorded twice: as golden-board-* before lean histories (kept), and as
-	// lean-board-* since, with comments the release reads back from the store.
+	// Recorded three times: as golden-board-* before lean histories (kept),
+	// as lean-board-* since, with comments the release reads back from the
+	// store, and as tasks-board-* since one workflow task per change.
 	board := func(t *testing.T, prefix string) {
 		p := c.must(201, "POST", "/api/v1/processes/golden-board-change", "dev-requester",
 			map[string]any{"input": map[string]any{"title": "board", "owner": "cole.cab"}})
@@ -521,6 +535,7 @@ func TestGoldenHistories(t *testing.T) {
 	})
 	t.Run("Board", func(t *testing.T) { board(t, "golden") })
 	t.Run("LeanBoard", func(t *testing.T) { board(t, "lean") })
+	t.Run("TasksBoard", func(t *testing.T) { board(t, "tasks") })
 	// The same approval at the level before engine.LevelRolesResolvedBeside
 	// and at it. A definition keeps the level it was compiled with, and the
 	// definitions table is what processes start with: setting the level

@@ -41,8 +41,8 @@ func TestAProcessContinuesAsNewOnTheRealStack(t *testing.T) {
 	c := apiClient{t: t, base: cfg.httpAddr}
 	c.must(201, "PUT", "/api/v1/definitions/ticker", "dev-process-owner", ticker)
 	id := c.must(201, "POST", "/api/v1/processes/ticker", "dev-requester", map[string]any{"input": map[string]any{"title": "tick"}})["id"].(string)
-	mid := time.Now().Add(8 * time.Second)
-	time.Sleep(16 * time.Second)
+	mid := time.Now().Add(12 * time.Second)
+	time.Sleep(24 * time.Second) // about six events a tick: two runs at least
 	c.must(200, "POST", "/api/v1/processes/"+id+"/actions/close", "dev-service-desk", map[string]any{"comment": "enough"})
 	p := c.waitFor(id, "closed", func(p map[string]any) bool { return p["ended_at"] != nil })
 
@@ -77,7 +77,9 @@ func TestAProcessContinuesAsNewOnTheRealStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, h := range runs {
-		file := filepath.Join("../../testdata/histories", fmt.Sprintf("lean-runs-ticker-run%d.json", i+1))
+		// Named for the workflow version they were recorded at: the lean-runs
+		// ones before one workflow task per change (workflows.leanTasks).
+		file := filepath.Join("../../testdata/histories", fmt.Sprintf("tasks-runs-ticker-run%d.json", i+1))
 		if _, err := os.Stat(file); err == nil {
 			continue // golden histories are never re-recorded
 		}
