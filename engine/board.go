@@ -94,7 +94,7 @@ func (in *Instance) CompleteCollect(def *Definition, id int64, items []AgendaIte
 		}
 	}
 	in.ItemDecisions = keep
-	in.Vars[c.Into] = ids
+	in.setVar(c.Into, ids)
 	in.emit(Event{At: now, Type: EventAgendaCollected, Actor: System.ID, Data: map[string]any{"process": c.Process, "into": c.Into, "items": items, "effect": id}})
 	if in.Ended() {
 		return

@@ -187,7 +187,7 @@ func Start(def *Definition, id string, version int, input map[string]any, actor 
 	}
 	for _, f := range def.Variables {
 		if f.Default != nil {
-			in.Vars[f.Name] = f.Default
+			in.setVar(f.Name, f.Default)
 		}
 	}
 	in.emit(Event{At: now, Type: EventStarted, Actor: actor.ID, To: def.Initial, RequestID: requestID})
@@ -421,6 +421,16 @@ func (in *Instance) Admit(def *Definition, req ActionRequest, now time.Time) (ma
 	return vals, nil
 }
 
+// setVar sets a variable. An instance decoded from JSON (a look-ahead's
+// clone, a run continued as new) has no map when it had no variables: they
+// are left out when empty.
+func (in *Instance) setVar(name string, v any) {
+	if in.Vars == nil {
+		in.Vars = map[string]any{}
+	}
+	in.Vars[name] = v
+}
+
 // clone returns a deep copy of the instance, through its JSON form.
 func (in *Instance) clone() (*Instance, error) {
 	b, err := json.Marshal(in)
@@ -494,7 +504,7 @@ func (in *Instance) take(def *Definition, req ActionRequest, vals map[string]any
 	in.emit(ev)
 	in.recordTaker(def, a, req)
 	for _, k := range sortedKeys(vals) {
-		in.Vars[k] = vals[k]
+		in.setVar(k, vals[k])
 	}
 	in.retarget(def, now)
 	if item != nil {

@@ -98,7 +98,7 @@ func (in *Instance) CompleteCount(def *Definition, id int64, ids []string, failu
 	all = append(all, in.ID)
 	fired := len(all) >= r.AtLeast
 	if r.Into != "" {
-		in.Vars[r.Into] = all
+		in.setVar(r.Into, all)
 	}
 	in.emit(Event{At: now, Type: EventRuleEvaluated, Actor: System.ID,
 		Data: map[string]any{"rule": r.Name, "processes": all, "count": len(all), "at_least": r.AtLeast, "fired": fired, "effect": id}})

@@ -54,7 +54,7 @@ func (in *Instance) assign(def *Definition, set []Assignment, sla, scopeName str
 				continue
 			}
 		}
-		in.Vars[a.Name] = v
+		in.setVar(a.Name, v)
 		in.emit(Event{At: scope.Now, Type: EventVariableSet, Actor: System.ID, SLA: sla, Data: map[string]any{"name": a.Name, "value": v}})
 	}
 	in.retarget(def, scope.Now)
@@ -112,7 +112,7 @@ func (in *Instance) reassign(def *Definition, to *Assignee, sla, msg string, sco
 		name, value = VarAssignee, user
 	}
 	from := in.Vars[name]
-	in.Vars[name] = value
+	in.setVar(name, value)
 	data := map[string]any{name: value}
 	if from != nil {
 		data["from"] = from
@@ -143,7 +143,7 @@ func (in *Instance) raisePriority(def *Definition, levels int, sla string, at ti
 		return // already the most urgent (or unset): nothing to raise
 	}
 	to := values[max(0, i-levels)]
-	in.Vars[PriorityField] = to
+	in.setVar(PriorityField, to)
 	in.emit(Event{At: at, Type: EventVariableSet, Actor: System.ID, SLA: sla, Data: map[string]any{"name": PriorityField, "value": to, "from": cur}})
 	in.retarget(def, at)
 }

@@ -152,3 +152,37 @@ states:
 		t.Fatalf("Admit changed the instance: state %s, %d pending events", in.State, len(in.Pending))
 	}
 }
+
+// TestAdmitLooksAheadAtAProcessWithoutVariables: the look-ahead works on a
+// copy made through JSON, which has no variables map when the process had
+// none; a breach whose escalation sets one must not panic there (it once
+// did: "assignment to entry in nil map" in the update validator).
+func TestAdmitLooksAheadAtAProcessWithoutVariables(t *testing.T) {
+	def := mustParse(t, `
+name: x
+initial: a
+variables:
+  late: {type: bool}
+states:
+  a:
+    actions:
+      finish: {to: b}
+  b: {final: true}
+slas:
+  answer: {target: 1h, stop_on_leave: [a]}
+escalations:
+  - on: {sla: answer, at: 100%}
+    do: [{set: {late: true}}]
+`)
+	in := start(t, def, nil)
+	if len(in.Vars) != 0 {
+		t.Fatalf("vars %v, want none", in.Vars)
+	}
+	late := t0.Add(time.Hour + time.Second)
+	if _, err := in.Admit(def, engine.ActionRequest{Action: "finish", Actor: desk}, late); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Apply(def, engine.ActionRequest{Action: "finish", Actor: desk}, late); err != nil {
+		t.Fatal(err)
+	}
+}
