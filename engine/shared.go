@@ -1,39 +1,47 @@
 package engine
 
 import (
-	"fmt"
+	"crypto/sha256"
+	"encoding/json"
 	"sync"
 )
 
-// Shared holds the compiled expressions of definitions by content, for a
-// worker: every workflow gets its definition decoded from its own input, and
-// would compile and keep its own CEL environments and programs (about 50 KB
-// for a normal change) — ten thousand cached workflows of one published
-// version would hold ten thousand copies. Definitions of the same content
-// share one set. It is safe for concurrent use; CEL environments and
-// programs are.
+// Shared holds one copy of each definition a worker runs, with its compiled
+// expressions, by content: every workflow gets its definition decoded from
+// its own input (about 20 KB for the incident) and would compile and keep
+// its own CEL environments and programs (about 50 KB for a normal change) —
+// ten thousand cached workflows of one published version would hold ten
+// thousand copies of both. It is safe for concurrent use; a shared
+// definition is never written again, and CEL environments and programs are
+// safe to share.
 type Shared struct {
-	mu    sync.Mutex
-	exprs map[string]*exprCache
+	mu   sync.Mutex
+	defs map[[sha256.Size]byte]*Definition
 }
 
 // NewShared returns an empty set.
-func NewShared() *Shared { return &Shared{exprs: map[string]*exprCache{}} }
+func NewShared() *Shared { return &Shared{defs: map[[sha256.Size]byte]*Definition{}} }
 
-// Share gives d the expressions of the definitions shared under hash (the
-// content hash of its text, store.SourceHash) and its level. Without a hash,
-// d keeps its own.
-func (s *Shared) Share(d *Definition, hash string) {
-	if s == nil || hash == "" {
-		return
+// Definition returns the copy of d's content the set holds — d itself the
+// first time — with its expression cache made. The key is the digest of the
+// definition as compiled (its level included), not of its source text: two
+// compilations of one text that differ in any way are kept apart. A nil set
+// returns d.
+func (s *Shared) Definition(d *Definition) *Definition {
+	if s == nil {
+		return d
 	}
-	key := fmt.Sprintf("%s@%d", hash, d.Level)
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return d
+	}
+	key := sha256.Sum256(raw)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.exprs[key]
-	if !ok {
-		c = d.exprs()
-		s.exprs[key] = c
+	if c, ok := s.defs[key]; ok {
+		return c
 	}
-	d.cache = c
+	d.exprs() // made under the lock: a shared definition is not written again
+	s.defs[key] = d
+	return d
 }

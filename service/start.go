@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/gate"
@@ -71,18 +69,10 @@ func (s *Service) Start(ctx context.Context, caller Caller, req StartRequest) (p
 	if err != nil {
 		return Process{}, false, err
 	}
-	priority, _ := in["priority"].(string)
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:        id,
-		TaskQueue: workflows.TaskQueue,
-		// A retry of a keyed start finds the process its first request started.
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrDefinition.ValueSet(d.Name),
-			workflows.AttrState.ValueSet(d.Compiled.Initial),
-			workflows.AttrPriority.ValueSet(priority),
-		),
-	}, workflows.ProcessType, workflows.Input{ID: id, Definition: d.Compiled, Version: d.Version, Input: in, Actor: caller.Actor, Hash: d.Hash, RequestID: caller.RequestID})
+	win := workflows.Input{ID: id, Definition: d.Compiled, Version: d.Version, Input: in, Actor: caller.Actor, Hash: d.Hash, RequestID: caller.RequestID}
+	// A retry of a keyed start finds the process its first request started
+	// (StartOptions' conflict policy).
+	start := s.temporal.NewWithStartWorkflowOperation(workflows.StartOptions(&win), workflows.ProcessType, win)
 	uctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
 	handle, err := s.temporal.UpdateWithStartWorkflow(uctx, client.UpdateWithStartWorkflowOptions{

@@ -31,6 +31,16 @@ type Input struct {
 	// Resume carries the process into a new run (continue-as-new): as the
 	// previous run left it. Nil for the first run.
 	Resume *Resume `json:"resume,omitempty"`
+	// Attributes are the search attributes the start set (StartOptions);
+	// nil when the starter did not say.
+	Attributes *Attributes `json:"attributes,omitempty"`
+}
+
+// Attributes are the values of a process workflow's search attributes.
+type Attributes struct {
+	Definition string `json:"definition"`
+	State      string `json:"state"`
+	Priority   string `json:"priority"`
 }
 
 // Resume is a process carried into a new run of its workflow.
@@ -44,6 +54,9 @@ type Resume struct {
 	Run int `json:"run"`
 	// Limits are the limits of a run the first run recorded.
 	Limits Limits `json:"limits"`
+	// Attributes are the search attributes the previous run left, which the
+	// new run starts with (from leanTasks on).
+	Attributes *Attributes `json:"attributes,omitempty"`
 }
 
 // Limits bound one run of a process's workflow: past either (or when
@@ -140,15 +153,18 @@ func Process(ctx workflow.Context, in Input) (engine.View, error) {
 	return process(ctx, in, nil, DefaultLimits)
 }
 
-// ProcessWith is Process with the expressions of definitions shared by
+// ProcessWith is Process with definitions and their expressions shared by
 // content (nil: each keeps its own) and the given limits of a run.
 func ProcessWith(shared *engine.Shared, limits Limits) func(workflow.Context, Input) (engine.View, error) {
 	return func(ctx workflow.Context, in Input) (engine.View, error) { return process(ctx, in, shared, limits) }
 }
 
 func process(ctx workflow.Context, in Input, shared *engine.Shared, limits Limits) (engine.View, error) {
-	def := &in.Definition
-	shared.Share(def, in.Hash)
+	// The worker keeps one copy of each definition for all its workflows;
+	// this run's input keeps none (continueAsNew hands the shared one on).
+	own := in.Definition
+	def := shared.Definition(&own)
+	in.Definition = engine.Definition{}
 	r := &runner{def: def, changed: workflow.NewBufferedChannel(ctx, 1), input: in, runNumber: 1}
 	if res := in.Resume; res != nil {
 		r.inst, r.projectedSeq, r.version, r.runNumber, r.limits = &res.Instance, res.ProjectedSeq, res.Lean, res.Run, res.Limits
@@ -173,7 +189,7 @@ func process(ctx workflow.Context, in Input, shared *engine.Shared, limits Limit
 	r.lean = r.version >= leanProjections
 	r.tasks = r.version >= leanTasks
 	if r.tasks {
-		r.readSearchAttributes(ctx)
+		r.knownAttributes(in)
 	}
 	inst := r.inst
 	if err := r.register(ctx); err != nil {
@@ -449,7 +465,12 @@ func (r *runner) drainChildEnds(ctx workflow.Context) bool {
 // stands: its instance, what the projection holds, and the run's limits.
 func (r *runner) continueAsNew(ctx workflow.Context) error {
 	next := r.input
+	next.Definition = *r.def
 	next.Resume = &Resume{Instance: *r.inst, ProjectedSeq: r.projectedSeq, Lean: r.version, Run: r.runNumber + 1, Limits: r.limits}
+	if r.tasks {
+		// The new run starts with this one's search attributes.
+		next.Resume.Attributes = &Attributes{Definition: r.definition, State: r.state, Priority: r.priority}
+	}
 	return workflow.NewContinueAsNewError(ctx, ProcessType, next)
 }
 
@@ -511,13 +532,17 @@ func (r *runner) project(ctx workflow.Context) workflow.Future {
 	return settled
 }
 
-// readSearchAttributes takes the search attributes the run started with (the
-// start options', or the previous run's), so only a change is written.
-func (r *runner) readSearchAttributes(ctx workflow.Context) {
-	sa := workflow.GetTypedSearchAttributes(ctx)
-	r.definition, _ = sa.GetKeyword(AttrDefinition)
-	r.state, _ = sa.GetKeyword(AttrState)
-	r.priority, _ = sa.GetKeyword(AttrPriority)
+// knownAttributes takes the search attributes the run started with, as its
+// input says (the start options', or the previous run's), so that only a
+// change is written.
+func (r *runner) knownAttributes(in Input) {
+	a := in.Attributes
+	if in.Resume != nil {
+		a = in.Resume.Attributes
+	}
+	if a != nil {
+		r.definition, r.state, r.priority = a.Definition, a.State, a.Priority
+	}
 }
 
 // detach copies in through the data converter, as a worker hands an

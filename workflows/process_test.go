@@ -104,7 +104,8 @@ func newHarnessWith(t *testing.T, acts *activities.Activities) *harness {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(t0)
-	env.RegisterWorkflowWithOptions(workflows.Process, workflow.RegisterOptions{Name: workflows.ProcessType})
+	// As a worker registers it: definitions shared by content.
+	env.RegisterWorkflowWithOptions(workflows.ProcessWith(engine.NewShared(), workflows.DefaultLimits), workflow.RegisterOptions{Name: workflows.ProcessType})
 	store := &memoryProjector{}
 	acts.Projector = store
 	if acts.Votes == nil {

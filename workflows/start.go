@@ -28,13 +28,12 @@ type ClientStarter struct {
 // Start starts the process, or does nothing if a workflow with its id is
 // running or has run: a retried start activity must not start it twice.
 func (s ClientStarter) Start(ctx context.Context, l activities.Launch) error {
-	priority, _ := l.Input["priority"].(string)
-	opts := StartOptions(l.ID, l.Definition.Name, l.Definition.Initial, priority)
+	in := Input{ID: l.ID, Definition: l.Definition, Version: l.Version, Input: l.Input, Actor: engine.System, Hash: l.Hash,
+		Parent: &ParentRef{ID: l.Parent, Definition: l.ParentDefinition}}
+	opts := StartOptions(&in)
 	// The id was allocated for this one start step: a closed workflow with it is
 	// the same process, already run, not an id to use again.
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	in := Input{ID: l.ID, Definition: l.Definition, Version: l.Version, Input: l.Input, Actor: engine.System, Hash: l.Hash,
-		Parent: &ParentRef{ID: l.Parent, Definition: l.ParentDefinition}}
 	_, err := s.Client.ExecuteWorkflow(ctx, opts, ProcessType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
@@ -43,17 +42,22 @@ func (s ClientStarter) Start(ctx context.Context, l activities.Launch) error {
 	return err
 }
 
-// StartOptions are the options a process workflow starts with: its id, the task
-// queue, and the search attributes the Temporal UI filters on.
-func StartOptions(id, definition, initial, priority string) client.StartWorkflowOptions {
+// StartOptions are the options the process in starts with: its id, the task
+// queue, and the search attributes the Temporal UI filters on, which it also
+// records in in.Attributes — the workflow writes them only once they change.
+// (It cannot read them back: a history Temporal serves shows the latest in
+// its start event, not the first.)
+func StartOptions(in *Input) client.StartWorkflowOptions {
+	priority, _ := in.Input["priority"].(string)
+	in.Attributes = &Attributes{Definition: in.Definition.Name, State: in.Definition.Initial, Priority: priority}
 	return client.StartWorkflowOptions{
-		ID:                       id,
+		ID:                       in.ID,
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			AttrDefinition.ValueSet(definition),
-			AttrState.ValueSet(initial),
-			AttrPriority.ValueSet(priority),
+			AttrDefinition.ValueSet(in.Attributes.Definition),
+			AttrState.ValueSet(in.Attributes.State),
+			AttrPriority.ValueSet(in.Attributes.Priority),
 		),
 	}
 }
