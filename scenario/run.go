@@ -117,6 +117,23 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory ma
 		expect *Expect
 	}
 	var deferred []later
+	// Steps at one instant happen in the order of the file, each once the
+	// one before it was answered, as a person working through them would
+	// (the test environment does not otherwise keep their order).
+	type instant struct {
+		at time.Duration
+		do []func(then func())
+	}
+	var instants []*instant
+	schedule := func(when time.Duration, do func(then func())) {
+		for _, in := range instants {
+			if in.at == when {
+				in.do = append(in.do, do)
+				return
+			}
+		}
+		instants = append(instants, &instant{at: when, do: []func(then func()){do}})
+	}
 	last := time.Duration(0)
 	for i, s := range t.Steps {
 		i, s := i, s
@@ -130,18 +147,27 @@ func run(def *engine.Definition, webhooks map[string]WebhookAnswer, directory ma
 		// A step at 0 happens right after the start.
 		when := max(at, time.Millisecond)
 		if s.Action != "" {
-			env.RegisterDelayedCallback(func() { act(env, s, where, fail) }, when)
+			schedule(when, func(then func()) { act(env, s, where, fail, then) })
 		}
 		if s.Released != nil {
-			env.RegisterDelayedCallback(func() { release(env, def, s, where, fail) }, when)
+			schedule(when, func(then func()) { release(env, def, s, where, fail, then) })
 		}
 		if s.ChildEnded != nil {
-			env.RegisterDelayedCallback(func() { world.endChild(env, s.ChildEnded, where, fail) }, when)
+			schedule(when, func(then func()) { world.endChild(env, s.ChildEnded, where, fail); then() })
 		}
 		if s.Expect != nil {
 			env.RegisterDelayedCallback(func() { checkLive(env, s.Expect, where, start.Add(at), fail) }, when+time.Microsecond)
 			deferred = append(deferred, later{step: i + 1, at: at, expect: s.Expect})
 		}
+	}
+	for _, in := range instants {
+		var run func(i int)
+		run = func(i int) {
+			if i < len(in.do) {
+				in.do[i](func() { run(i + 1) })
+			}
+		}
+		env.RegisterDelayedCallback(func() { run(0) }, in.at)
 	}
 	until := last + time.Millisecond
 	if t.Until != "" {
@@ -175,7 +201,7 @@ func label(at string) string {
 	return at
 }
 
-func act(env *testsuite.TestWorkflowEnvironment, s Step, where string, fail func(string, ...any)) {
+func act(env *testsuite.TestWorkflowEnvironment, s Step, where string, fail func(string, ...any), then func()) {
 	by := s.By
 	if by == "" {
 		by = "tester"
@@ -184,14 +210,15 @@ func act(env *testsuite.TestWorkflowEnvironment, s Step, where string, fail func
 	if s.For != "" {
 		req.OnBehalfOf = &engine.Actor{ID: s.For}
 	}
-	env.UpdateWorkflow(workflows.UpdateAction, where, expectRefusal(s.Action, s.Refused, where, fail), req)
+	env.UpdateWorkflow(workflows.UpdateAction, where, expectRefusal(s.Action, s.Refused, where, fail, then), req)
 }
 
 // expectRefusal checks the outcome of an update against the refusal a step
-// expects, if any.
-func expectRefusal(what, refused, where string, fail func(string, ...any)) *testsuite.TestUpdateCallback {
+// expects, if any, and then goes on with then.
+func expectRefusal(what, refused, where string, fail func(string, ...any), then func()) *testsuite.TestUpdateCallback {
 	return &testsuite.TestUpdateCallback{
 		OnReject: func(err error) {
+			defer then()
 			code := engine.EINTERNAL
 			var app *temporal.ApplicationError
 			if errors.As(err, &app) {
@@ -205,6 +232,7 @@ func expectRefusal(what, refused, where string, fail func(string, ...any)) *test
 			}
 		},
 		OnComplete: func(_ any, err error) {
+			defer then()
 			switch {
 			case err != nil:
 				fail("%s: %s failed: %v", where, what, err)
@@ -217,7 +245,7 @@ func expectRefusal(what, refused, where string, fail func(string, ...any)) *test
 
 // release gives the process a meeting's decision, for the first state whose
 // approval has a board unless the step names one.
-func release(env *testsuite.TestWorkflowEnvironment, def *engine.Definition, s Step, where string, fail func(string, ...any)) {
+func release(env *testsuite.TestWorkflowEnvironment, def *engine.Definition, s Step, where string, fail func(string, ...any), then func()) {
 	r := s.Released
 	rel := engine.Release{Meeting: r.Meeting, Board: r.Board, Process: "scenario", State: r.State, Outcome: r.Outcome}
 	if rel.Meeting == "" {
@@ -242,7 +270,7 @@ func release(env *testsuite.TestWorkflowEnvironment, def *engine.Definition, s S
 		}
 	}
 	rel.Tally.Outcome = r.Outcome
-	env.UpdateWorkflow(workflows.UpdateRelease, where, expectRefusal("the release", s.Refused, where, fail), rel)
+	env.UpdateWorkflow(workflows.UpdateRelease, where, expectRefusal("the release", s.Refused, where, fail, then), rel)
 }
 
 // checkLive checks what the running workflow says at the step's instant.
