@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/itilflow/itilflow/activities"
 	"github.com/itilflow/itilflow/engine"
@@ -220,15 +221,20 @@ type runner struct {
 	// version is the leanHistory the process's first run took; lean is set
 	// from leanProjections on, and compactor then remembers what the store
 	// holds of the current approval.
-	version   workflow.Version
-	lean      bool
-	tasks     bool // from leanTasks on
-	compactor engine.Compactor
+	version workflow.Version
+	lean    bool
+	tasks   bool // from leanTasks on
+	// taskLength is the history's length when the current workflow task
+	// began, and taskBytes what its local projections have carried so far.
+	taskLength, taskBytes int
+	compactor             engine.Compactor
 	// limits bound this run (from leanRuns on; zero before); input started
-	// it, and runNumber numbers it.
-	limits    Limits
-	input     Input
-	runNumber int
+	// it, and runNumber numbers it. staysInRun is set once the process is
+	// too large to carry into another run (nextRun).
+	limits     Limits
+	input      Input
+	runNumber  int
+	staysInRun bool
 }
 
 func (r *runner) register(ctx workflow.Context) error {
@@ -380,10 +386,12 @@ func (r *runner) run(ctx workflow.Context) error {
 				continue // a child's end changed the process: store it first
 			}
 			if workflow.AllHandlersFinished(ctx) {
-				if cancelTimer != nil && !r.tasks {
-					cancelTimer()
+				if next, ok := r.nextRun(ctx); ok {
+					if cancelTimer != nil && !r.tasks {
+						cancelTimer()
+					}
+					return workflow.NewContinueAsNewError(ctx, ProcessType, next)
 				}
-				return r.continueAsNew(ctx)
 			}
 		}
 
@@ -436,7 +444,7 @@ func (r *runner) keepTimer(armed bool, timerAt, wakeAt time.Time, wake bool) boo
 // suggests it, or the run passed its limits. Processes whose first run came
 // before leanRuns have no limits and never continue as new.
 func (r *runner) full(ctx workflow.Context) bool {
-	if r.version < leanRuns {
+	if r.version < leanRuns || r.staysInRun {
 		return false
 	}
 	info := workflow.GetInfo(ctx)
@@ -461,9 +469,40 @@ func (r *runner) drainChildEnds(ctx workflow.Context) bool {
 	}
 }
 
-// continueAsNew ends this run and starts the next with the process as it
-// stands: its instance, what the projection holds, and the run's limits.
-func (r *runner) continueAsNew(ctx workflow.Context) error {
+// maxCarried bounds the input a run hands to the next: Temporal refuses a
+// workflow task completion whose payloads pass 2 MB, and a run that
+// cannot continue as new would fail its task for ever. Before leanTasks
+// the bound is that limit itself (no recorded run carried more); from it
+// on, a margin is kept for what else the task carries.
+func (r *runner) maxCarried() int {
+	if r.tasks {
+		return 1536 << 10
+	}
+	return 2 << 20
+}
+
+// nextRun is the input of the run that continues this one, and false when
+// the process is too large to carry (a meeting of hundreds of items with
+// long comments): it then stays in this run, whose history Temporal bounds
+// at 50 MB, and says so once.
+func (r *runner) nextRun(ctx workflow.Context) (Input, bool) {
+	next := r.continued()
+	p, err := converter.GetDefaultDataConverter().ToPayload(next)
+	if err == nil && proto.Size(p) <= r.maxCarried() {
+		return next, true
+	}
+	r.staysInRun = true
+	size := 0
+	if p != nil {
+		size = proto.Size(p)
+	}
+	workflow.GetLogger(ctx).Warn("the process is too large to continue as new; it stays in this run", "bytes", size, "limit", r.maxCarried(), "error", err)
+	return Input{}, false
+}
+
+// continued is the input of the next run: the process as it stands — its
+// instance, what the projection holds, and the run's limits.
+func (r *runner) continued() Input {
 	next := r.input
 	next.Definition = *r.def
 	next.Resume = &Resume{Instance: *r.inst, ProjectedSeq: r.projectedSeq, Lean: r.version, Run: r.runNumber + 1, Limits: r.limits}
@@ -471,7 +510,7 @@ func (r *runner) continueAsNew(ctx workflow.Context) error {
 		// The new run starts with this one's search attributes.
 		next.Resume.Attributes = &Attributes{Definition: r.definition, State: r.state, Priority: r.priority}
 	}
-	return workflow.NewContinueAsNewError(ctx, ProcessType, next)
+	return next
 }
 
 // recordCancel ends the instance and projects that, on a context the
@@ -494,22 +533,7 @@ func (r *runner) project(ctx workflow.Context) workflow.Future {
 		view, patch := r.compactor.Compact(r.inst, in.View, events)
 		in.View, in.Patch = view, &patch
 	}
-	var acts *activities.Activities
-	var f workflow.Future
-	if r.tasks {
-		// A local activity is handed its arguments as they are, not encoded:
-		// give it a copy, as a worker decodes an activity's, which nothing the
-		// workflow does next can change under it.
-		detached, err := detach(in)
-		if err != nil {
-			settled, settle := workflow.NewFuture(ctx)
-			settle.Set(nil, err)
-			return settled
-		}
-		f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, projectLocalOptions), acts.ProjectRecorded, detached)
-	} else {
-		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, projectOptions), acts.Project, in)
-	}
+	f := r.startProjection(ctx, in)
 	settled, settle := workflow.NewFuture(ctx)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		err := f.Get(ctx, nil)
@@ -545,16 +569,59 @@ func (r *runner) knownAttributes(in Input) {
 	}
 }
 
+// startProjection runs the projection: from leanTasks on as a local
+// activity in this workflow task while the task's budget lasts (fitsTask),
+// otherwise, and before leanTasks, as an activity.
+func (r *runner) startProjection(ctx workflow.Context, in activities.ProjectInput) workflow.Future {
+	var acts *activities.Activities
+	if r.tasks {
+		// A local activity is handed its arguments as they are, not encoded:
+		// give it a copy, as a worker decodes an activity's, which nothing the
+		// workflow does next can change under it.
+		local, size, err := detach(in)
+		if err != nil {
+			failed, settle := workflow.NewFuture(ctx)
+			settle.Set(nil, err)
+			return failed
+		}
+		if r.fitsTask(ctx, size) {
+			return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, projectLocalOptions), acts.ProjectRecorded, local)
+		}
+	}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, projectOptions), acts.Project, in)
+}
+
 // detach copies in through the data converter, as a worker hands an
-// activity its input.
-func detach(in activities.ProjectInput) (activities.ProjectInput, error) {
+// activity its input, and tells its encoded size.
+func detach(in activities.ProjectInput) (activities.ProjectInput, int, error) {
 	dc := converter.GetDefaultDataConverter()
 	var out activities.ProjectInput
 	p, err := dc.ToPayload(in)
 	if err == nil {
 		err = dc.FromPayload(p, &out)
 	}
-	return out, err
+	return out, proto.Size(p), err
+}
+
+// taskBudget bounds what the projections run as local activities in one
+// workflow task add to its completion, which records their results:
+// Temporal refuses a completion whose payloads pass 2 MB (a meeting of 200
+// items voted on fast made several large projections in one task).
+const taskBudget = 512 << 10
+
+// fitsTask reports whether a projection of size bytes fits in what this
+// workflow task may still carry, and counts it if it does. The history's
+// length tells one task from the next; a projection that does not fit runs
+// as an activity, and the task that hears it finished starts afresh.
+func (r *runner) fitsTask(ctx workflow.Context, size int) bool {
+	if n := workflow.GetInfo(ctx).GetCurrentHistoryLength(); n != r.taskLength {
+		r.taskLength, r.taskBytes = n, 0
+	}
+	if r.taskBytes+size > taskBudget {
+		return false
+	}
+	r.taskBytes += size
+	return true
 }
 
 func (r *runner) upsertSearchAttributes(ctx workflow.Context) error {

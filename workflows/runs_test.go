@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -246,4 +247,27 @@ func TestAMajorIncidentThrough500HourlyReminders(t *testing.T) {
 		t.Fatalf("ended %s at %v", store.view.State, store.view.EndedAt)
 	}
 	t.Logf("500 reminders in %d runs", runs)
+}
+
+// TestAProcessTooLargeToCarryStaysInItsRun: a process whose instance would
+// not fit in the input of a new run (Temporal refuses a task that carries
+// more than 2 MB) does not try, and fail its task for ever: it goes on in
+// the run it has, and ends there.
+func TestAProcessTooLargeToCarryStaysInItsRun(t *testing.T) {
+	store := &memoryProjector{}
+	huge := strings.Repeat("变更评审意见：风险可控。", 50_000) // 1.8 MB
+	in := workflows.Input{ID: "watch-000001", Definition: parse(t, reminded), Version: 1, Input: map[string]any{"title": huge}, Actor: requester}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(t0)
+	env.RegisterWorkflowWithOptions(workflows.ProcessWith(nil, workflows.Limits{Events: 60}), workflow.RegisterOptions{Name: workflows.ProcessType})
+	env.RegisterActivity(&activities.Activities{Projector: store, Votes: store})
+	env.RegisterDelayedCallback(func() { env.SetCurrentHistoryLength(61) }, 10*time.Hour+time.Minute)
+	env.ExecuteWorkflow(workflows.ProcessType, in)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("the run ended with %v, want it to end the process itself", err)
+	}
+	if n := len(store.find(engine.EventReminder, "")); n != 47 || store.view.State != "closed" {
+		t.Fatalf("%d reminders, state %s; want 47 and closed in one run", n, store.view.State)
+	}
 }

@@ -167,7 +167,8 @@ func TestMetricsMoveWhileAnIncidentBreaches(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			fams, _, _ := scrape(t, cfg.httpAddr)
-			if fams["temporal_workflow_completed_total"] != nil && fams["temporal_activity_execution_latency_seconds"] != nil {
+			// The projection runs as a local activity (workflows.leanTasks).
+			if fams["temporal_workflow_completed_total"] != nil && fams["temporal_local_activity_execution_latency_seconds"] != nil {
 				var names []string
 				for n := range fams {
 					if strings.HasPrefix(n, "temporal_") {
