@@ -63,7 +63,8 @@ func StartDev(ctx context.Context, opts DevOptions, name string) (*Dev, error) {
 	// stops its PostgreSQL, not killed.
 	cmd := exec.Command(opts.Binary, "dev", "--data-dir", dataDir, "--http-addr", addr,
 		"--temporal-port", strconv.Itoa(temporalPort), "--ui-port", "0", "--definitions", opts.Definitions, "--log-level", "error")
-	cmd.Stdout, cmd.Stderr = opts.Log, opts.Log
+	// Its banner is for people; its errors go to the log.
+	cmd.Stdout, cmd.Stderr = io.Discard, opts.Log
 	// Its own process group: a Ctrl-C of the benchmark reaches dev through
 	// Stop, once, rather than twice.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -35,7 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	definitions := fs.String("definitions", "definitions", "directory of the shipped definitions")
 	dataDir := fs.String("data-dir", "", "directory for the stacks' data (default: a new temporary directory, removed at the end)")
-	rounds := fs.Int("rounds", 3, "compare: interleaved rounds of each workflow at each concurrency")
+	rounds := fs.Int("rounds", 5, "compare: interleaved rounds of each workflow at each concurrency")
 	perC1 := fs.Int("per-round-c1", 10, "compare: lifecycles per round at concurrency 1")
 	perC20 := fs.Int("per-round-c20", 60, "compare: lifecycles per round at concurrency 20")
 	samples := fs.Int("samples", 3, "compare: lifecycles of each workflow whose history events are counted")
@@ -45,6 +46,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	starters := fs.Int("starters", 8, "lateness, scale: concurrent starts")
 	probes := fs.Int("probes", 100, "scale: incidents watched at each size")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	mode, rest := "all", fs.Args()
