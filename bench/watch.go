@@ -14,7 +14,7 @@ import (
 // does not show counts as missed.
 const (
 	pollEvery   = 20 * time.Millisecond
-	pollers     = 8
+	pollers     = 16
 	missedAfter = 5 * time.Minute
 )
 
@@ -23,6 +23,9 @@ const (
 type lateness struct {
 	late   []time.Duration
 	missed int
+	// reads are the latencies of the GETs, which bound how precisely the
+	// lateness is measured.
+	reads []time.Duration
 }
 
 // put prints the lateness figures, their keys ending in suffix.
@@ -31,6 +34,9 @@ func (l lateness) put(out *Output, suffix string) {
 	out.Put("lateness_p99_ms"+suffix, ms(percentile(l.late, 99)))
 	out.Put("lateness_max_ms"+suffix, ms(percentile(l.late, 100)))
 	out.Put("missed"+suffix, l.missed)
+	out.Put("reads"+suffix, len(l.reads))
+	out.Put("read_p50_ms"+suffix, ms(percentile(l.reads, 50)))
+	out.Put("read_p99_ms"+suffix, ms(percentile(l.reads, 99)))
 }
 
 // watch reads each process with GET /api/v1/processes/{id} from its due time
@@ -93,8 +99,12 @@ func watch(parent context.Context, dev *Dev, ws []watched, progress io.Writer) (
 					return
 				case w = <-ready:
 				}
+				sent := time.Now()
 				status, body, err := dev.Call(ctx, "GET", "/api/v1/processes/"+w.id, tokenAuditor, nil)
 				seen := time.Now()
+				mu.Lock()
+				res.reads = append(res.reads, seen.Sub(sent))
+				mu.Unlock()
 				switch {
 				case ctx.Err() != nil:
 					return

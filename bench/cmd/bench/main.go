@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rounds := fs.Int("rounds", 5, "compare: interleaved rounds of each workflow at each concurrency")
 	perC1 := fs.Int("per-round-c1", 10, "compare: lifecycles per round at concurrency 1")
 	perC20 := fs.Int("per-round-c20", 60, "compare: lifecycles per round at concurrency 20")
-	samples := fs.Int("samples", 3, "compare: lifecycles of each workflow whose history events are counted")
+	samples := fs.Int("samples", 10, "compare: lifecycles of each workflow whose history events are counted")
 	binary := fs.String("itilflow", "", "lateness, scale: the itilflow binary to run dev from (required)")
 	open := fs.Int("open", 1000, "lateness: incidents whose response deadline is watched")
 	target := fs.Duration("target", 60*time.Second, "lateness, scale: the response target of the watched incidents")
