@@ -37,8 +37,10 @@ func (t tally) perSecond() float64 {
 
 // Compare runs the interpreter and the native incident in interleaved rounds
 // (interp, native, interp, native…) at each concurrency on d's stack, and
-// prints lifecycles per second, their ratio, update latencies and history
-// events per lifecycle. progress hears of each round.
+// prints lifecycles per second, their ratio, the latencies of the action
+// updates (not the start) and history events per lifecycle (the mean of
+// opts.Samples histories from the rounds at concurrency 1). progress hears
+// of each round.
 func Compare(ctx context.Context, d Driver, opts CompareOptions, out *Output, progress io.Writer) error {
 	kinds := []Kind{Interp, Native}
 	// A warm-up lifecycle of each kind: the first ones pay for connections

@@ -158,7 +158,7 @@ func startOne(ctx context.Context, dev *Dev, def, key string) (watched, error) {
 	for try := 0; try < 10; try++ {
 		status, body, err = dev.CallWithKey(ctx, "POST", "/api/v1/processes/"+def, tokenRequester,
 			map[string]any{"input": map[string]any{"title": "Benchmark " + key}}, key)
-		if err == nil && status == 201 || err == nil && status != 503 && status != 429 {
+		if err == nil && status != 503 && status != 429 {
 			break
 		}
 		select {
