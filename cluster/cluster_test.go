@@ -10,10 +10,12 @@ import (
 )
 
 // The SLA targets of the test's incidents: the responses fall due while no
-// worker runs, the resolutions after a new worker started.
+// worker runs, the resolutions after a new worker started. The response
+// leaves room for what comes before the kills (two worker starts, a meeting)
+// on a loaded 2-core machine, where go test runs packages side by side.
 const (
-	responseTarget   = 25 * time.Second
-	resolutionTarget = 50 * time.Second
+	responseTarget   = 40 * time.Second
+	resolutionTarget = 65 * time.Second
 )
 
 // TestClusterSurvivesKilledWorkers runs itilflow as deployed — PostgreSQL, a
@@ -27,7 +29,7 @@ const (
 // Cost: building temporal-server, temporal-sql-tool and itilflow takes
 // seconds with a warm build cache (go vet ./... has compiled most of it) and
 // several minutes with an empty one on 2 cores; starting the cluster about
-// 15s; the scenario about 1m30s, most of it waiting for the deadlines.
+// 15s; the scenario about 1m40s, most of it waiting for the deadlines.
 func TestClusterSurvivesKilledWorkers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a Temporal server and four itilflow processes")
@@ -102,6 +104,9 @@ func TestClusterSurvivesKilledWorkers(t *testing.T) {
 	}
 	t.Logf("killed %s (pid %d); %s runs", w1.Name, w1.Pid(), w2.Name)
 	ack(incidents[2])
+	if p := a.process(incidents[2].id); slaOf(p, "response")["breached"] == true {
+		t.Fatalf("the machine is too slow for responseTarget (%v): %s was acknowledged after its response fell due", responseTarget, incidents[2].id)
+	}
 	vote(a, meeting, "dev-cab2", "approve", approved, "tested in staging")
 
 	// The second is killed too: nothing runs while the responses fall due.
