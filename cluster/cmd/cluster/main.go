@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +19,11 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "cluster:", err)
 		os.Exit(1)
 	}
@@ -29,7 +34,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", ".itilflow-cluster", "directory of the cluster's data, binaries and logs; kept across runs "+
 		"(when run as root it must be reachable by the postgres user)")
-	workers := fs.Int("workers", 1, "how many `serve --role worker` processes to run")
+	workers := fs.Int("workers", 1, "how many worker processes (serve --role worker) to run")
 	definitions := fs.String("definitions", "definitions", "directory of process definitions the API publishes")
 	devUsers := fs.Bool("dev-users", true, "create the demo users of <definitions>/dev-users.yaml with their dev tokens (dev-requester, ...)")
 	if err := fs.Parse(args); err != nil {
