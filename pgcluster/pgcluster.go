@@ -43,6 +43,10 @@ type Options struct {
 	Dir  string                           // data root; the cluster lives in Dir (PGDATA = Dir/data, sockets in Dir/run, log in Dir/postgres.log). Created if missing.
 	Port int                              // TCP port on 127.0.0.1; 0 = pick a free port (and remember it in Dir so the next Start uses the same one if free)
 	Logf func(format string, args ...any) // optional progress log
+	// MaxConnections is the server's max_connections; 0 keeps PostgreSQL's
+	// default (100), too few for a Temporal server and several itilflow
+	// processes, which each keep a pool.
+	MaxConnections int
 }
 
 // Cluster is a running server.
@@ -168,8 +172,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 
 	c := &Cluster{port: port, done: make(chan struct{})}
 	logf("pgcluster: starting postgres on 127.0.0.1:%d (log: %s)", port, logPath)
-	cmd := r.command(context.Background(), "postgres", "-D", data, "-p", strconv.Itoa(port), "-k", run,
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_permissions=0777")
+	args := []string{"-D", data, "-p", strconv.Itoa(port), "-k", run,
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_permissions=0777"}
+	if opts.MaxConnections > 0 {
+		args = append(args, "-c", "max_connections="+strconv.Itoa(opts.MaxConnections))
+	}
+	cmd := r.command(context.Background(), "postgres", args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// If we die, even by SIGKILL, the kernel tells the postmaster to shut down.
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGINT

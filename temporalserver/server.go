@@ -228,8 +228,13 @@ func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 		Namespace:        namespace,
 		SearchAttributes: missing,
 	}); err != nil {
-		return fmt.Errorf("add search attributes %s to namespace %q: %w",
-			strings.Join(sortedKeys(missing), ", "), namespace, err)
+		// Another process starting at the same time (a second serve
+		// replica) may have added them first: then they are there now.
+		if still, lerr := missingSearchAttributes(ctx, ops, namespace, attrs); lerr != nil || len(still) > 0 {
+			return fmt.Errorf("add search attributes %s to namespace %q: %w",
+				strings.Join(sortedKeys(missing), ", "), namespace, err)
+		}
+		return nil
 	}
 
 	// Adding is not necessarily visible at once (Elasticsearch-backed

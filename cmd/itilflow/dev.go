@@ -12,9 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"gopkg.in/yaml.v3"
 
 	"github.com/itilflow/itilflow/checkpoint"
+	"github.com/itilflow/itilflow/devusers"
 	"github.com/itilflow/itilflow/pgcluster"
 	"github.com/itilflow/itilflow/store"
 	"github.com/itilflow/itilflow/temporalserver"
@@ -176,59 +176,16 @@ func devAuditKeys(file string, getenv func(string) string, dir string) ([][]byte
 	return readAuditKeyFile(path)
 }
 
-type devUser struct {
-	ID    string   `yaml:"id"`
-	Name  string   `yaml:"name"`
-	Roles []string `yaml:"roles"`
-	Token string   `yaml:"token"`
-}
-
-type devGroup struct {
-	ID      string   `yaml:"id"`
-	Name    string   `yaml:"name"`
-	Members []string `yaml:"members"`
-}
-
 // devDemo is dev-users.yaml: the demo users and their groups.
-type devDemo struct {
-	Users  []devUser  `yaml:"users"`
-	Groups []devGroup `yaml:"groups"`
-}
+type devDemo = devusers.Demo
 
 // devSeeder is the actor of the audit records of the demo groups.
-const devSeeder = "dev-users.yaml"
+const devSeeder = devusers.Seeder
 
 // seedDevUsers creates the demo users of dev-users.yaml with their tokens, then
-// their groups. A group is set to its members in the file at every start;
-// unchanged groups leave no audit record.
+// their groups.
 func seedDevUsers(ctx context.Context, st *store.Store, file string) (devDemo, error) {
-	var doc devDemo
-	src, err := os.ReadFile(file)
-	if err != nil {
-		return doc, fmt.Errorf("dev users: %w", err)
-	}
-	dec := yaml.NewDecoder(strings.NewReader(string(src)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		return doc, fmt.Errorf("%s: %w", file, err)
-	}
-	for _, u := range doc.Users {
-		if u.ID == "" || u.Token == "" {
-			return doc, fmt.Errorf("%s: every user needs an id and a token", file)
-		}
-		if err := st.UpsertUser(ctx, store.User{ID: u.ID, Name: u.Name, Roles: u.Roles}); err != nil {
-			return doc, err
-		}
-		if err := st.AddToken(ctx, u.ID, u.Token, "dev"); err != nil {
-			return doc, err
-		}
-	}
-	for _, g := range doc.Groups {
-		if err := st.SaveGroup(ctx, store.Group{ID: g.ID, Name: g.Name, Members: g.Members}, devSeeder); err != nil {
-			return doc, fmt.Errorf("%s: group %q: %w", file, g.ID, err)
-		}
-	}
-	return doc, nil
+	return devusers.Seed(ctx, st, file)
 }
 
 // banner is what dev's banner says where to find.

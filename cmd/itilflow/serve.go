@@ -123,7 +123,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("Temporal at %s (TEMPORAL_ADDRESS) is unreachable: %w", address, err)
 	}
 	defer tc.Close()
-	if err := temporalserver.EnsureSearchAttributes(dctx, tc, namespace, workflows.SearchAttributes()); err != nil {
+	// A fresh Temporal cluster has no namespace, not even "default": register
+	// it, keeping closed histories as long as the dev server does (they are
+	// the audit record). A new namespace takes a registry refresh (about 10s)
+	// to be usable, longer than dctx allows.
+	nctx, ncancel := context.WithTimeout(ctx, 90*time.Second)
+	defer ncancel()
+	if err := temporalserver.EnsureNamespace(nctx, tc, namespace, temporalserver.DefaultRetention); err != nil {
+		return fmt.Errorf("Temporal at %s (TEMPORAL_ADDRESS): %w", address, err)
+	}
+	if err := temporalserver.EnsureSearchAttributes(nctx, tc, namespace, workflows.SearchAttributes()); err != nil {
 		return fmt.Errorf("search attributes on namespace %s: %w", namespace, err)
 	}
 	defs := *sf.definitions
