@@ -7,7 +7,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/store"
@@ -90,22 +89,14 @@ func (d Driver) start(ctx context.Context, kind Kind) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("process id: %w", err)
 	}
-	priority, _ := in["priority"].(string)
-	opts := client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrDefinition.ValueSet(d.Incident.Name),
-			workflows.AttrState.ValueSet(d.Incident.Compiled.Initial),
-			workflows.AttrPriority.ValueSet(priority),
-		),
-	}
+	// The options the service starts a process with, search attributes
+	// included, which the interpreter is told of (Input.Attributes).
+	win := workflows.Input{ID: id, Definition: d.Incident.Compiled, Version: d.Incident.Version, Input: in, Actor: requester, Hash: d.Incident.Hash}
+	opts := workflows.StartOptions(&win)
 	var op client.WithStartWorkflowOperation
 	switch kind {
 	case Interp:
-		op = d.Temporal.NewWithStartWorkflowOperation(opts, workflows.ProcessType, workflows.Input{ID: id, Definition: d.Incident.Compiled,
-			Version: d.Incident.Version, Input: in, Actor: requester, Hash: d.Incident.Hash})
+		op = d.Temporal.NewWithStartWorkflowOperation(opts, workflows.ProcessType, win)
 	case Native:
 		op = d.Temporal.NewWithStartWorkflowOperation(opts, NativeType, NativeInput{ID: id, Version: d.Incident.Version, Input: in, Actor: requester})
 	default:

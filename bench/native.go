@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -39,8 +40,9 @@ const observation = 7 * 24 * time.Hour
 // warnAt is the share of a target at which incident.yaml's escalations warn.
 const warnAt = 0.75
 
-// The activity options of the interpreter's projection (workflows.projectOptions).
-var nativeProjectOptions = workflow.ActivityOptions{
+// The options of the interpreter's projection, which it runs as a local
+// activity (workflows.projectLocalOptions).
+var nativeProjectOptions = workflow.LocalActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
@@ -317,15 +319,17 @@ func (inc *incident) view(now time.Time) engine.View {
 }
 
 // run keeps one timer armed for the next wake-up and one projection in
-// flight, like the interpreter, and ends once the incident is closed, stored,
-// and no update handler runs.
+// flight, like the interpreter: search attributes written when they change
+// from the start options', a timer kept when the wake-up moves later, none
+// cancelled at the end. It ends once the incident is closed, stored, and no
+// update handler runs.
 func (inc *incident) run(ctx workflow.Context) error {
 	var (
 		timer       workflow.Future
 		timerAt     time.Time
 		cancelTimer workflow.CancelFunc
 		projection  workflow.Future
-		attrState   string
+		attrState   = inc.state // the start options set it
 	)
 	for {
 		now := workflow.Now(ctx)
@@ -341,13 +345,11 @@ func (inc *incident) run(ctx workflow.Context) error {
 			projection = inc.project(ctx)
 		}
 		if inc.endedAt != nil && projection == nil && len(inc.pending) == 0 {
-			if cancelTimer != nil {
-				cancelTimer()
-			}
 			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
 		wakeAt, wake := inc.nextWake()
-		if !wake || !wakeAt.Equal(timerAt) {
+		keep := timer != nil && (!wake || !wakeAt.Before(timerAt))
+		if !keep && (!wake || !wakeAt.Equal(timerAt)) {
 			if cancelTimer != nil {
 				cancelTimer()
 			}
@@ -381,7 +383,20 @@ func (inc *incident) project(ctx workflow.Context) workflow.Future {
 	events := append([]engine.Event(nil), inc.pending...)
 	in := activities.ProjectInput{View: inc.view(workflow.Now(ctx)), Events: events}
 	var acts *activities.Activities
-	f := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, nativeProjectOptions), acts.Project, in)
+	// A local activity's input is not encoded: hand it a copy, as the
+	// interpreter does.
+	dc := converter.GetDefaultDataConverter()
+	var local activities.ProjectInput
+	p, err := dc.ToPayload(in)
+	if err == nil {
+		err = dc.FromPayload(p, &local)
+	}
+	if err != nil {
+		failed, settle := workflow.NewFuture(ctx)
+		settle.Set(nil, err)
+		return failed
+	}
+	f := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, nativeProjectOptions), acts.ProjectRecorded, local)
 	settled, settle := workflow.NewFuture(ctx)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		err := f.Get(ctx, nil)
