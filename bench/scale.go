@@ -20,28 +20,6 @@ type ScaleOptions struct {
 	Starters int
 }
 
-// openDefinition is the scale run's background load: incidents that stay
-// open, their response SLA armed days away, so each holds a workflow with a
-// pending timer as a real open incident does.
-func openDefinition(name string) string {
-	return fmt.Sprintf(`name: %s
-title: Benchmark of many open incidents
-calendar: 24x7
-input:
-  title: {type: string, required: true, maxLength: 200}
-initial: new
-states:
-  new:
-    actions:
-      acknowledge: {to: closed, roles: [tier1]}
-  closed: {final: true}
-slas:
-  response:
-    target: 7d
-    stop_on_leave: [new]
-`, name)
-}
-
 // Scale runs dev and, at each size, opens incidents until that many are
 // open, then measures dev's heap in use after a garbage collection and the
 // lateness of Probes breaches. The figures' keys end in _open<size>.
@@ -52,7 +30,10 @@ func Scale(ctx context.Context, opts DevOptions, so ScaleOptions, out *Output, p
 	}
 	defer dev.Stop()
 	const background, probe = "bench-open", "bench-probe"
-	if err := publish(ctx, dev, background, openDefinition(background)); err != nil {
+	// The background load: incidents that stay open, their response SLA armed
+	// a week away, so each holds a workflow with a pending timer as a real
+	// open incident does.
+	if err := publish(ctx, dev, background, watchedDefinition(background, 7*24*time.Hour)); err != nil {
 		return err
 	}
 	if err := publish(ctx, dev, probe, watchedDefinition(probe, so.Target)); err != nil {

@@ -34,6 +34,24 @@ states:
   closed: {final: true}
 `
 
+// continuedAsNew reports whether the run in env ended by continuing as new,
+// with the next run's input in in; the run failing ends the test.
+func continuedAsNew(t *testing.T, env *testsuite.TestWorkflowEnvironment, in *workflows.Input) bool {
+	t.Helper()
+	err := env.GetWorkflowError()
+	var next *workflow.ContinueAsNewError
+	if !errors.As(err, &next) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	if err := converter.GetDefaultDataConverter().FromPayloads(next.Input, in); err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
 // TestALongProcessContinuesAsNew runs a process reminded every hour for two
 // days under a small limit of events a run: it continues as new several
 // times, each run taking over where the last one stopped, and the record is
@@ -58,16 +76,8 @@ func TestALongProcessContinuesAsNew(t *testing.T) {
 		// say its history has passed the limit.
 		env.RegisterDelayedCallback(func() { env.SetCurrentHistoryLength(61) }, 10*time.Hour+time.Minute)
 		env.ExecuteWorkflow(workflows.ProcessType, in)
-		err := env.GetWorkflowError()
-		var next *workflow.ContinueAsNewError
-		if !errors.As(err, &next) {
-			if err != nil {
-				t.Fatal(err)
-			}
+		if !continuedAsNew(t, env, &in) {
 			break
-		}
-		if err := converter.GetDefaultDataConverter().FromPayloads(next.Input, &in); err != nil {
-			t.Fatal(err)
 		}
 		if in.Resume == nil || in.Resume.Run != runs+1 || in.Resume.Limits.Events != 60 {
 			t.Fatalf("run %d continued with %+v", runs, in.Resume)
@@ -205,16 +215,8 @@ func TestAMajorIncidentThrough500HourlyReminders(t *testing.T) {
 			}
 		}
 		env.ExecuteWorkflow(workflows.ProcessType, in)
-		err := env.GetWorkflowError()
-		var next *workflow.ContinueAsNewError
-		if !errors.As(err, &next) {
-			if err != nil {
-				t.Fatal(err)
-			}
+		if !continuedAsNew(t, env, &in) {
 			break
-		}
-		if err := converter.GetDefaultDataConverter().FromPayloads(next.Input, &in); err != nil {
-			t.Fatal(err)
 		}
 		if in.Resume == nil || in.Resume.Run != runs+1 || in.Resume.Instance.State != "declared" {
 			t.Fatalf("run %d continued with %+v", runs, in.Resume)
