@@ -33,18 +33,20 @@ func EnsureNamespace(ctx context.Context, c client.Client, namespace string, ret
 	var notFound *serviceerror.NamespaceNotFound
 	switch {
 	case err == nil:
-		return nil
+		// It exists, perhaps registered a moment ago by another process and
+		// not usable yet: wait for it as for one registered here.
 	case !errors.As(err, &notFound):
 		return fmt.Errorf("describe namespace %q: %w", namespace, err)
-	}
-	_, err = ws.RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
-		Namespace:                        namespace,
-		Description:                      "itilflow's processes (registered by itilflow serve)",
-		WorkflowExecutionRetentionPeriod: durationpb.New(retention),
-	})
-	var exists *serviceerror.NamespaceAlreadyExists
-	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("register namespace %q: %w", namespace, err)
+	default:
+		_, err = ws.RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+			Namespace:                        namespace,
+			Description:                      "itilflow's processes (registered by itilflow serve)",
+			WorkflowExecutionRetentionPeriod: durationpb.New(retention),
+		})
+		var exists *serviceerror.NamespaceAlreadyExists
+		if err != nil && !errors.As(err, &exists) {
+			return fmt.Errorf("register namespace %q: %w", namespace, err)
+		}
 	}
 
 	waitCtx, cancel := context.WithTimeout(ctx, namespaceVisibleTimeout)
