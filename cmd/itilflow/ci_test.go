@@ -10,15 +10,11 @@ import (
 	"testing"
 
 	"github.com/itilflow/itilflow/engine"
-	"github.com/itilflow/itilflow/pgcluster/pgtest"
 )
 
 func TestCICommand(t *testing.T) {
 	ctx := context.Background()
-	vars := env(map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "ITILFLOW_AUDIT_KEY": testAuditKey})
-	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	_, vars := migratedDatabase(t, nil)
 	dir := t.TempDir()
 	write := func(name, text string) string {
 		p := filepath.Join(dir, name)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,41 @@ func env(vars map[string]string) func(string) string {
 
 // testAuditKey is the audit key, in hex, of the tests that give one.
 const testAuditKey = "6974696c666c6f7720746573747327206175646974206b65793a203332206279746573"
+
+// migratedDatabase is a new database with itilflow's schema, and the
+// environment of a command run on it (DATABASE_URL, the test audit key and
+// extra).
+func migratedDatabase(t *testing.T, extra map[string]string) (string, func(string) string) {
+	t.Helper()
+	url := pgtest.NewDatabase(t)
+	vars := map[string]string{"DATABASE_URL": url, "ITILFLOW_AUDIT_KEY": testAuditKey}
+	maps.Copy(vars, extra)
+	getenv := env(vars)
+	if err := run(context.Background(), []string{"migrate"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return url, getenv
+}
+
+// shippedStore opens the store at url with the shipped definitions
+// published, as dev publishes them; the test closes it.
+func shippedStore(t *testing.T, url string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, url, store.WithAuditKey(testAuditKeyBytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	calendars, err := loadCalendars("../../definitions/" + calendarsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := publishDefinitions(ctx, st, "../../definitions", calendars, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
 
 func testAuditKeyBytes() []byte {
 	k, _ := hex.DecodeString(testAuditKey)
@@ -184,23 +220,8 @@ func TestReplayCommandReportsPerHistory(t *testing.T) {
 // must say which.
 func TestAuditVerifyCommandNamesEditedRow(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	vars := env(map[string]string{"DATABASE_URL": url, "ITILFLOW_AUDIT_KEY": testAuditKey})
-	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, url, store.WithAuditKey(testAuditKeyBytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	calendars, err := loadCalendars("../../definitions/" + calendarsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := publishDefinitions(ctx, st, "../../definitions", calendars, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	url, vars := migratedDatabase(t, nil)
+	st := shippedStore(t, url)
 	src := strings.Replace(quickDefinition, "title: Quick check", "title: Quick", 1)
 	def, _ := engine.Parse([]byte(quickDefinition))
 	st.PublishDefinition(ctx, def, []byte(quickDefinition), "pat", "r1")

@@ -133,11 +133,7 @@ func TestStartWarnsOfAFileHeldBack(t *testing.T) {
 // TestDefinitionsCommand manages definitions as an operator of serve does.
 func TestDefinitionsCommand(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	vars := env(map[string]string{"DATABASE_URL": url, "USER": "olga", "ITILFLOW_AUDIT_KEY": testAuditKey})
-	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	url, vars := migratedDatabase(t, map[string]string{"USER": "olga"})
 	definitions := func(t *testing.T, args ...string) (string, string, error) {
 		t.Helper()
 		var out, errOut bytes.Buffer

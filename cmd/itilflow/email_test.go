@@ -15,7 +15,6 @@ import (
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/mailer/smtptest"
-	"github.com/itilflow/itilflow/pgcluster/pgtest"
 	"github.com/itilflow/itilflow/store"
 )
 
@@ -141,11 +140,7 @@ func jsonNumber(v any) string {
 // naming the flag's field, and `user add` again without them clears them.
 func TestUserAddTakesAnAddress(t *testing.T) {
 	ctx := context.Background()
-	dbURL := pgtest.NewDatabase(t)
-	vars := env(map[string]string{"DATABASE_URL": dbURL, "ITILFLOW_AUDIT_KEY": testAuditKey})
-	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	dbURL, vars := migratedDatabase(t, nil)
 	if err := run(ctx, []string{"user", "add", "ivy", "--roles", "incident-manager", "--email", " ivy@example.com ",
 		"--channel", "email", "--language", "zh-Hans"}, vars, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)

@@ -15,10 +15,7 @@ import (
 
 func TestGroupCommand(t *testing.T) {
 	ctx := context.Background()
-	vars := env(map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "ITILFLOW_AUDIT_KEY": testAuditKey})
-	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	_, vars := migratedDatabase(t, nil)
 	for _, id := range []string{"cara", "cole", "carl"} {
 		if err := run(ctx, []string{"user", "add", id, "--roles", "cab-member"}, vars, io.Discard, io.Discard); err != nil {
 			t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"github.com/itilflow/itilflow/engine"
-	"github.com/itilflow/itilflow/pgcluster/pgtest"
-	"github.com/itilflow/itilflow/store"
 )
 
 // TestReportCommand: `itilflow report` computes a report on DATABASE_URL
@@ -22,23 +19,8 @@ import (
 // names the flag of a bad period.
 func TestReportCommand(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	vars := env(map[string]string{"DATABASE_URL": url, "ITILFLOW_AUDIT_KEY": testAuditKey})
-	if err := run(ctx, []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, url, store.WithAuditKey(testAuditKeyBytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	calendars, err := loadCalendars("../../definitions/" + calendarsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := publishDefinitions(ctx, st, "../../definitions", calendars, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	url, vars := migratedDatabase(t, nil)
+	st := shippedStore(t, url)
 	// One P1 system fault on Nov 3 (Shanghai), resolved after 45 minutes.
 	d, err := st.Definition(ctx, "incident", 0)
 	if err != nil {
