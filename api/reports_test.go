@@ -4,53 +4,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/reports"
+	"github.com/itilflow/itilflow/reports/reportstest"
 	"github.com/itilflow/itilflow/service"
 )
-
-// shippedReports reads definitions/reports.yaml against the shipped
-// definitions, as dev does at start.
-func shippedReports(t *testing.T) *reports.Config {
-	t.Helper()
-	calSrc, err := os.ReadFile("../definitions/calendars.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cals, err := engine.ParseCalendars(calSrc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob("../definitions/*.yaml")
-	defs := map[string]*engine.Definition{}
-	for _, f := range files {
-		switch base := filepath.Base(f); {
-		case strings.HasSuffix(base, ".test.yaml"), base == "calendars.yaml", base == "dev-users.yaml", base == reports.File:
-			continue
-		}
-		src, _ := os.ReadFile(f)
-		d, err := engine.ParseWith(src, cals)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		defs[d.Name] = d
-	}
-	src, err := os.ReadFile("../definitions/" + reports.File)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := reports.Parse(src, defs, cals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
 
 // TestReportsAreReadByManagersOnly: who may read, what a bad period names,
 // and the two formats.
@@ -68,7 +28,7 @@ func TestReportsAreReadByManagersOnly(t *testing.T) {
 		b.refused(503, "restore", "GET", "/api/v1/reports/fault-summary?from=2026-11", "sid.service", nil)
 		b.must(200, "GET", "/api/v1/definitions", "sid.service", nil)
 	})
-	a.s.UseReports(reports.New(shippedReports(t), a.store, time.Now))
+	a.s.UseReports(reports.New(reportstest.Config(t, "../definitions"), a.store, time.Now))
 	t.Run("RequesterIsForbidden", func(t *testing.T) {
 		a.with(t).refused(403, "service-manager", "GET", "/api/v1/reports", "rita.requester", nil)
 		a.with(t).refused(403, "service-manager", "GET", "/api/v1/reports/fault-summary?from=2026-11", "rita.requester", nil)

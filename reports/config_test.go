@@ -2,60 +2,21 @@ package reports_test
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/itilflow/itilflow/engine"
 	"github.com/itilflow/itilflow/reports"
+	"github.com/itilflow/itilflow/reports/reportstest"
 )
 
 // shipped compiles the shipped definitions and calendars, as dev publishes them.
 func shipped(t testing.TB) (map[string]*engine.Definition, engine.Calendars) {
-	t.Helper()
-	calSrc, err := os.ReadFile("../definitions/calendars.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cals, err := engine.ParseCalendars(calSrc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob("../definitions/*.yaml")
-	defs := map[string]*engine.Definition{}
-	for _, f := range files {
-		switch base := filepath.Base(f); {
-		case strings.HasSuffix(base, ".test.yaml"), base == "calendars.yaml", base == "dev-users.yaml", base == reports.File:
-			continue
-		}
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := engine.ParseWith(src, cals)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		defs[d.Name] = d
-	}
-	return defs, cals
+	return reportstest.Shipped(t, "../definitions")
 }
 
-func shippedConfig(t testing.TB) *reports.Config {
-	t.Helper()
-	defs, cals := shipped(t)
-	src, err := os.ReadFile("../definitions/" + reports.File)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := reports.Parse(src, defs, cals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func shippedConfig(t testing.TB) *reports.Config { return reportstest.Config(t, "../definitions") }
 
 func TestShippedConfigParses(t *testing.T) {
 	c := shippedConfig(t)
