@@ -488,14 +488,11 @@ func (r *runner) maxCarried() int {
 func (r *runner) nextRun(ctx workflow.Context) (Input, bool) {
 	next := r.continued()
 	p, err := converter.GetDefaultDataConverter().ToPayload(next)
-	if err == nil && proto.Size(p) <= r.maxCarried() {
+	size := proto.Size(p) // 0 when it could not be encoded
+	if err == nil && size <= r.maxCarried() {
 		return next, true
 	}
 	r.staysInRun = true
-	size := 0
-	if p != nil {
-		size = proto.Size(p)
-	}
 	workflow.GetLogger(ctx).Warn("the process is too large to continue as new; it stays in this run", "bytes", size, "limit", r.maxCarried(), "error", err)
 	return Input{}, false
 }
